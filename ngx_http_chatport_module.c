@@ -1,0 +1,881 @@
+
+/*
+ * ChatPort: live chat and a contact form for any site behind nginx.
+ * Module definition, directives, configuration and init hooks.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatport.h"
+#include "ngx_http_chatport_hours.h"
+
+
+/* how a numeric directive's value is read, kept in the command's post */
+typedef enum {
+    NGX_HTTP_CHATPORT_ARG_SIZE = 1,
+    NGX_HTTP_CHATPORT_ARG_MSEC,
+    NGX_HTTP_CHATPORT_ARG_SEC,
+    NGX_HTTP_CHATPORT_ARG_COUNT,       /* an integer of 1 or more */
+    NGX_HTTP_CHATPORT_ARG_INDEX        /* an integer of 0 or more */
+} ngx_http_chatport_arg_e;
+
+
+static void *ngx_http_chatport_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_chatport_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_chatport_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_http_chatport_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static void *ngx_http_chatport_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+
+static char *ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_number(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_site(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_timezone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_hours(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_text(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_color(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_lang(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_uri(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+static char *ngx_http_chatport_invalid(ngx_conf_t *cf, ngx_command_t *cmd,
+    const char *why);
+
+
+static ngx_command_t  ngx_http_chatport_commands[] = {
+
+    { ngx_string("chatport_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chatport_redis_password"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, redis_password),
+      NULL },
+
+    { ngx_string("chatport_redis_db"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, redis_db),
+      (void *) NGX_HTTP_CHATPORT_ARG_INDEX },
+
+    { ngx_string("chatport_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, redis_timeout),
+      (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
+
+    { ngx_string("chatport_site"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_site,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_chatport_srv_conf_t, site),
+      NULL },
+
+    { ngx_string("chatport_timezone"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_timezone,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_chatport_srv_conf_t, timezone),
+      NULL },
+
+    { ngx_string("chatport"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_chatport_endpoints,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, prefix),
+      ngx_http_chatport_visitor_handler },
+
+    { ngx_string("chatport_agent"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_chatport_endpoints,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, agent_prefix),
+      ngx_http_chatport_agent_handler },
+
+    { ngx_string("chatport_inject"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, inject),
+      NULL },
+
+    { ngx_string("chatport_inject_src"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_uri,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, inject_src),
+      (void *) 1 },                        /* http(s):// URLs allowed */
+
+    { ngx_string("chatport_poll_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, poll_timeout),
+      (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
+
+    { ngx_string("chatport_max_message"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, max_message),
+      (void *) NGX_HTTP_CHATPORT_ARG_SIZE },
+
+    { ngx_string("chatport_history"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, history),
+      (void *) NGX_HTTP_CHATPORT_ARG_COUNT },
+
+    { ngx_string("chatport_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, retention),
+      (void *) NGX_HTTP_CHATPORT_ARG_SEC },
+
+    { ngx_string("chatport_hours"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatport_hours,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, hours),
+      NULL },
+
+    { ngx_string("chatport_title"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_text,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, title),
+      NULL },
+
+    { ngx_string("chatport_greeting"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_text,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, greeting),
+      NULL },
+
+    { ngx_string("chatport_color"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_color,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, color),
+      NULL },
+
+    { ngx_string("chatport_lang"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_lang,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, lang),
+      NULL },
+
+    { ngx_string("chatport_notify"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_uri,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, notify),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_chatport_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_chatport_create_main_conf,    /* create main configuration */
+    ngx_http_chatport_init_main_conf,      /* init main configuration */
+
+    ngx_http_chatport_create_srv_conf,     /* create server configuration */
+    ngx_http_chatport_merge_srv_conf,      /* merge server configuration */
+
+    ngx_http_chatport_create_loc_conf,     /* create location configuration */
+    ngx_http_chatport_merge_loc_conf       /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_chatport_module = {
+    NGX_MODULE_V1,
+    &ngx_http_chatport_module_ctx,         /* module context */
+    ngx_http_chatport_commands,            /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_chatport_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_chatport_main_conf_t  *cmcf;
+
+    cmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_chatport_main_conf_t));
+    if (cmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     cmcf->redis_text = { 0, NULL };
+     *     cmcf->redis_host = { 0, NULL };
+     *     cmcf->redis_unix = { 0, NULL };
+     *     cmcf->redis_password = { 0, NULL };
+     *     cmcf->used = 0;
+     */
+
+    cmcf->redis_port = NGX_CONF_UNSET;
+    cmcf->redis_db = NGX_CONF_UNSET;
+    cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+
+    return cmcf;
+}
+
+
+static char *
+ngx_http_chatport_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_chatport_main_conf_t  *cmcf = conf;
+
+    if (cmcf->redis_port == NGX_CONF_UNSET) {
+        ngx_str_set(&cmcf->redis_text, "127.0.0.1:6379");
+        ngx_str_set(&cmcf->redis_host, "127.0.0.1");
+        cmcf->redis_port = 6379;
+    }
+
+    ngx_conf_init_value(cmcf->redis_db, 0);
+    ngx_conf_init_msec_value(cmcf->redis_timeout, 3000);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_chatport_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_chatport_srv_conf_t  *cscf;
+
+    cscf = ngx_pcalloc(cf->pool, sizeof(ngx_http_chatport_srv_conf_t));
+    if (cscf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     cscf->site = { 0, NULL };
+     *     cscf->timezone = { 0, NULL };
+     */
+
+    return cscf;
+}
+
+
+static char *
+ngx_http_chatport_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_chatport_srv_conf_t *prev = parent;
+    ngx_http_chatport_srv_conf_t *conf = child;
+
+    u_char                    *p;
+    size_t                     len;
+    ngx_http_core_srv_conf_t  *core;
+
+    ngx_conf_merge_str_value(conf->timezone, prev->timezone, "UTC");
+
+    if (conf->site.data == NULL) {
+        conf->site = prev->site;
+    }
+
+    if (conf->site.data != NULL) {
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * The default site is the server's first name, with every character
+     * that a site name cannot hold (a wildcard, a regex) turned into "_".
+     */
+
+    core = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    len = ngx_min(core->server_name.len, NGX_HTTP_CHATPORT_SITE_MAX);
+
+    if (len == 0) {
+        ngx_str_set(&conf->site, "default");
+        return NGX_CONF_OK;
+    }
+
+    conf->site.data = ngx_pnalloc(cf->pool, len);
+    if (conf->site.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    conf->site.len = len;
+
+    for (p = conf->site.data; len--; p++) {
+        *p = core->server_name.data[p - conf->site.data];
+
+        if (!(isalnum(*p) || *p == '.' || *p == '_' || *p == '-')) {
+            *p = '_';
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    clcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_chatport_loc_conf_t));
+    if (clcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     clcf->prefix = { 0, NULL };
+     *     clcf->agent_prefix = { 0, NULL };
+     *     clcf->inject_src = { 0, NULL };
+     *     clcf->title = { 0, NULL };
+     *     clcf->greeting = { 0, NULL };
+     *     clcf->color = { 0, NULL };
+     *     clcf->notify = { 0, NULL };
+     */
+
+    clcf->inject = NGX_CONF_UNSET;
+    clcf->poll_timeout = NGX_CONF_UNSET_MSEC;
+    clcf->max_message = NGX_CONF_UNSET_SIZE;
+    clcf->history = NGX_CONF_UNSET;
+    clcf->retention = NGX_CONF_UNSET;
+    clcf->hours = NGX_CONF_UNSET_PTR;
+    clcf->lang = NGX_CONF_UNSET_UINT;
+
+    return clcf;
+}
+
+
+static char *
+ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_chatport_loc_conf_t *prev = parent;
+    ngx_http_chatport_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->inject, prev->inject, 0);
+    ngx_conf_merge_str_value(conf->inject_src, prev->inject_src,
+                             "/chatport/widget.js");
+
+    ngx_conf_merge_msec_value(conf->poll_timeout, prev->poll_timeout, 30000);
+    ngx_conf_merge_size_value(conf->max_message, prev->max_message, 2048);
+    ngx_conf_merge_value(conf->history, prev->history, 200);
+    ngx_conf_merge_sec_value(conf->retention, prev->retention,
+                             30 * 24 * 60 * 60);
+    ngx_conf_merge_ptr_value(conf->hours, prev->hours, NULL);
+
+    /* an empty title or greeting means the widget's own per-language text */
+    ngx_conf_merge_str_value(conf->title, prev->title, "");
+    ngx_conf_merge_str_value(conf->greeting, prev->greeting, "");
+    ngx_conf_merge_str_value(conf->color, prev->color, "#2563eb");
+    ngx_conf_merge_uint_value(conf->lang, prev->lang,
+                              NGX_HTTP_CHATPORT_LANG_AUTO);
+
+    ngx_conf_merge_str_value(conf->notify, prev->notify, "");
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t                      *prefix;
+    ngx_http_core_loc_conf_t       *core;
+    ngx_http_chatport_main_conf_t  *cmcf;
+
+    prefix = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (prefix->data != NULL) {
+        return "is duplicate";
+    }
+
+    core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+#if (NGX_PCRE)
+    if (core->regex) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" cannot be used in a regex location \"%V\"",
+                           &cmd->name, &core->name);
+        return NGX_CONF_ERROR;
+    }
+#endif
+
+    if (core->handler != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" location \"%V\" already has a content "
+                           "handler", &cmd->name, &core->name);
+        return NGX_CONF_ERROR;
+    }
+
+    *prefix = core->name;
+    core->handler = (ngx_http_handler_pt) cmd->post;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_chatport_module);
+    cmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_main_conf_t  *cmcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value;
+    ngx_url_t   u;
+
+    if (cmcf->redis_port != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    cmcf->redis_text = value[1];
+
+    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+
+        if (value[1].len == 5 || value[1].data[5] != '/') {
+            return ngx_http_chatport_invalid(cf, cmd,
+                                             "\"unix:\" and a full path");
+        }
+
+        /* hiredis wants a C string */
+        p = ngx_pnalloc(cf->pool, value[1].len - 5 + 1);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cmcf->redis_unix.len = value[1].len - 5;
+        cmcf->redis_unix.data = p;
+        *ngx_cpymem(p, value[1].data + 5, cmcf->redis_unix.len) = '\0';
+        cmcf->redis_port = 0;
+
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * The name is resolved here, once: a worker must never block on DNS.
+     */
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = value[1];
+    u.no_resolve = 0;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         u.err && ngx_strcmp(u.err,
+                                                      "host not found") == 0
+                                         ? "a host name that resolves"
+                                         : "\"host:port\" or \"unix:/path\"");
+    }
+
+    if (u.no_port || u.port == 0) {
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         "\"host:port\" or \"unix:/path\"");
+    }
+
+    if (u.naddrs == 0 || u.uri.len) {
+        return ngx_http_chatport_invalid(cf, cmd, "\"host:port\" or \"unix:/path\"");
+    }
+
+    /* hiredis takes a numeric address as a C string */
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->redis_host.data = p;
+    cmcf->redis_host.len = ngx_sock_ntop(u.addrs[0].sockaddr,
+                                         u.addrs[0].socklen, p,
+                                         NGX_SOCKADDR_STRLEN, 0);
+    p[cmcf->redis_host.len] = '\0';
+    cmcf->redis_port = u.port;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_number(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char       *field = conf;
+    ngx_str_t  *value;
+    ngx_int_t   n;
+
+    value = cf->args->elts;
+    field += cmd->offset;
+
+    switch ((ngx_http_chatport_arg_e) (uintptr_t) cmd->post) {
+
+    case NGX_HTTP_CHATPORT_ARG_SIZE:
+        if (*(size_t *) field != NGX_CONF_UNSET_SIZE) {
+            return "is duplicate";
+        }
+
+        n = ngx_parse_size(&value[1]);
+        if (n <= 0) {
+            return ngx_http_chatport_invalid(cf, cmd, "a size above 0");
+        }
+
+        *(size_t *) field = n;
+        break;
+
+    case NGX_HTTP_CHATPORT_ARG_MSEC:
+        if (*(ngx_msec_t *) field != NGX_CONF_UNSET_MSEC) {
+            return "is duplicate";
+        }
+
+        n = ngx_parse_time(&value[1], 0);
+        if (n == NGX_ERROR || n == 0) {
+            return ngx_http_chatport_invalid(cf, cmd, "a time above 0");
+        }
+
+        *(ngx_msec_t *) field = n;
+        break;
+
+    case NGX_HTTP_CHATPORT_ARG_SEC:
+        if (*(time_t *) field != NGX_CONF_UNSET) {
+            return "is duplicate";
+        }
+
+        n = ngx_parse_time(&value[1], 1);
+        if (n == NGX_ERROR || n == 0) {
+            return ngx_http_chatport_invalid(cf, cmd, "a time above 0");
+        }
+
+        *(time_t *) field = n;
+        break;
+
+    default: /* COUNT, INDEX */
+        if (*(ngx_int_t *) field != NGX_CONF_UNSET) {
+            return "is duplicate";
+        }
+
+        n = ngx_atoi(value[1].data, value[1].len);
+        if (n == NGX_ERROR
+            || (n == 0
+                && (uintptr_t) cmd->post == NGX_HTTP_CHATPORT_ARG_COUNT))
+        {
+            return ngx_http_chatport_invalid(cf, cmd,
+                       (uintptr_t) cmd->post == NGX_HTTP_CHATPORT_ARG_COUNT
+                       ? "a number above 0" : "a number of 0 or more");
+        }
+
+        *(ngx_int_t *) field = n;
+        break;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *site, *value;
+    ngx_uint_t  i;
+
+    site = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (site->data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > NGX_HTTP_CHATPORT_SITE_MAX) {
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         "1 to 64 of A-Z a-z 0-9 . _ -");
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        if (!(isalnum(value[1].data[i]) || value[1].data[i] == '.'
+              || value[1].data[i] == '_' || value[1].data[i] == '-'))
+        {
+            return ngx_http_chatport_invalid(cf, cmd,
+                                             "1 to 64 of A-Z a-z 0-9 . _ -");
+        }
+    }
+
+    *site = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_timezone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *tz, *value;
+
+    tz = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (tz->data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_chatport_timezone_check(cf->pool, &value[1]) != NGX_OK) {
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         "a time zone such as \"Asia/Tokyo\"");
+    }
+
+    *tz = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_hours(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_loc_conf_t *clcf = conf;
+
+    char       *err;
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   spec, *value;
+    ngx_uint_t  i;
+
+    if (clcf->hours != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    /* "Mon-Fri 09:00-18:00" may be one quoted argument or several */
+
+    value = cf->args->elts;
+    len = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        len += value[i].len + 1;
+    }
+
+    spec.data = ngx_pnalloc(cf->pool, len);
+    if (spec.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = spec.data;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        p = ngx_cpymem(p, value[i].data, value[i].len);
+        *p++ = ' ';
+    }
+
+    spec.len = len - 1;
+
+    err = ngx_http_chatport_hours_parse(cf->pool, &spec, &clcf->hours);
+
+    if (err != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive: %s",
+                           &spec, &cmd->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_text(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    u_char     *p, *last;
+    ngx_str_t  *text, *value;
+
+    text = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (text->data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len > NGX_HTTP_CHATPORT_TEXT_MAX) {
+        return ngx_http_chatport_invalid(cf, cmd, "at most 512 bytes");
+    }
+
+    p = value[1].data;
+    last = p + value[1].len;
+
+    while (p < last) {
+        if (*p < 0x20 || ngx_utf8_decode(&p, last - p) > 0x10ffff) {
+            return ngx_http_chatport_invalid(cf, cmd,
+                                             "UTF-8 text without control "
+                                             "characters");
+        }
+    }
+
+    *text = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_color(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *color, *value;
+    ngx_uint_t  i;
+
+    color = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (color->data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if ((value[1].len != 4 && value[1].len != 7) || value[1].data[0] != '#') {
+        return ngx_http_chatport_invalid(cf, cmd, "\"#rgb\" or \"#rrggbb\"");
+    }
+
+    for (i = 1; i < value[1].len; i++) {
+        if (!isxdigit(value[1].data[i])) {
+            return ngx_http_chatport_invalid(cf, cmd,
+                                             "\"#rgb\" or \"#rrggbb\"");
+        }
+    }
+
+    *color = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_lang(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_loc_conf_t *clcf = conf;
+
+    ngx_str_t  *value;
+
+    if (clcf->lang != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "auto") == 0) {
+        clcf->lang = NGX_HTTP_CHATPORT_LANG_AUTO;
+
+    } else if (ngx_strcmp(value[1].data, "en") == 0) {
+        clcf->lang = NGX_HTTP_CHATPORT_LANG_EN;
+
+    } else if (ngx_strcmp(value[1].data, "ja") == 0) {
+        clcf->lang = NGX_HTTP_CHATPORT_LANG_JA;
+
+    } else {
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         "\"ja\", \"en\" or \"auto\"");
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *uri, *value;
+    ngx_uint_t  i;
+
+    uri = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (uri->data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /*
+     * The script URL goes into an HTML attribute and the notify URI into
+     * a subrequest: neither may hold a quote, an angle bracket or a space.
+     */
+
+    if (value[1].len == 0
+        || (value[1].data[0] != '/'
+            && !(cmd->post != NULL
+                 && (ngx_strncmp(value[1].data, "https://", 8) == 0
+                     || ngx_strncmp(value[1].data, "http://", 7) == 0))))
+    {
+        return ngx_http_chatport_invalid(cf, cmd, "a URI starting with \"/\"");
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        if (value[1].data[i] <= ' ' || value[1].data[i] == '"'
+            || value[1].data[i] == '\'' || value[1].data[i] == '<'
+            || value[1].data[i] == '>' || value[1].data[i] == 0x7f)
+        {
+            return ngx_http_chatport_invalid(cf, cmd,
+                                             "a URI without spaces, quotes "
+                                             "or angle brackets");
+        }
+    }
+
+    *uri = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_invalid(ngx_conf_t *cf, ngx_command_t *cmd,
+    const char *why)
+{
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\" directive, "
+                       "it must be %s",
+                       &value[1], &cmd->name, why);
+
+    return NGX_CONF_ERROR;
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages that building, testing and the demo need,
+# when any is missing (apt-get, through sudo when not root).
+set -eu
+
+packages="make gcc nginx nginx-dev libhiredis-dev libjansson-dev
+redis-server redis-tools tzdata curl perl libtest-base-perl
+libtest-longstring-perl liblist-moreutils-perl libipc-run-perl
+libtext-diff-perl"
+
+missing=""
+for p in $packages; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "chatport: installing$missing"
+
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+else
+    sudo="sudo"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing

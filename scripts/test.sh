@@ -1,0 +1,42 @@
+#!/bin/sh
+# Runs every test in t/ against a private Redis on a free loopback port.
+# Usage: test.sh /abs/path/ngx_http_chatport_module.so
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+module=$1
+dir="$top/build/test-redis"
+port=$(perl "$top/scripts/free-port.pl")
+
+mkdir -p "$dir"
+rm -f "$dir/redis.pid"
+
+redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
+    --pidfile "$dir/redis.pid" --dir "$dir" --logfile "$dir/redis.log" \
+    --save "" --appendonly no || exit 1
+
+stop_redis() {
+    if [ -s "$dir/redis.pid" ]; then
+        kill "$(cat "$dir/redis.pid")" 2>/dev/null
+    fi
+}
+trap stop_redis EXIT INT TERM
+
+i=0
+until redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && { echo "redis did not start"; exit 1; }
+    sleep 0.1
+done
+
+export TEST_NGINX_LOAD_MODULES="$module"
+export TEST_NGINX_BINARY="${TEST_NGINX_BINARY:-/usr/sbin/nginx}"
+export TEST_NGINX_REDIS_PORT="$port"
+export TEST_NGINX_REDIS_DIR="$dir"
+
+# the real Test::Nginx when it is installed, our fallback otherwise
+if ! perl -MTest::Nginx::Socket -e 1 2>/dev/null; then
+    export PERL5LIB="$top/t/lib${PERL5LIB:+:$PERL5LIB}"
+fi
+
+cd "$top" && prove -r ${TEST_FILES:-t/}

@@ -1,0 +1,77 @@
+
+/*
+ * ChatPort: live chat and a contact form for any site behind nginx.
+ * Configuration structures shared by the module's subsystems.
+ */
+
+
+#ifndef _NGX_HTTP_CHATPORT_H_INCLUDED_
+#define _NGX_HTTP_CHATPORT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+#define NGX_HTTP_CHATPORT_SITE_MAX     64
+#define NGX_HTTP_CHATPORT_TEXT_MAX     512     /* title, greeting */
+
+
+typedef enum {
+    NGX_HTTP_CHATPORT_LANG_AUTO = 0,
+    NGX_HTTP_CHATPORT_LANG_EN,
+    NGX_HTTP_CHATPORT_LANG_JA
+} ngx_http_chatport_lang_e;
+
+
+typedef struct {
+    ngx_str_t                 redis_text;      /* as written, for logs */
+    ngx_str_t                 redis_host;      /* numeric address */
+    ngx_int_t                 redis_port;      /* 0 for a unix socket */
+    ngx_str_t                 redis_unix;      /* null-terminated path */
+    ngx_str_t                 redis_password;
+    ngx_int_t                 redis_db;
+    ngx_msec_t                redis_timeout;
+    ngx_flag_t                used;            /* any chatport location */
+} ngx_http_chatport_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                 site;
+    ngx_str_t                 timezone;
+} ngx_http_chatport_srv_conf_t;
+
+
+typedef struct {
+    ngx_str_t                 prefix;          /* chatport location name */
+    ngx_str_t                 agent_prefix;    /* chatport_agent name */
+
+    ngx_flag_t                inject;
+    ngx_str_t                 inject_src;
+
+    ngx_msec_t                poll_timeout;
+    size_t                    max_message;
+    ngx_int_t                 history;
+    time_t                    retention;
+
+    u_char                   *hours;           /* NULL: always open */
+
+    ngx_str_t                 title;
+    ngx_str_t                 greeting;
+    ngx_str_t                 color;
+    ngx_uint_t                lang;
+
+    ngx_str_t                 notify;
+} ngx_http_chatport_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_chatport_module;
+
+
+ngx_int_t ngx_http_chatport_visitor_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_chatport_agent_handler(ngx_http_request_t *r);
+
+
+
+#endif /* _NGX_HTTP_CHATPORT_H_INCLUDED_ */

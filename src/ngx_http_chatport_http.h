@@ -1,0 +1,36 @@
+
+/*
+ * ChatPort: routing below a location prefix, and JSON responses.
+ */
+
+
+#ifndef _NGX_HTTP_CHATPORT_HTTP_H_INCLUDED_
+#define _NGX_HTTP_CHATPORT_HTTP_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+typedef struct {
+    ngx_str_t                 path;        /* relative to the prefix */
+    ngx_uint_t                methods;     /* NGX_HTTP_GET|NGX_HTTP_HEAD... */
+    ngx_str_t                 allow;       /* the same, for "Allow" */
+    ngx_http_handler_pt       handler;
+} ngx_http_chatport_route_t;
+
+
+ngx_int_t ngx_http_chatport_dispatch(ngx_http_request_t *r,
+    ngx_str_t *prefix, ngx_http_chatport_route_t *routes);
+ngx_int_t ngx_http_chatport_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *body);
+ngx_int_t ngx_http_chatport_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *body);
+ngx_int_t ngx_http_chatport_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, char *code, char *message);
+ngx_int_t ngx_http_chatport_add_header(ngx_http_request_t *r,
+    char *name, ngx_str_t *value);
+
+
+#endif /* _NGX_HTTP_CHATPORT_HTTP_H_INCLUDED_ */
