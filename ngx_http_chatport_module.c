@@ -11,6 +11,9 @@
 
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_hours.h"
+#include "ngx_http_chatport_redis.h"
+#include "ngx_http_chatport_store.h"
+#include "ngx_http_chatport_waiters.h"
 
 
 /* how a numeric directive's value is read, kept in the command's post */
@@ -22,6 +25,9 @@ typedef enum {
     NGX_HTTP_CHATPORT_ARG_INDEX        /* an integer of 0 or more */
 } ngx_http_chatport_arg_e;
 
+
+static ngx_int_t ngx_http_chatport_init_process(ngx_cycle_t *cycle);
+static void ngx_http_chatport_exit_process(ngx_cycle_t *cycle);
 
 static void *ngx_http_chatport_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_chatport_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -225,13 +231,56 @@ ngx_module_t  ngx_http_chatport_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_chatport_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_chatport_exit_process,        /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/* each worker has its own Redis connections and table of waiters */
+
+static ngx_int_t
+ngx_http_chatport_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_chatport_main_conf_t  *cmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_chatport_module);
+
+    if (cmcf == NULL || !cmcf->used) {
+        return NGX_OK;
+    }
+
+    ngx_http_chatport_store_init();
+    ngx_http_chatport_waiters_init();
+
+    return ngx_http_chatport_redis_init(cycle, cmcf,
+                                        ngx_http_chatport_waiters_on_message,
+                                        ngx_http_chatport_waiters_on_sub_state);
+}
+
+
+static void
+ngx_http_chatport_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_chatport_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_chatport_module);
+
+    if (cmcf != NULL && cmcf->used) {
+        ngx_http_chatport_redis_exit();
+    }
+}
 
 
 static void *
@@ -744,7 +793,18 @@ ngx_http_chatport_text(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     last = p + value[1].len;
 
     while (p < last) {
-        if (*p < 0x20 || ngx_utf8_decode(&p, last - p) > 0x10ffff) {
+        if (*p < 0x80) {
+            if (*p++ < 0x20) {
+                return ngx_http_chatport_invalid(cf, cmd,
+                                                 "UTF-8 text without control "
+                                                 "characters");
+            }
+
+            continue;
+        }
+
+        /* ngx_utf8_decode() takes multibyte sequences only */
+        if (ngx_utf8_decode(&p, last - p) > 0x10ffff) {
             return ngx_http_chatport_invalid(cf, cmd,
                                              "UTF-8 text without control "
                                              "characters");

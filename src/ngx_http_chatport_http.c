@@ -15,6 +15,9 @@
 static ngx_str_t  ngx_http_chatport_json_type =
     ngx_string("application/json; charset=utf-8");
 
+/* how long a client waits before it tries again after a 503 */
+static ngx_str_t  ngx_http_chatport_retry_after = ngx_string("2");
+
 
 ngx_int_t
 ngx_http_chatport_dispatch(ngx_http_request_t *r, ngx_str_t *prefix,
@@ -136,6 +139,14 @@ ngx_http_chatport_send_error(ngx_http_request_t *r, ngx_uint_t status,
         r->keepalive = 0;
     }
 
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
+        && ngx_http_chatport_add_header(r, "Retry-After",
+                                        &ngx_http_chatport_retry_after)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     ngx_http_chatport_json_init(&j, r->pool);
 
     ngx_http_chatport_json_literal(&j, "{\"error\":");
@@ -172,6 +183,178 @@ ngx_http_chatport_add_header(ngx_http_request_t *r, char *name,
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
     h->value = *value;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The body read by ngx_http_read_client_request_body() as one piece of
+ * memory: NGX_OK, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_chatport_read_body(ngx_http_request_t *r, size_t limit,
+    ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > (off_t) limit) {
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    b = r->request_body->bufs->buf;
+
+    if (r->request_body->bufs->next == NULL && !b->in_file) {
+        body->data = b->pos;
+        body->len = b->last - b->pos;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+    body->len = (size_t) len;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        /* a body larger than client_body_buffer_size: at most the limit */
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A POST from a page of another site is refused: its Origin must name the
+ * host the request was sent to, and Sec-Fetch-Site must not say otherwise.
+ * Plain HTML forms and fetch() from the site itself pass.
+ */
+
+ngx_int_t
+ngx_http_chatport_same_origin(ngx_http_request_t *r)
+{
+    u_char           *p, *last;
+    ngx_str_t         name, value;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+    ngx_uint_t        i;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        name = h[i].key;
+        value = h[i].value;
+
+        if (name.len == 14
+            && ngx_strncasecmp(name.data, (u_char *) "Sec-Fetch-Site", 14)
+               == 0)
+        {
+            if (!((value.len == 11
+                   && ngx_strncmp(value.data, "same-origin", 11) == 0)
+                  || (value.len == 4 && ngx_strncmp(value.data, "none", 4)
+                                        == 0)))
+            {
+                return NGX_DECLINED;
+            }
+
+            continue;
+        }
+
+        if (name.len != 6
+            || ngx_strncasecmp(name.data, (u_char *) "Origin", 6) != 0)
+        {
+            continue;
+        }
+
+        /* "https://shop.example:8443" against Host "shop.example:8443" */
+
+        p = ngx_strlcasestrn(value.data, value.data + value.len,
+                             (u_char *) "://", 3 - 1);
+        if (p == NULL || r->headers_in.host == NULL) {
+            return NGX_DECLINED;
+        }
+
+        p += 3;
+        last = value.data + value.len;
+
+        if ((size_t) (last - p) != r->headers_in.host->value.len
+            || ngx_strncasecmp(p, r->headers_in.host->value.data, last - p)
+               != 0)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* "application/json", with or without parameters */
+
+ngx_int_t
+ngx_http_chatport_json_request(ngx_http_request_t *r)
+{
+    ngx_str_t  *type;
+
+    if (r->headers_in.content_type == NULL) {
+        return NGX_DECLINED;
+    }
+
+    type = &r->headers_in.content_type->value;
+
+    if (type->len < 16
+        || ngx_strncasecmp(type->data, (u_char *) "application/json", 16)
+           != 0
+        || (type->len > 16 && type->data[16] != ';' && type->data[16] != ' '))
+    {
+        return NGX_DECLINED;
+    }
 
     return NGX_OK;
 }

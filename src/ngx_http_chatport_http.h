@@ -32,5 +32,10 @@ ngx_int_t ngx_http_chatport_send_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_chatport_add_header(ngx_http_request_t *r,
     char *name, ngx_str_t *value);
 
+ngx_int_t ngx_http_chatport_read_body(ngx_http_request_t *r, size_t limit,
+    ngx_str_t *body);
+ngx_int_t ngx_http_chatport_same_origin(ngx_http_request_t *r);
+ngx_int_t ngx_http_chatport_json_request(ngx_http_request_t *r);
+
 
 #endif /* _NGX_HTTP_CHATPORT_HTTP_H_INCLUDED_ */

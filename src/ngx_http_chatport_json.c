@@ -99,6 +99,65 @@ ngx_http_chatport_json_result(ngx_http_chatport_json_t *j, ngx_str_t *text)
 }
 
 
+/*
+ * A request body as a JSON object, or NULL. jansson rejects invalid UTF-8
+ * and, without JSON_ALLOW_NUL, a "\u0000" in a string.
+ */
+
+json_t *
+ngx_http_chatport_json_parse(ngx_str_t *text)
+{
+    json_t        *root;
+    json_error_t   error;
+
+    root = json_loadb((const char *) text->data, text->len,
+                      JSON_REJECT_DUPLICATES, &error);
+
+    if (root != NULL && !json_is_object(root)) {
+        json_decref(root);
+        return NULL;
+    }
+
+    return root;
+}
+
+
+/*
+ * Copies a string member into the pool: NGX_OK, NGX_DECLINED when it is
+ * absent or null, NGX_ERROR when it is not a string.
+ */
+
+ngx_int_t
+ngx_http_chatport_json_get_string(ngx_pool_t *pool, json_t *object,
+    const char *key, ngx_str_t *value)
+{
+    json_t  *member;
+
+    ngx_str_null(value);
+
+    member = json_object_get(object, key);
+
+    if (member == NULL || json_is_null(member)) {
+        return NGX_DECLINED;
+    }
+
+    if (!json_is_string(member)) {
+        return NGX_ERROR;
+    }
+
+    value->len = json_string_length(member);
+    value->data = ngx_pnalloc(pool, value->len + 1);
+
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, json_string_value(member), value->len + 1);
+
+    return NGX_OK;
+}
+
+
 /* returns where len bytes may be written, growing the buffer as needed */
 
 static u_char *

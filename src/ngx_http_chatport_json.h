@@ -11,6 +11,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <jansson.h>
+
 
 /*
  * A growing buffer; an allocation failure is remembered and makes every
@@ -40,6 +42,10 @@ void ngx_http_chatport_json_bool(ngx_http_chatport_json_t *j,
     ngx_uint_t value);
 ngx_int_t ngx_http_chatport_json_result(ngx_http_chatport_json_t *j,
     ngx_str_t *text);
+
+json_t *ngx_http_chatport_json_parse(ngx_str_t *text);
+ngx_int_t ngx_http_chatport_json_get_string(ngx_pool_t *pool, json_t *object,
+    const char *key, ngx_str_t *value);
 
 
 #endif /* _NGX_HTTP_CHATPORT_JSON_H_INCLUDED_ */

@@ -1,0 +1,712 @@
+
+/*
+ * ChatPort: Redis on nginx's event loop.
+ *
+ * hiredis's async API does the protocol; its socket is wrapped in an nginx
+ * connection whose read and write events call back into hiredis. The
+ * events are level-triggered: hiredis reads at most 16 KB a call, and with
+ * edge-triggered epoll the rest of a large reply would wait for the next
+ * packet.
+ *
+ * hiredis frees a context inside its own calls (on a read error, on a
+ * failed connect), so nothing here keeps a context pointer across a call
+ * into hiredis: the link learns that its context is gone from the adapter's
+ * cleanup hook. Every command's callback runs exactly once, with a NULL
+ * reply when the context is freed first.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <ngx_sha1.h>
+
+#include "ngx_http_chatport_redis.h"
+
+
+#define NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN  100
+#define NGX_HTTP_CHATPORT_REDIS_BACKOFF_MAX  5000
+
+
+typedef enum {
+    NGX_HTTP_CHATPORT_LINK_DOWN = 0,
+    NGX_HTTP_CHATPORT_LINK_CONNECTING,
+    NGX_HTTP_CHATPORT_LINK_READY
+} ngx_http_chatport_link_state_e;
+
+
+typedef struct {
+    redisAsyncContext            *ac;
+    ngx_connection_t             *conn;
+    ngx_event_t                   reconnect;
+    ngx_msec_t                    backoff;
+    ngx_http_chatport_link_state_e  state;
+    char                         *name;
+    unsigned                      pubsub:1;
+    unsigned                      down_logged:1;
+} ngx_http_chatport_redis_link_t;
+
+
+struct ngx_http_chatport_redis_cmd_s {
+    ngx_http_chatport_redis_pt         handler;    /* NULL: nobody waits */
+    void                              *data;
+    ngx_event_t                        timer;
+    ngx_http_chatport_redis_script_t  *script;     /* for a NOSCRIPT retry */
+    int                                argc;
+    const char                       **argv;
+    size_t                            *argvlen;
+};
+
+
+static void ngx_http_chatport_redis_connect(
+    ngx_http_chatport_redis_link_t *link);
+static void ngx_http_chatport_redis_schedule(
+    ngx_http_chatport_redis_link_t *link);
+static void ngx_http_chatport_redis_reconnect(ngx_event_t *ev);
+static void ngx_http_chatport_redis_connected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_chatport_redis_setup_done(redisAsyncContext *ac,
+    void *r, void *privdata);
+static void ngx_http_chatport_redis_close(
+    ngx_http_chatport_redis_link_t *link);
+
+static void ngx_http_chatport_redis_read_handler(ngx_event_t *ev);
+static void ngx_http_chatport_redis_write_handler(ngx_event_t *ev);
+static void ngx_http_chatport_redis_add_read(void *privdata);
+static void ngx_http_chatport_redis_del_read(void *privdata);
+static void ngx_http_chatport_redis_add_write(void *privdata);
+static void ngx_http_chatport_redis_del_write(void *privdata);
+static void ngx_http_chatport_redis_cleanup(void *privdata);
+
+static ngx_int_t ngx_http_chatport_redis_send(
+    ngx_http_chatport_redis_cmd_t *cmd);
+static void ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_chatport_redis_timeout(ngx_event_t *ev);
+static void ngx_http_chatport_redis_message(redisAsyncContext *ac, void *r,
+    void *privdata);
+
+
+static ngx_http_chatport_main_conf_t       *ngx_http_chatport_redis_conf;
+static ngx_http_chatport_redis_sub_pt        ngx_http_chatport_redis_on_message;
+static ngx_http_chatport_redis_sub_state_pt  ngx_http_chatport_redis_on_sub;
+static ngx_uint_t                            ngx_http_chatport_redis_exiting;
+
+static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_cmd_link;
+static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_sub_link;
+
+
+ngx_int_t
+ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
+    ngx_http_chatport_main_conf_t *cmcf,
+    ngx_http_chatport_redis_sub_pt on_message,
+    ngx_http_chatport_redis_sub_state_pt on_sub_state)
+{
+    ngx_http_chatport_redis_link_t  *links[2];
+    ngx_uint_t                       i;
+
+    ngx_http_chatport_redis_conf = cmcf;
+    ngx_http_chatport_redis_on_message = on_message;
+    ngx_http_chatport_redis_on_sub = on_sub_state;
+    ngx_http_chatport_redis_exiting = 0;
+
+    ngx_memzero(&ngx_http_chatport_redis_cmd_link,
+                sizeof(ngx_http_chatport_redis_link_t));
+    ngx_memzero(&ngx_http_chatport_redis_sub_link,
+                sizeof(ngx_http_chatport_redis_link_t));
+
+    ngx_http_chatport_redis_cmd_link.name = "command";
+    ngx_http_chatport_redis_sub_link.name = "pub/sub";
+    ngx_http_chatport_redis_sub_link.pubsub = 1;
+
+    links[0] = &ngx_http_chatport_redis_cmd_link;
+    links[1] = &ngx_http_chatport_redis_sub_link;
+
+    for (i = 0; i < 2; i++) {
+        links[i]->reconnect.handler = ngx_http_chatport_redis_reconnect;
+        links[i]->reconnect.data = links[i];
+        links[i]->reconnect.log = cycle->log;
+        links[i]->reconnect.cancelable = 1;
+        links[i]->backoff = NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN;
+
+        ngx_http_chatport_redis_connect(links[i]);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_chatport_redis_exit(void)
+{
+    ngx_http_chatport_redis_exiting = 1;
+
+    ngx_http_chatport_redis_close(&ngx_http_chatport_redis_cmd_link);
+    ngx_http_chatport_redis_close(&ngx_http_chatport_redis_sub_link);
+}
+
+
+void
+ngx_http_chatport_redis_script_init(ngx_http_chatport_redis_script_t *script)
+{
+    u_char      digest[20];
+    ngx_sha1_t  sha1;
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, script->source.data, script->source.len);
+    ngx_sha1_final(digest, &sha1);
+
+    ngx_hex_dump(script->sha1, digest, 20);
+    script->sha1[40] = '\0';
+}
+
+
+static void
+ngx_http_chatport_redis_connect(ngx_http_chatport_redis_link_t *link)
+{
+    ngx_http_chatport_main_conf_t  *cmcf = ngx_http_chatport_redis_conf;
+
+    ngx_connection_t   *c;
+    redisAsyncContext  *ac;
+
+    if (cmcf->redis_port) {
+        ac = redisAsyncConnect((char *) cmcf->redis_host.data,
+                               (int) cmcf->redis_port);
+    } else {
+        ac = redisAsyncConnectUnix((char *) cmcf->redis_unix.data);
+    }
+
+    if (ac == NULL) {
+        ngx_http_chatport_redis_schedule(link);
+        return;
+    }
+
+    if (ac->err) {
+        if (!link->down_logged) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "chatport: redis %s connection to %V failed: %s",
+                          link->name, &cmcf->redis_text, ac->errstr);
+            link->down_logged = 1;
+        }
+
+        redisAsyncFree(ac);
+        ngx_http_chatport_redis_schedule(link);
+        return;
+    }
+
+    c = ngx_get_connection(ac->c.fd, ngx_cycle->log);
+    if (c == NULL) {
+        redisAsyncFree(ac);
+        ngx_http_chatport_redis_schedule(link);
+        return;
+    }
+
+    c->data = link;
+    c->read->handler = ngx_http_chatport_redis_read_handler;
+    c->write->handler = ngx_http_chatport_redis_write_handler;
+    c->read->log = c->log;
+    c->write->log = c->log;
+
+    link->ac = ac;
+    link->conn = c;
+    link->state = NGX_HTTP_CHATPORT_LINK_CONNECTING;
+
+    ac->data = link;
+    ac->ev.data = link;
+    ac->ev.addRead = ngx_http_chatport_redis_add_read;
+    ac->ev.delRead = ngx_http_chatport_redis_del_read;
+    ac->ev.addWrite = ngx_http_chatport_redis_add_write;
+    ac->ev.delWrite = ngx_http_chatport_redis_del_write;
+    ac->ev.cleanup = ngx_http_chatport_redis_cleanup;
+
+    redisAsyncSetConnectCallback(ac, ngx_http_chatport_redis_connected);
+
+    /* these go out first, on every (re)connect */
+
+    if (cmcf->redis_password.len) {
+        redisAsyncCommand(ac, ngx_http_chatport_redis_setup_done, link,
+                          "AUTH %b", cmcf->redis_password.data,
+                          cmcf->redis_password.len);
+    }
+
+    if (cmcf->redis_db) {
+        redisAsyncCommand(ac, ngx_http_chatport_redis_setup_done, link,
+                          "SELECT %d", (int) cmcf->redis_db);
+    }
+
+    /* the connect completes with the first write event */
+    ngx_http_chatport_redis_add_write(link);
+}
+
+
+static void
+ngx_http_chatport_redis_schedule(ngx_http_chatport_redis_link_t *link)
+{
+    ngx_msec_t  delay;
+
+    link->state = NGX_HTTP_CHATPORT_LINK_DOWN;
+
+    if (ngx_http_chatport_redis_exiting || ngx_exiting || ngx_quit
+        || ngx_terminate)
+    {
+        return;
+    }
+
+    /* capped exponential backoff, with jitter so workers spread out */
+    delay = link->backoff + ngx_random() % (link->backoff / 4 + 1);
+
+    link->backoff = ngx_min(link->backoff * 2,
+                            NGX_HTTP_CHATPORT_REDIS_BACKOFF_MAX);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "chatport: redis %s reconnect in %M ms", link->name,
+                   delay);
+
+    if (!link->reconnect.timer_set) {
+        ngx_add_timer(&link->reconnect, delay);
+    }
+}
+
+
+static void
+ngx_http_chatport_redis_reconnect(ngx_event_t *ev)
+{
+    ngx_http_chatport_redis_link_t  *link = ev->data;
+
+    if (ngx_http_chatport_redis_exiting || ngx_exiting) {
+        return;
+    }
+
+    ngx_http_chatport_redis_connect(link);
+}
+
+
+static void
+ngx_http_chatport_redis_connected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_chatport_redis_link_t  *link = ac->data;
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context next; the cleanup hook reschedules */
+        if (!link->down_logged) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "chatport: redis %s connection to %V failed: %s",
+                          link->name, &ngx_http_chatport_redis_conf->redis_text,
+                          ac->errstr);
+            link->down_logged = 1;
+        }
+
+        return;
+    }
+
+    link->state = NGX_HTTP_CHATPORT_LINK_READY;
+    link->backoff = NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN;
+
+    if (link->down_logged) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "chatport: redis %s connection to %V is back",
+                      link->name, &ngx_http_chatport_redis_conf->redis_text);
+        link->down_logged = 0;
+    }
+
+    if (link->pubsub) {
+        ngx_http_chatport_redis_on_sub(1);
+    }
+}
+
+
+static void
+ngx_http_chatport_redis_setup_done(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply                      *reply = r;
+    ngx_http_chatport_redis_link_t  *link = privdata;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    if (!link->down_logged) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "chatport: redis %s connection to %V: AUTH or SELECT "
+                      "failed: %*s", link->name,
+                      &ngx_http_chatport_redis_conf->redis_text,
+                      (size_t) reply->len, reply->str);
+        link->down_logged = 1;
+    }
+
+    link->state = NGX_HTTP_CHATPORT_LINK_DOWN;
+
+    /* safe inside a callback: hiredis defers it */
+    redisAsyncDisconnect(ac);
+}
+
+
+static void
+ngx_http_chatport_redis_close(ngx_http_chatport_redis_link_t *link)
+{
+    redisAsyncContext  *ac;
+
+    if (link->reconnect.timer_set) {
+        ngx_del_timer(&link->reconnect);
+    }
+
+    ac = link->ac;
+
+    if (ac == NULL) {
+        return;
+    }
+
+    link->state = NGX_HTTP_CHATPORT_LINK_DOWN;
+
+    /* runs every pending callback with NULL, then the cleanup hook */
+    redisAsyncFree(ac);
+}
+
+
+static void
+ngx_http_chatport_redis_read_handler(ngx_event_t *ev)
+{
+    ngx_connection_t                *c = ev->data;
+    ngx_http_chatport_redis_link_t  *link = c->data;
+
+    if (link->ac) {
+        redisAsyncHandleRead(link->ac);
+    }
+}
+
+
+static void
+ngx_http_chatport_redis_write_handler(ngx_event_t *ev)
+{
+    ngx_connection_t                *c = ev->data;
+    ngx_http_chatport_redis_link_t  *link = c->data;
+
+    if (link->ac) {
+        redisAsyncHandleWrite(link->ac);
+    }
+}
+
+
+static void
+ngx_http_chatport_redis_add_read(void *privdata)
+{
+    ngx_http_chatport_redis_link_t  *link = privdata;
+
+    if (link->conn && !link->conn->read->active) {
+        (void) ngx_add_event(link->conn->read, NGX_READ_EVENT,
+                             NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_http_chatport_redis_del_read(void *privdata)
+{
+    ngx_http_chatport_redis_link_t  *link = privdata;
+
+    if (link->conn && link->conn->read->active) {
+        (void) ngx_del_event(link->conn->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_chatport_redis_add_write(void *privdata)
+{
+    ngx_http_chatport_redis_link_t  *link = privdata;
+
+    if (link->conn && !link->conn->write->active) {
+        (void) ngx_add_event(link->conn->write, NGX_WRITE_EVENT,
+                             NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_http_chatport_redis_del_write(void *privdata)
+{
+    ngx_http_chatport_redis_link_t  *link = privdata;
+
+    if (link->conn && link->conn->write->active) {
+        (void) ngx_del_event(link->conn->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/* hiredis is about to free the context and close its socket */
+
+static void
+ngx_http_chatport_redis_cleanup(void *privdata)
+{
+    ngx_http_chatport_redis_link_t  *link = privdata;
+
+    ngx_connection_t  *c;
+
+    c = link->conn;
+
+    if (c) {
+        ngx_http_chatport_redis_del_read(link);
+        ngx_http_chatport_redis_del_write(link);
+        ngx_free_connection(c);
+        c->fd = (ngx_socket_t) -1;
+    }
+
+    link->conn = NULL;
+    link->ac = NULL;
+
+    if (link->state == NGX_HTTP_CHATPORT_LINK_READY
+        && !ngx_http_chatport_redis_exiting)
+    {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "chatport: redis %s connection to %V lost",
+                      link->name, &ngx_http_chatport_redis_conf->redis_text);
+        link->down_logged = 1;
+    }
+
+    if (link->pubsub && link->state == NGX_HTTP_CHATPORT_LINK_READY) {
+        link->state = NGX_HTTP_CHATPORT_LINK_DOWN;
+        ngx_http_chatport_redis_on_sub(0);
+    }
+
+    ngx_http_chatport_redis_schedule(link);
+}
+
+
+ngx_int_t
+ngx_http_chatport_redis_command(ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    return ngx_http_chatport_redis_eval(NULL, handler, data, cmdp, argc, argv,
+                                        argvlen);
+}
+
+
+/*
+ * Runs a script by its SHA1 (or a plain command when script is NULL).
+ * Returns NGX_OK when the handler will be called, NGX_DECLINED when
+ * Redis is unavailable now, NGX_ERROR on a memory error.
+ */
+
+ngx_int_t
+ngx_http_chatport_redis_eval(ngx_http_chatport_redis_script_t *script,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    int                             i, n;
+    ngx_int_t                       rc;
+    ngx_http_chatport_redis_cmd_t  *cmd;
+
+    if (ngx_http_chatport_redis_cmd_link.state == NGX_HTTP_CHATPORT_LINK_DOWN
+        || ngx_http_chatport_redis_cmd_link.ac == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* "EVALSHA sha1" go before the arguments */
+    n = script ? argc + 2 : argc;
+
+    cmd = ngx_alloc(sizeof(ngx_http_chatport_redis_cmd_t)
+                    + n * (sizeof(char *) + sizeof(size_t)),
+                    ngx_cycle->log);
+    if (cmd == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(cmd, sizeof(ngx_http_chatport_redis_cmd_t));
+
+    cmd->handler = handler;
+    cmd->data = data;
+    cmd->script = script;
+    cmd->argc = n;
+    cmd->argv = (const char **) (cmd + 1);
+    cmd->argvlen = (size_t *) (cmd->argv + n);
+
+    cmd->timer.handler = ngx_http_chatport_redis_timeout;
+    cmd->timer.data = cmd;
+    cmd->timer.log = ngx_cycle->log;
+
+    i = 0;
+
+    if (script) {
+        cmd->argv[0] = "EVALSHA";
+        cmd->argvlen[0] = 7;
+        cmd->argv[1] = (const char *) script->sha1;
+        cmd->argvlen[1] = 40;
+        i = 2;
+    }
+
+    ngx_memcpy(&cmd->argv[i], argv, argc * sizeof(char *));
+    ngx_memcpy(&cmd->argvlen[i], argvlen, argc * sizeof(size_t));
+
+    rc = ngx_http_chatport_redis_send(cmd);
+
+    if (rc != NGX_OK) {
+        ngx_free(cmd);
+        return rc;
+    }
+
+    if (cmdp) {
+        *cmdp = cmd;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_chatport_redis_send(ngx_http_chatport_redis_cmd_t *cmd)
+{
+    redisAsyncContext  *ac;
+
+    ac = ngx_http_chatport_redis_cmd_link.ac;
+
+    if (ac == NULL
+        || redisAsyncCommandArgv(ac, ngx_http_chatport_redis_done, cmd,
+                                 cmd->argc, cmd->argv, cmd->argvlen)
+           != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (!cmd->timer.timer_set) {
+        ngx_add_timer(&cmd->timer,
+                      ngx_http_chatport_redis_conf->redis_timeout);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The arguments are the caller's and may be gone by the time a reply
+ * comes; a NOSCRIPT retry therefore only happens from within this
+ * callback's first run, while the caller still waits (handler set).
+ */
+
+static void
+ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply                     *reply = r;
+    ngx_http_chatport_redis_cmd_t  *cmd = privdata;
+
+    ngx_http_chatport_redis_pt  handler;
+
+    if (reply && reply->type == REDIS_REPLY_ERROR && cmd->script
+        && cmd->handler && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+    {
+        /* EVAL runs the script and leaves it cached for EVALSHA */
+        cmd->argv[0] = "EVAL";
+        cmd->argvlen[0] = 4;
+        cmd->argv[1] = (const char *) cmd->script->source.data;
+        cmd->argvlen[1] = cmd->script->source.len;
+        cmd->script = NULL;
+
+        if (ngx_http_chatport_redis_send(cmd) == NGX_OK) {
+            return;
+        }
+
+        reply = NULL;
+    }
+
+    if (cmd->timer.timer_set) {
+        ngx_del_timer(&cmd->timer);
+    }
+
+    handler = cmd->handler;
+
+    if (handler) {
+        cmd->handler = NULL;
+        handler(cmd->data, reply, reply ? NGX_OK : NGX_ERROR);
+    }
+
+    ngx_free(cmd);
+}
+
+
+static void
+ngx_http_chatport_redis_timeout(ngx_event_t *ev)
+{
+    ngx_http_chatport_redis_cmd_t  *cmd = ev->data;
+
+    ngx_http_chatport_redis_pt  handler;
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                  "chatport: redis did not answer in %M ms, reconnecting",
+                  ngx_http_chatport_redis_conf->redis_timeout);
+
+    handler = cmd->handler;
+
+    if (handler) {
+        cmd->handler = NULL;
+        handler(cmd->data, NULL, NGX_ERROR);
+    }
+
+    /* frees the command through its callback, and reconnects */
+    ngx_http_chatport_redis_close(&ngx_http_chatport_redis_cmd_link);
+}
+
+
+void
+ngx_http_chatport_redis_cancel(ngx_http_chatport_redis_cmd_t *cmd)
+{
+    cmd->handler = NULL;
+}
+
+
+ngx_uint_t
+ngx_http_chatport_redis_sub_ready(void)
+{
+    return ngx_http_chatport_redis_sub_link.state
+           == NGX_HTTP_CHATPORT_LINK_READY;
+}
+
+
+ngx_int_t
+ngx_http_chatport_redis_subscribe(ngx_str_t *channel, ngx_uint_t subscribe)
+{
+    const char         *argv[2];
+    size_t              argvlen[2];
+    redisAsyncContext  *ac;
+
+    ac = ngx_http_chatport_redis_sub_link.ac;
+
+    if (ac == NULL
+        || ngx_http_chatport_redis_sub_link.state
+           != NGX_HTTP_CHATPORT_LINK_READY)
+    {
+        return NGX_DECLINED;
+    }
+
+    argv[0] = subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE";
+    argvlen[0] = subscribe ? 9 : 11;
+    argv[1] = (const char *) channel->data;
+    argvlen[1] = channel->len;
+
+    if (redisAsyncCommandArgv(ac, ngx_http_chatport_redis_message, NULL, 2,
+                              argv, argvlen)
+        != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_chatport_redis_message(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply  *reply = r;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 3)
+    {
+        return;
+    }
+
+    ngx_http_chatport_redis_on_message(reply);
+}

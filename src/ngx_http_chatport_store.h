@@ -1,0 +1,60 @@
+
+/*
+ * ChatPort: conversations in Redis. Every write is one Lua script, so a
+ * message, its conversation's metadata, the site's index and inbox, the
+ * expiry and the PUBLISH happen together or not at all.
+ */
+
+
+#ifndef _NGX_HTTP_CHATPORT_STORE_H_INCLUDED_
+#define _NGX_HTTP_CHATPORT_STORE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_chatport_redis.h"
+
+
+/* the hex digits of a conversation id */
+#define NGX_HTTP_CHATPORT_CID_LEN  32
+
+
+typedef struct {
+    ngx_str_t                 site;
+    ngx_str_t                 cid;
+    ngx_uint_t                create;      /* may open the conversation */
+    ngx_str_t                 from;        /* "visitor" or "agent" */
+    ngx_str_t                 agent;
+    ngx_str_t                 text;
+    ngx_str_t                 page;
+    ngx_str_t                 referrer;
+    ngx_str_t                 user_agent;
+    ngx_int_t                 history;
+    time_t                    retention;
+} ngx_http_chatport_message_t;
+
+
+typedef enum {
+    NGX_HTTP_CHATPORT_STORE_OK = 0,
+    NGX_HTTP_CHATPORT_STORE_UNKNOWN,       /* no such conversation */
+    NGX_HTTP_CHATPORT_STORE_CURSOR,        /* cursor ahead of the stream */
+    NGX_HTTP_CHATPORT_STORE_UNAVAILABLE    /* Redis down, loading, ... */
+} ngx_http_chatport_store_status_e;
+
+
+void ngx_http_chatport_store_init(void);
+ngx_int_t ngx_http_chatport_store_channel(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *cid, ngx_str_t *channel);
+ngx_int_t ngx_http_chatport_store_append(ngx_pool_t *pool,
+    ngx_http_chatport_message_t *m, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *cid, ngx_str_t *after, ngx_int_t count,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_http_chatport_store_status_e ngx_http_chatport_store_status(
+    redisReply *reply, ngx_int_t rc, ngx_log_t *log);
+
+
+#endif /* _NGX_HTTP_CHATPORT_STORE_H_INCLUDED_ */
