@@ -34,9 +34,12 @@ export TEST_NGINX_BINARY="${TEST_NGINX_BINARY:-/usr/sbin/nginx}"
 export TEST_NGINX_REDIS_PORT="$port"
 export TEST_NGINX_REDIS_DIR="$dir"
 
-# the real Test::Nginx when it is installed, our fallback otherwise
+# the real Test::Nginx when it is installed, our fallback (and its own
+# self-tests, *.st) otherwise
+selftests=""
 if ! perl -MTest::Nginx::Socket -e 1 2>/dev/null; then
     export PERL5LIB="$top/t/lib${PERL5LIB:+:$PERL5LIB}"
+    selftests=$(ls "$top"/t/lib/selftest/*.st)
 fi
 
-cd "$top" && prove -r ${TEST_FILES:-t/}
+cd "$top" && prove -r ${TEST_FILES:-t/ $selftests}

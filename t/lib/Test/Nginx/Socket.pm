@@ -174,8 +174,8 @@ sub run_test {
 sub run_test_body {
     my ($block, $name) = @_;
     my %rand_ports;         # $TEST_NGINX_RAND_PORT_n, stable within the block
-    my %conf = (server_name => trim($block->server_name),
-                log_level   => trim($block->log_level));
+    my %conf = (server_name => trim(scalar $block->server_name),
+                log_level   => trim(scalar $block->log_level));
     for my $s (qw(main_config http_config config post_main_config)) {
         $conf{$s} = expand_env(scalar $block->$s, \%rand_ports);
     }
@@ -217,7 +217,7 @@ sub run_test_body {
         $ErrLogPos = error_log_size();
     }
 
-    my $timeout = defined $block->timeout ? parse_time($block->timeout)
+    my $timeout = defined $block->timeout ? parse_time(scalar $block->timeout)
                                           : $Test::Nginx::Util::Timeout;
     my @reqs = build_requests($block, \%rand_ports);
 
@@ -232,7 +232,7 @@ sub run_test_body {
         check_responses($block, $name, \@responses, $k)
             unless defined $block->ignore_response;
 
-        Time::HiRes::sleep(parse_time($block->wait)) if defined $block->wait;
+        Time::HiRes::sleep(parse_time(scalar $block->wait)) if defined $block->wait;
         Time::HiRes::sleep(3 * $Test::Nginx::Util::Sleep);     # ~45 ms
         my ($lines, $end) = read_error_log_from($ErrLogPos);
         # Each repetition sees only its own lines unless check_accum_error_log().
@@ -257,11 +257,11 @@ sub stop_and_check_shutdown {
     return unless $p && $running;
     my ($block, $name) = @$p;
     my ($lines) = read_error_log_from($pos);
-    for my $pat (patterns($block->shutdown_error_log)) {
+    for my $pat (patterns(scalar $block->shutdown_error_log)) {
         Test::More::ok((grep { line_matches($pat, $_) } @$lines),
             "$name - pattern \"$pat\" matches a line in error.log (shutdown)");
     }
-    for my $pat (patterns($block->no_shutdown_error_log)) {
+    for my $pat (patterns(scalar $block->no_shutdown_error_log)) {
         Test::More::ok(!(grep { line_matches($pat, $_) } @$lines),
             "$name - pattern \"$pat\" does not match a line in error.log (shutdown)");
     }
@@ -474,19 +474,19 @@ sub check_responses {
         my $req = $repeat > 1 ? "(repeated req $k, req $i)" : "(req $i)";
 
         # status: error_code defaults to 200
-        if (defined(my $like = pick($block->error_code_like, $i))) {
+        if (defined(my $like = pick(scalar $block->error_code_like, $i))) {
             Test::More::like($res->{status}, ref $like ? $like : qr/$like/,
                              "$name - status code ok");
         } else {
             my $code = defined $block->error_code
-                ? trim(pick($block->error_code, $i)) : 200;
+                ? trim(pick(scalar $block->error_code, $i)) : 200;
             Test::More::is($res->{status}, $code, "$name - status code ok")
                 if defined $code;
         }
 
         # response_headers: exact values, "!Name" = absent;
         # response_headers_like only when response_headers is absent.
-        if (defined(my $rh = pick($block->response_headers, $i))) {
+        if (defined(my $rh = pick(scalar $block->response_headers, $i))) {
             for my $line (grep { /\S/ } split /\n/, $rh) {
                 if ($line =~ /^\s*!\s*([^:\s]+)/) {
                     my $h = $1;
@@ -497,7 +497,7 @@ sub check_responses {
                                    "$name - header $1 ok");
                 }
             }
-        } elsif (defined(my $rhl = pick($block->response_headers_like, $i))) {
+        } elsif (defined(my $rhl = pick(scalar $block->response_headers_like, $i))) {
             for my $line (grep { /\S/ } split /\n/, $rhl) {
                 next unless $line =~ /^\s*([^:]+?)\s*:\s*(.*?)\s*$/;
                 my ($h, $re) = ($1, $2);
@@ -506,18 +506,18 @@ sub check_responses {
             }
         }
 
-        for my $p (patterns(pick($block->raw_response_headers_like, $i))) {
+        for my $p (patterns(pick(scalar $block->raw_response_headers_like, $i))) {
             Test::More::like($res->{raw_headers}, ref $p ? $p : qr/$p/s,
                              "$name - raw resp headers like");
         }
-        for my $p (patterns(pick($block->raw_response_headers_unlike, $i))) {
+        for my $p (patterns(pick(scalar $block->raw_response_headers_unlike, $i))) {
             Test::More::unlike($res->{raw_headers}, ref $p ? $p : qr/$p/s,
                                "$name - raw resp headers unlike");
         }
 
         # body: response_body (exact, or qr// via eval) wins over _like
         if (defined $block->response_body) {
-            my $exp = pick($block->response_body, $i);
+            my $exp = pick(scalar $block->response_body, $i);
             if (ref $exp eq 'Regexp') {
                 Test::More::like($res->{body}, $exp,
                     "$name - response_body - like $req");
@@ -529,11 +529,11 @@ sub check_responses {
                 is_str($res->{body}, $exp,
                        "$name - response_body - response is expected $req");
             }
-        } elsif (defined(my $like = pick($block->response_body_like, $i))) {
+        } elsif (defined(my $like = pick(scalar $block->response_body_like, $i))) {
             Test::More::like($res->{body}, ref $like ? $like : qr/$like/s,
                 "$name - response_body_like - response is expected $req");
         }
-        if (defined(my $unlike = pick($block->response_body_unlike, $i))) {
+        if (defined(my $unlike = pick(scalar $block->response_body_unlike, $i))) {
             Test::More::unlike($res->{body} // '', ref $unlike ? $unlike : qr/$unlike/s,
                 "$name - response_body_unlike - response is expected $req");
         }
@@ -545,8 +545,8 @@ sub check_responses {
 
 sub check_error_log {
     my ($block, $name, $lines, $k, $must_die) = @_;
-    my @want    = patterns($block->error_log);
-    my @notwant = patterns($block->no_error_log);
+    my @want    = patterns(scalar $block->error_log);
+    my @notwant = patterns(scalar $block->no_error_log);
 
     for my $pat (@want) {
         Test::More::ok((grep { line_matches($pat, $_) } @$lines),
@@ -574,7 +574,7 @@ sub check_error_log {
                 }
             }
         }
-        my $exp = pick($block->grep_error_log_out, $k);
+        my $exp = pick(scalar $block->grep_error_log_out, $k);
         if (ref $exp eq 'Regexp') {
             Test::More::like($out, $exp, "$name - grep_error_log_out (req $k)");
         } elsif (defined $exp) {

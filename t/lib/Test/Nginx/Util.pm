@@ -295,7 +295,7 @@ $temp
 $http
 
     server {
-        listen          $ServerPort;
+        listen          127.0.0.1:$ServerPort;   # loopback only (real: all addresses)
         server_name     '$server_name';
 
         client_max_body_size 30M;
@@ -414,7 +414,10 @@ sub pid_alive_pid {
         return 0 if $r == $pid || $r == -1;
         return 1;
     }
-    return kill(0, $pid) ? 1 : 0;
+    return 0 unless kill 0, $pid;
+    # A daemon is reparented to pid 1, which may reap it late: a zombie has
+    # already exited (and released the port).
+    return slurp("/proc/$pid/stat") =~ /^\d+ \(.*\) Z/s ? 0 : 1;
 }
 
 # An nginx left over from an earlier run with the same servroot (for example
@@ -422,7 +425,7 @@ sub pid_alive_pid {
 sub kill_stale_nginx {
     init_paths();
     my ($pid) = slurp($PidFile) =~ /(\d+)/;
-    return unless $pid && kill 0, $pid;
+    return unless $pid && pid_alive_pid($pid);
     return unless slurp("/proc/$pid/cmdline") =~ /nginx/;
     local $NginxIsChild = 0;
     local $NginxPid = $pid;
