@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatport.h"
+#include "ngx_http_chatport_filter.h"
 #include "ngx_http_chatport_hours.h"
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_store.h"
@@ -59,8 +60,16 @@ static char *ngx_http_chatport_lang(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_chatport_uri(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+static char *ngx_http_chatport_inject_post(ngx_conf_t *cf, void *post,
+    void *data);
+static ngx_int_t ngx_http_chatport_postconfiguration(ngx_conf_t *cf);
+
 static char *ngx_http_chatport_invalid(ngx_conf_t *cf, ngx_command_t *cmd,
     const char *why);
+
+
+static ngx_conf_post_t  ngx_http_chatport_inject_used =
+    { ngx_http_chatport_inject_post };
 
 
 static ngx_command_t  ngx_http_chatport_commands[] = {
@@ -126,7 +135,7 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_chatport_loc_conf_t, inject),
-      NULL },
+      &ngx_http_chatport_inject_used },
 
     { ngx_string("chatport_inject_src"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -211,7 +220,7 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
 
 static ngx_http_module_t  ngx_http_chatport_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_chatport_postconfiguration,   /* postconfiguration */
 
     ngx_http_chatport_create_main_conf,    /* create main configuration */
     ngx_http_chatport_init_main_conf,      /* init main configuration */
@@ -280,6 +289,39 @@ ngx_http_chatport_exit_process(ngx_cycle_t *cycle)
     if (cmcf != NULL && cmcf->used) {
         ngx_http_chatport_redis_exit();
     }
+}
+
+
+/* the filter is in the chain only where some location injects */
+
+static ngx_int_t
+ngx_http_chatport_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_chatport_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_chatport_module);
+
+    if (cmcf->inject_used) {
+        return ngx_http_chatport_filter_init(cf);
+    }
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_chatport_inject_post(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_flag_t                     *inject = data;
+    ngx_http_chatport_main_conf_t  *cmcf;
+
+    if (*inject) {
+        cmcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_chatport_module);
+        cmcf->inject_used = 1;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -446,6 +488,20 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->inject, prev->inject, 0);
     ngx_conf_merge_str_value(conf->inject_src, prev->inject_src,
                              "/chatport/widget.js");
+
+    if (conf->inject) {
+        conf->inject_tag.len = sizeof("<script src=\"\" defer data-chatport>"
+                                      "</script>") - 1
+                               + conf->inject_src.len;
+        conf->inject_tag.data = ngx_pnalloc(cf->pool, conf->inject_tag.len);
+        if (conf->inject_tag.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_sprintf(conf->inject_tag.data,
+                    "<script src=\"%V\" defer data-chatport></script>",
+                    &conf->inject_src);
+    }
 
     ngx_conf_merge_msec_value(conf->poll_timeout, prev->poll_timeout, 30000);
     ngx_conf_merge_size_value(conf->max_message, prev->max_message, 2048);

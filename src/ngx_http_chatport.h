@@ -34,6 +34,7 @@ typedef struct {
     ngx_int_t                 redis_db;
     ngx_msec_t                redis_timeout;
     ngx_flag_t                used;            /* any chatport location */
+    ngx_flag_t                inject_used;     /* chatport_inject on */
 } ngx_http_chatport_main_conf_t;
 
 
@@ -49,6 +50,7 @@ typedef struct {
 
     ngx_flag_t                inject;
     ngx_str_t                 inject_src;
+    ngx_str_t                 inject_tag;      /* made from inject_src */
 
     ngx_msec_t                poll_timeout;
     size_t                    max_message;

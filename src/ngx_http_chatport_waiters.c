@@ -176,8 +176,6 @@ ngx_http_chatport_waiter_create(ngx_http_request_t *r, ngx_str_t *channel,
     w->timeout.data = w;
     w->timeout.log = r->connection->log;
 
-    ngx_http_set_ctx(r, w, ngx_http_chatport_module);
-
     return w;
 }
 
@@ -238,6 +236,9 @@ ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
 
     ngx_add_timer(&w->timeout, w->poll_timeout);
     w->request->main->count++;
+
+    /* the ctx is the waiter exactly while it is registered */
+    ngx_http_set_ctx(w->request, w, ngx_http_chatport_module);
 
     return NGX_OK;
 }
@@ -300,6 +301,13 @@ ngx_http_chatport_waiter_park(ngx_http_chatport_waiter_t *w)
     w->state = NGX_HTTP_CHATPORT_WAITER_PARKED;
 
     c = w->request->connection;
+
+    if (ngx_exiting) {
+        /* a poll that came on a kept-alive connection after the signal */
+        w->request->keepalive = 0;
+        ngx_http_chatport_waiter_finish(w, NGX_HTTP_OK, NULL, NULL, NULL);
+        return;
+    }
 
 #if (NGX_HTTP_V2)
     if (w->request->stream) {

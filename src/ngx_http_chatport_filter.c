@@ -1,0 +1,419 @@
+
+/*
+ * ChatPort: the widget injection filter.
+ *
+ * Adds "<script src=... defer data-chatport></script>" before the first
+ * "</body>" of a 200 text/html response, in any letter case, or at the end
+ * when there is none. It streams: the response is never buffered whole,
+ * and untouched spans are passed on as buffers that point into the input
+ * (the technique of nginx's sub_filter). A "</bo" at the end of a buffer
+ * is held back, copied, until the next buffer tells whether "dy>" follows.
+ *
+ * The filter sits before sub_filter, gunzip and gzip in the chain: it sees
+ * the body uncompressed unless it came compressed from elsewhere, and such
+ * a body (Content-Encoding set) is left alone.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatport.h"
+#include "ngx_http_chatport_filter.h"
+
+
+#define NGX_HTTP_CHATPORT_END_BODY      "</body>"
+#define NGX_HTTP_CHATPORT_END_BODY_LEN  (sizeof(NGX_HTTP_CHATPORT_END_BODY) - 1)
+
+
+typedef struct {
+    ngx_str_t            tag;
+    ngx_uint_t           state;       /* bytes of "</body>" matched */
+    u_char               looked[NGX_HTTP_CHATPORT_END_BODY_LEN];
+    ngx_uint_t           injected;    /* unsigned:1 */
+
+    ngx_chain_t         *in;
+    ngx_chain_t         *out;
+    ngx_chain_t        **last_out;
+    ngx_chain_t         *busy;
+    ngx_chain_t         *free;
+} ngx_http_chatport_filter_ctx_t;
+
+
+static ngx_int_t ngx_http_chatport_filter_buf(ngx_http_request_t *r,
+    ngx_http_chatport_filter_ctx_t *ctx, ngx_buf_t *in);
+static ngx_buf_t *ngx_http_chatport_filter_emit(ngx_http_request_t *r,
+    ngx_http_chatport_filter_ctx_t *ctx, u_char *pos, u_char *last);
+static ngx_int_t ngx_http_chatport_filter_output(ngx_http_request_t *r,
+    ngx_http_chatport_filter_ctx_t *ctx);
+static ngx_uint_t ngx_http_chatport_filter_is_html(ngx_http_request_t *r);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_int_t
+ngx_http_chatport_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_chatport_loc_conf_t    *clcf;
+    ngx_http_chatport_filter_ctx_t  *ctx;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    /* the skip list of gzip and addition, adapted */
+
+    if (!clcf->inject
+        || r != r->main
+        || r->headers_out.status != NGX_HTTP_OK
+        || r->headers_out.content_length_n == 0
+        || (r->headers_out.content_encoding
+            && r->headers_out.content_encoding->value.len)
+        || !ngx_http_chatport_filter_is_html(r))
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    /* a HEAD gets the headers a GET would get, and no body to change */
+
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_weak_etag(r);
+
+    if (r->header_only || r->method == NGX_HTTP_HEAD) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_chatport_filter_ctx_t));
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->tag = clcf->inject_tag;
+    ctx->last_out = &ctx->out;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_chatport_module);
+
+    r->filter_need_in_memory = 1;
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_uint_t
+ngx_http_chatport_filter_is_html(ngx_http_request_t *r)
+{
+    ngx_str_t  *type;
+
+    type = &r->headers_out.content_type;
+
+    return type->len >= 9
+           && ngx_strncasecmp(type->data, (u_char *) "text/html", 9) == 0
+           && (type->len == 9 || type->data[9] == ';' || type->data[9] == ' ');
+}
+
+
+static ngx_int_t
+ngx_http_chatport_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t                       *b;
+    ngx_http_chatport_filter_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatport_module);
+
+    if (ctx == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    if (in == NULL && ctx->in == NULL && ctx->busy == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    if (ngx_chain_add_copy(r->pool, &ctx->in, in) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    while (ctx->in) {
+        b = ctx->in->buf;
+        ctx->in = ctx->in->next;
+
+        if (ngx_http_chatport_filter_buf(r, ctx, b) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_chatport_filter_output(r, ctx);
+}
+
+
+/*
+ * Scans one input buffer. The held-back bytes, when there are any, come
+ * before it and are the first ctx->state bytes of "</body>".
+ */
+
+static ngx_int_t
+ngx_http_chatport_filter_buf(ngx_http_request_t *r,
+    ngx_http_chatport_filter_ctx_t *ctx, ngx_buf_t *in)
+{
+    u_char      *p, *last, *mstart;
+    ngx_buf_t   *b;
+    ngx_uint_t   held, held_plain, found;
+
+    held = ctx->state;
+    held_plain = 0;
+    found = 0;
+    mstart = NULL;           /* NULL: the match began in the held bytes */
+
+    p = in->pos;
+    last = in->last;
+
+    if (!ctx->injected && ngx_buf_in_memory(in)) {
+
+        while (p < last) {
+
+            if (ctx->state == 0) {
+                p = ngx_strlchr(p, last, '<');
+                if (p == NULL) {
+                    p = last;
+                    break;
+                }
+
+                ctx->state = 1;
+                mstart = p++;
+                continue;
+            }
+
+            if (ngx_tolower(*p) == NGX_HTTP_CHATPORT_END_BODY[ctx->state]) {
+                p++;
+
+                if (++ctx->state == NGX_HTTP_CHATPORT_END_BODY_LEN) {
+                    found = 1;
+                    break;
+                }
+
+                continue;
+            }
+
+            /* not "</body>": only a '<' can start one again */
+
+            if (mstart == NULL) {
+                held_plain = 1;
+            }
+
+            ctx->state = 0;
+        }
+    }
+
+    b = NULL;
+
+    if (held
+        && (held_plain || (!found && (ctx->state == 0 || in->last_buf))))
+    {
+        /* the held bytes turned out to be text */
+        b = ngx_http_chatport_filter_emit(r, ctx, ctx->looked,
+                                          ctx->looked + held);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->temporary = 1;
+        held = 0;
+    }
+
+    if (found) {
+        ctx->state = 0;
+        ctx->injected = 1;
+
+        if (mstart && mstart > in->pos) {
+            b = ngx_http_chatport_filter_emit(r, ctx, in->pos, mstart);
+            if (b == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        b = ngx_http_chatport_filter_emit(r, ctx, ctx->tag.data,
+                                          ctx->tag.data + ctx->tag.len);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (held) {
+            b = ngx_http_chatport_filter_emit(r, ctx, ctx->looked,
+                                              ctx->looked + held);
+            if (b == NULL) {
+                return NGX_ERROR;
+            }
+
+            b->temporary = 1;
+        }
+
+        p = mstart ? mstart : in->pos;
+
+        if (p < in->last) {
+            b = ngx_http_chatport_filter_emit(r, ctx, p, in->last);
+            if (b == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+    } else if (ctx->state && !in->last_buf) {
+        /* a possible "</body>" runs past this buffer: hold it back */
+
+        p = mstart ? mstart : in->pos;
+
+        if (mstart && mstart > in->pos) {
+            b = ngx_http_chatport_filter_emit(r, ctx, in->pos, mstart);
+            if (b == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        ngx_memcpy(ctx->looked + held, p, in->last - p);
+
+    } else {
+        ctx->state = 0;
+
+        if (in->pos < in->last) {
+            b = ngx_http_chatport_filter_emit(r, ctx, in->pos, in->last);
+            if (b == NULL) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    if (in->last_buf && !ctx->injected) {
+        /* no "</body>": the tag goes at the end */
+        ctx->injected = 1;
+
+        b = ngx_http_chatport_filter_emit(r, ctx, ctx->tag.data,
+                                          ctx->tag.data + ctx->tag.len);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* the last buffer made from this one frees it once it has gone out */
+
+    if (b == NULL) {
+        b = ngx_http_chatport_filter_emit(r, ctx, NULL, NULL);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->sync = 1;
+    }
+
+    b->last_buf = in->last_buf;
+    b->last_in_chain = in->last_in_chain;
+    b->flush = in->flush;
+    b->sync |= in->sync;
+    b->shadow = in;
+    b->recycled = in->recycled;
+
+    return NGX_OK;
+}
+
+
+static ngx_buf_t *
+ngx_http_chatport_filter_emit(ngx_http_request_t *r,
+    ngx_http_chatport_filter_ctx_t *ctx, u_char *pos, u_char *last)
+{
+    u_char       *copy;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    b = cl->buf;
+    ngx_memzero(b, sizeof(ngx_buf_t));
+
+    b->tag = (ngx_buf_tag_t) &ngx_http_chatport_module;
+
+    if (pos == NULL) {
+        /* flags only */
+
+    } else if (pos == ctx->looked) {
+        /* held bytes are copied: ctx->looked is reused */
+        copy = ngx_pnalloc(r->pool, last - pos);
+        if (copy == NULL) {
+            return NULL;
+        }
+
+        ngx_memcpy(copy, pos, last - pos);
+        b->start = copy;
+        b->pos = copy;
+        b->last = copy + (last - pos);
+        b->end = b->last;
+
+    } else {
+        b->pos = pos;
+        b->last = last;
+        b->memory = 1;
+    }
+
+    *ctx->last_out = cl;
+    ctx->last_out = &cl->next;
+
+    return b;
+}
+
+
+static ngx_int_t
+ngx_http_chatport_filter_output(ngx_http_request_t *r,
+    ngx_http_chatport_filter_ctx_t *ctx)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    rc = ngx_http_next_body_filter(r, ctx->out);
+
+    if (ctx->busy == NULL) {
+        ctx->busy = ctx->out;
+
+    } else {
+        for (cl = ctx->busy; cl->next; cl = cl->next) { /* void */ }
+        cl->next = ctx->out;
+    }
+
+    ctx->out = NULL;
+    ctx->last_out = &ctx->out;
+
+    /* sent buffers release the input buffers they shadow */
+
+    while (ctx->busy) {
+        cl = ctx->busy;
+        b = cl->buf;
+
+        if (ngx_buf_size(b) != 0) {
+            break;
+        }
+
+        if (b->shadow) {
+            b->shadow->pos = b->shadow->last;
+        }
+
+        ctx->busy = cl->next;
+        cl->next = ctx->free;
+        ctx->free = cl;
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_chatport_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_chatport_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_chatport_body_filter;
+
+    return NGX_OK;
+}
