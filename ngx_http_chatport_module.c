@@ -68,6 +68,14 @@ static char *ngx_http_chatport_invalid(ngx_conf_t *cf, ngx_command_t *cmd,
     const char *why);
 
 
+/* by ngx_http_chatport_lang_e */
+ngx_str_t  ngx_http_chatport_lang_names[] = {
+    ngx_string("auto"),
+    ngx_string("en"),
+    ngx_string("ja")
+};
+
+
 static ngx_conf_post_t  ngx_http_chatport_inject_used =
     { ngx_http_chatport_inject_post };
 
@@ -388,6 +396,8 @@ ngx_http_chatport_create_srv_conf(ngx_conf_t *cf)
      *     cscf->timezone = { 0, NULL };
      */
 
+    cscf->tz = NGX_CONF_UNSET_PTR;
+
     return cscf;
 }
 
@@ -403,6 +413,7 @@ ngx_http_chatport_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_srv_conf_t  *core;
 
     ngx_conf_merge_str_value(conf->timezone, prev->timezone, "UTC");
+    ngx_conf_merge_ptr_value(conf->tz, prev->tz, NULL);
 
     if (conf->site.data == NULL) {
         conf->site = prev->site;
@@ -519,6 +530,18 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_str_value(conf->notify, prev->notify, "");
 
+    if (conf->agent_prefix.data) {
+        conf->agent_protected = ngx_http_chatport_agent_protected(cf);
+
+        if (!conf->agent_protected) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "chatport_agent location \"%V\" is not "
+                               "protected by auth_basic or auth_request: "
+                               "it will refuse every request",
+                               &conf->agent_prefix);
+        }
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -546,6 +569,13 @@ ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 #endif
+
+    if (core->exact_match) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs a prefix location, not \"= %V\"",
+                           &cmd->name, &core->name);
+        return NGX_CONF_ERROR;
+    }
 
     if (core->handler != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -755,22 +785,24 @@ ngx_http_chatport_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_chatport_timezone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t  *tz, *value;
+    ngx_http_chatport_srv_conf_t *cscf = conf;
 
-    tz = (ngx_str_t *) ((char *) conf + cmd->offset);
+    ngx_str_t  *value;
 
-    if (tz->data != NULL) {
+    if (cscf->timezone.data != NULL) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
-    if (ngx_http_chatport_timezone_check(cf->pool, &value[1]) != NGX_OK) {
+    cscf->tz = ngx_http_chatport_tz_load(cf->pool, cf->log, &value[1]);
+
+    if (cscf->tz == NULL) {
         return ngx_http_chatport_invalid(cf, cmd,
                                          "a time zone such as \"Asia/Tokyo\"");
     }
 
-    *tz = value[1];
+    cscf->timezone = value[1];
 
     return NGX_CONF_OK;
 }
