@@ -551,6 +551,7 @@ ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_str_t                      *prefix;
     ngx_http_core_loc_conf_t       *core;
+    ngx_http_chatport_srv_conf_t   *cscf;
     ngx_http_chatport_main_conf_t  *cmcf;
 
     prefix = (ngx_str_t *) ((char *) conf + cmd->offset);
@@ -586,6 +587,15 @@ ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     *prefix = core->name;
     core->handler = (ngx_http_handler_pt) cmd->post;
+
+    if (cmd->post == ngx_http_chatport_agent_handler) {
+        /* notifications link to the server's first console */
+        cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_chatport_module);
+
+        if (cscf->agent_prefix.len == 0) {
+            cscf->agent_prefix = core->name;
+        }
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_chatport_module);
     cmcf->used = 1;

@@ -46,6 +46,7 @@ typedef struct {
     ngx_str_t                 site;
     ngx_str_t                 timezone;
     ngx_http_chatport_tz_t   *tz;              /* NULL: UTC */
+    ngx_str_t                 agent_prefix;    /* for links to the console */
 } ngx_http_chatport_srv_conf_t;
 
 

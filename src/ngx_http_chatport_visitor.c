@@ -14,6 +14,7 @@
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_call.h"
 #include "ngx_http_chatport_json.h"
+#include "ngx_http_chatport_notify.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
 
@@ -57,6 +58,8 @@ static ngx_int_t ngx_http_chatport_append(
     ngx_http_chatport_visitor_ctx_t *ctx);
 static void ngx_http_chatport_append_done(void *data, redisReply *reply,
     ngx_int_t rc);
+static ngx_int_t ngx_http_chatport_notify_conversation(
+    ngx_http_chatport_visitor_ctx_t *ctx, ngx_str_t *id);
 static ngx_int_t ngx_http_chatport_created(
     ngx_http_chatport_visitor_ctx_t *ctx, redisReply *reply);
 static ngx_int_t ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w);
@@ -527,6 +530,12 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
     }
 
     if (ctx->new_visitor) {
+        if (ngx_http_chatport_notify_conversation(ctx, &id) != NGX_OK) {
+            /* a notification never fails the visitor's message */
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "chatport: cannot notify of a new conversation");
+        }
+
         clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
         cookie.data = ngx_pnalloc(r->pool, sizeof("chatport_vid=; Path=/; "
@@ -553,6 +562,58 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
     }
 
     return ngx_http_chatport_send_json(r, NGX_HTTP_CREATED, &body);
+}
+
+
+static ngx_int_t
+ngx_http_chatport_notify_conversation(ngx_http_chatport_visitor_ctx_t *ctx,
+    ngx_str_t *id)
+{
+    ngx_str_t                      event, link;
+    ngx_http_request_t            *r;
+    ngx_http_chatport_json_t       j;
+    ngx_http_chatport_message_t   *m;
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    r = ctx->call.request;
+    m = &ctx->message;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    if (clcf->notify.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_chatport_console_link(r, &m->cid, &link) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_chatport_json_init(&j, r->pool);
+
+    ngx_http_chatport_json_literal(&j,
+                                   "{\"type\":\"conversation\",\"site\":");
+    ngx_http_chatport_json_string(&j, &m->site);
+    ngx_http_chatport_json_literal(&j, ",\"conversation\":");
+    ngx_http_chatport_json_string(&j, &m->cid);
+    ngx_http_chatport_json_literal(&j, ",\"page\":");
+    ngx_http_chatport_json_string(&j, &m->page);
+    ngx_http_chatport_json_literal(&j, ",\"referrer\":");
+    ngx_http_chatport_json_string(&j, &m->referrer);
+    ngx_http_chatport_json_literal(&j, ",\"user_agent\":");
+    ngx_http_chatport_json_string(&j, &m->user_agent);
+    ngx_http_chatport_json_literal(&j, ",\"message\":{\"id\":");
+    ngx_http_chatport_json_string(&j, id);
+    ngx_http_chatport_json_literal(&j, ",\"text\":");
+    ngx_http_chatport_json_string(&j, &m->text);
+    ngx_http_chatport_json_literal(&j, "},\"console\":");
+    ngx_http_chatport_json_string(&j, &link);
+    ngx_http_chatport_json_literal(&j, "}\n");
+
+    if (ngx_http_chatport_json_result(&j, &event) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_chatport_notify(r, &event);
 }
 
 
