@@ -11,6 +11,7 @@
 
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_filter.h"
+#include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_hours.h"
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_store.h"
@@ -58,6 +59,10 @@ static char *ngx_http_chatport_color(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_chatport_lang(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_uri(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_form_field(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_form_rate(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 static char *ngx_http_chatport_inject_post(ngx_conf_t *cf, void *post,
@@ -220,6 +225,20 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       ngx_http_chatport_uri,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_chatport_loc_conf_t, notify),
+      NULL },
+
+    { ngx_string("chatport_form_field"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatport_form_field,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, form_fields),
+      NULL },
+
+    { ngx_string("chatport_form_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_form_rate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -485,6 +504,9 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->retention = NGX_CONF_UNSET;
     clcf->hours = NGX_CONF_UNSET_PTR;
     clcf->lang = NGX_CONF_UNSET_UINT;
+    clcf->form_fields = NGX_CONF_UNSET_PTR;
+    clcf->form_rate = NGX_CONF_UNSET_UINT;
+    clcf->form_window = NGX_CONF_UNSET_MSEC;
 
     return clcf;
 }
@@ -529,6 +551,22 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_CHATPORT_LANG_AUTO);
 
     ngx_conf_merge_str_value(conf->notify, prev->notify, "");
+
+    ngx_conf_merge_ptr_value(conf->form_fields, prev->form_fields, NULL);
+
+    if (conf->form_fields == NULL) {
+        conf->form_fields = ngx_http_chatport_form_default_fields(cf);
+        if (conf->form_fields == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        /* one default list for the levels below */
+        prev->form_fields = conf->form_fields;
+    }
+
+    ngx_conf_merge_uint_value(conf->form_rate, prev->form_rate, 5);
+    ngx_conf_merge_msec_value(conf->form_window, prev->form_window,
+                              10 * 60 * 1000);
 
     if (conf->agent_prefix.data) {
         conf->agent_protected = ngx_http_chatport_agent_protected(cf);
@@ -1017,6 +1055,62 @@ ngx_http_chatport_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     *uri = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_form_field(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_loc_conf_t *clcf = conf;
+
+    char  *rv;
+
+    rv = ngx_http_chatport_form_field_parse(cf, &clcf->form_fields);
+
+    if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
+        return rv;
+    }
+
+    return ngx_http_chatport_invalid(cf, cmd, rv + sizeof("has ") - 1);
+}
+
+
+/* "5/10m": at most 5 submissions from an address in 10 minutes */
+
+static char *
+ngx_http_chatport_form_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_loc_conf_t *clcf = conf;
+
+    u_char     *slash;
+    ngx_int_t   n, window;
+    ngx_str_t  *value, w;
+
+    if (clcf->form_rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    slash = ngx_strlchr(value[1].data, value[1].data + value[1].len, '/');
+    if (slash == NULL) {
+        return ngx_http_chatport_invalid(cf, cmd, "\"COUNT/TIME\", as \"5/10m\"");
+    }
+
+    n = ngx_atoi(value[1].data, slash - value[1].data);
+
+    w.data = slash + 1;
+    w.len = value[1].data + value[1].len - w.data;
+    window = ngx_parse_time(&w, 0);
+
+    if (n <= 0 || window == NGX_ERROR || window < 1000) {
+        return ngx_http_chatport_invalid(cf, cmd, "\"COUNT/TIME\", as \"5/10m\"");
+    }
+
+    clcf->form_rate = n;
+    clcf->form_window = window;
 
     return NGX_CONF_OK;
 }

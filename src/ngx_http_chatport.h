@@ -72,6 +72,10 @@ typedef struct {
     ngx_uint_t                lang;
 
     ngx_str_t                 notify;
+
+    ngx_array_t              *form_fields;     /* of form_field_t */
+    ngx_uint_t                form_rate;       /* submissions a window */
+    ngx_msec_t                form_window;
 } ngx_http_chatport_loc_conf_t;
 
 
@@ -90,6 +94,10 @@ ngx_int_t ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
     ngx_str_t *text, ngx_str_t *page);
 ngx_uint_t ngx_http_chatport_agent_protected(ngx_conf_t *cf);
 ngx_int_t ngx_http_chatport_cursor(ngx_http_request_t *r, ngx_str_t *cursor);
+ngx_int_t ngx_http_chatport_visitor_cookie(ngx_http_request_t *r,
+    ngx_str_t *vid);
+ngx_int_t ngx_http_chatport_visitor_cid(ngx_pool_t *pool, ngx_str_t *vid,
+    ngx_str_t *cid);
 
 
 

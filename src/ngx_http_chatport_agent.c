@@ -13,6 +13,7 @@
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_assets.h"
 #include "ngx_http_chatport_call.h"
+#include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_store.h"
@@ -113,6 +114,9 @@ static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
 
     { ngx_string("presence"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_presence },
+
+    { ngx_string("forms"), NGX_HTTP_GET,
+      ngx_string("GET"), ngx_http_chatport_forms },
 
     { ngx_null_string, 0, ngx_null_string, NULL }
 };
@@ -517,10 +521,11 @@ ngx_http_chatport_inbox_poll(ngx_http_request_t *r, ngx_str_t *arg)
 static ngx_int_t
 ngx_http_chatport_inbox_check(ngx_http_chatport_waiter_t *w)
 {
-    return ngx_http_chatport_store_inbox(w->request->pool, w->data, &w->cursor,
-                                         NGX_HTTP_CHATPORT_EVENTS_MAX,
-                                         ngx_http_chatport_inbox_done, w,
-                                         &w->cmd);
+    return ngx_http_chatport_store_stream(w->request->pool, w->data, "inbox",
+                                          &w->cursor,
+                                          NGX_HTTP_CHATPORT_EVENTS_MAX,
+                                          ngx_http_chatport_inbox_done, w,
+                                          &w->cmd);
 }
 
 

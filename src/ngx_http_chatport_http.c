@@ -484,3 +484,72 @@ ngx_http_chatport_json_request(ngx_http_request_t *r)
 
     return NGX_OK;
 }
+
+
+ngx_uint_t
+ngx_http_chatport_accepts_html(ngx_http_request_t *r)
+{
+    ngx_str_t  *accept;
+
+    if (r->headers_in.accept == NULL) {
+        return 0;
+    }
+
+    accept = &r->headers_in.accept->value;
+
+    return ngx_strlcasestrn(accept->data, accept->data + accept->len,
+                            (u_char *) "text/html", 9 - 1)
+           != NULL;
+}
+
+
+/*
+ * Valid UTF-8 without control characters (but tab, and line breaks when
+ * multiline); blank tells whether it is only white space, counting the
+ * no-break and ideographic spaces.
+ */
+
+ngx_int_t
+ngx_http_chatport_utf8_text(ngx_str_t *s, ngx_uint_t multiline,
+    ngx_uint_t *blank)
+{
+    u_char    *p, *last;
+    uint32_t   ch;
+
+    *blank = 1;
+    p = s->data;
+    last = p + s->len;
+
+    while (p < last) {
+
+        /* ngx_utf8_decode() takes multibyte sequences only */
+        if (*p < 0x80) {
+            ch = *p++;
+
+        } else {
+            ch = ngx_utf8_decode(&p, last - p);
+
+            if (ch > 0x10ffff) {
+                return NGX_ERROR;
+            }
+        }
+
+        if (ch == '\n' || ch == '\r') {
+            if (!multiline) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            return NGX_ERROR;
+        }
+
+        if (!(ch == ' ' || ch == '\t' || ch == 0xa0 || ch == 0x3000)) {
+            *blank = 0;
+        }
+    }
+
+    return NGX_OK;
+}

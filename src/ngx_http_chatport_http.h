@@ -46,6 +46,9 @@ ngx_int_t ngx_http_chatport_read_body(ngx_http_request_t *r, size_t limit,
     ngx_str_t *body);
 ngx_int_t ngx_http_chatport_same_origin(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_json_request(ngx_http_request_t *r);
+ngx_uint_t ngx_http_chatport_accepts_html(ngx_http_request_t *r);
+ngx_int_t ngx_http_chatport_utf8_text(ngx_str_t *s, ngx_uint_t multiline,
+    ngx_uint_t *blank);
 
 
 #endif /* _NGX_HTTP_CHATPORT_HTTP_H_INCLUDED_ */

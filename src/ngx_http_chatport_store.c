@@ -54,13 +54,13 @@ static ngx_int_t ngx_http_chatport_store_key(ngx_pool_t *pool,
 
 /* ... and an inbox event, stored without its id, published with it */
 #define NGX_HTTP_CHATPORT_LUA_EVENT                                           \
-"local function event(inbox, retention, ev)\n"                                \
-"  local json = cjson.encode(ev)\n"                                           \
+"local function event(inbox, retention, json)\n"                              \
 "  local id = redis.call('XADD', inbox, 'MAXLEN', '~', 1000, '*',"            \
 " 'json', json)\n"                                                            \
 "  redis.call('PEXPIRE', inbox, retention)\n"                                 \
-"  redis.call('PUBLISH', inbox, id .. ' {\"id\":\"' .. id .. '\",' .."        \
-" string.sub(json, 2))\n"                                                     \
+"  local ts = string.match(id, '^%d+')\n"                                     \
+"  redis.call('PUBLISH', inbox, id .. ' {\"id\":\"' .. id .. '\",\"ts\":' .."  \
+" ts .. ',' .. string.sub(json, 2))\n"                                        \
 "end\n"
 
 
@@ -104,7 +104,7 @@ NGX_HTTP_CHATPORT_LUA_EVENT
 "local ev = {type = exists and 'message' or 'conversation',"
 " conversation = cid, message = msg}\n"
 "if page ~= '' then ev.page = page end\n"
-"event(inbox, retention, ev)\n"
+"event(inbox, retention, cjson.encode(ev))\n"
 "return id\n"),
     { 0 }
 };
@@ -188,29 +188,59 @@ NGX_HTTP_CHATPORT_LUA_EVENT
 "  return redis.error_reply('UNKNOWN conversation')\n"
 "end\n"
 "redis.call('HSET', meta, 'status', 'closed')\n"
-"event(inbox, tonumber(ARGV[2]), {type = 'closed', conversation = ARGV[1]})\n"
+"event(inbox, tonumber(ARGV[2]),"
+" cjson.encode({type = 'closed', conversation = ARGV[1]}))\n"
 "return 1\n"),
     { 0 }
 };
 
 
 /*
- * KEYS: inbox. ARGV: after, count. Returns {count, JSON}. A cursor past
- * the end is no error here: the inbox may have expired meanwhile.
+ * KEYS: a stream of JSON entries (the inbox, the forms). ARGV: after,
+ * count, the answer's list name. Returns {count, JSON}. A cursor past the
+ * end is no error here: the stream may have expired meanwhile.
  */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_inbox_script = {
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_stream_script = {
     ngx_string(
-"local inbox, after = KEYS[1], ARGV[1]\n"
-"local entries = redis.call('XRANGE', inbox, '(' .. after, '+', 'COUNT',"
+"local stream, after = KEYS[1], ARGV[1]\n"
+"local entries = redis.call('XRANGE', stream, '(' .. after, '+', 'COUNT',"
 " ARGV[2])\n"
 "local items = {}\n"
 "local cursor = after\n"
 "for i, e in ipairs(entries) do\n"
-"  items[i] = '{\"id\":\"' .. e[1] .. '\",' .. string.sub(e[2][2], 2)\n"
+"  items[i] = '{\"id\":\"' .. e[1] .. '\",\"ts\":' .."
+" string.match(e[1], '^%d+') .. ',' .. string.sub(e[2][2], 2)\n"
 "  cursor = e[1]\n"
 "end\n"
-"return {#items, '{\"events\":[' .. table.concat(items, ',') .."
+"return {#items, '{\"' .. ARGV[3] .. '\":[' .. table.concat(items, ',') .."
 " '],\"cursor\":' .. cjson.encode(cursor) .. '}'}\n"),
+    { 0 }
+};
+
+
+/*
+ * KEYS: forms, inbox, the client's rate counter. ARGV: the submission's
+ * JSON, the most submissions in a window, the window (ms), retention (ms).
+ */
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script = {
+    ngx_string(
+NGX_HTTP_CHATPORT_LUA_EVENT
+"local forms, inbox, rate = KEYS[1], KEYS[2], KEYS[3]\n"
+"local retention = tonumber(ARGV[4])\n"
+"local n = redis.call('INCR', rate)\n"
+"if n == 1 then redis.call('PEXPIRE', rate, ARGV[3]) end\n"
+"if n > tonumber(ARGV[2]) then\n"
+"  local ttl = redis.call('PTTL', rate)\n"
+"  if ttl < 0 then redis.call('PEXPIRE', rate, ARGV[3]); ttl = ARGV[3] end\n"
+"  return redis.error_reply('RATE ' .. ttl)\n"
+"end\n"
+"local id = redis.call('XADD', forms, 'MAXLEN', '~', 10000, '*',"
+" 'json', ARGV[1])\n"
+"redis.call('PEXPIRE', forms, retention)\n"
+"local item = '{\"id\":\"' .. id .. '\",\"ts\":' .. string.match(id, '^%d+')"
+" .. ',' .. string.sub(ARGV[1], 2)\n"
+"event(inbox, retention, '{\"type\":\"form\",\"form\":' .. item .. '}')\n"
+"return id\n"),
     { 0 }
 };
 
@@ -246,7 +276,8 @@ ngx_http_chatport_store_init(void)
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_read_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_list_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_close_script);
-    ngx_http_chatport_redis_script_init(&ngx_http_chatport_inbox_script);
+    ngx_http_chatport_redis_script_init(&ngx_http_chatport_stream_script);
+    ngx_http_chatport_redis_script_init(&ngx_http_chatport_form_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_presence_script);
 }
 
@@ -459,14 +490,19 @@ ngx_http_chatport_store_close(ngx_pool_t *pool, ngx_str_t *site,
 }
 
 
-ngx_int_t
-ngx_http_chatport_store_inbox(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *after, ngx_int_t count, ngx_http_chatport_redis_pt handler,
-    void *data, ngx_http_chatport_redis_cmd_t **cmdp)
-{
-    ngx_str_t  a[3];
+/* name: "inbox" (answered as "events") or "forms" */
 
-    if (ngx_http_chatport_store_inbox_channel(pool, site, &a[0]) != NGX_OK
+ngx_int_t
+ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
+    char *name, ngx_str_t *after, ngx_int_t count,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t  a[4];
+
+    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:%s", site,
+                                    name)
+        != NGX_OK
         || ngx_http_chatport_store_number(pool, &a[2], count) != NGX_OK)
     {
         return NGX_ERROR;
@@ -474,8 +510,46 @@ ngx_http_chatport_store_inbox(ngx_pool_t *pool, ngx_str_t *site,
 
     a[1] = *after;
 
-    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_inbox_script,
-                                        a, 1, 3, handler, data, cmdp);
+    if (ngx_strcmp(name, "inbox") == 0) {
+        ngx_str_set(&a[3], "events");
+
+    } else {
+        a[3].data = (u_char *) name;
+        a[3].len = ngx_strlen(name);
+    }
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_stream_script,
+                                        a, 1, 4, handler, data, cmdp);
+}
+
+
+ngx_int_t
+ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *client, ngx_str_t *json, ngx_uint_t rate, ngx_msec_t window,
+    time_t retention, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t  a[7];
+
+    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:forms", site)
+        != NGX_OK
+        || ngx_http_chatport_store_inbox_channel(pool, site, &a[1]) != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[2], "chatport:{%V}:rate:%V",
+                                       site, client)
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[4], rate) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[5], window) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[6],
+                                          (int64_t) retention * 1000)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a[3] = *json;
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_form_script,
+                                        a, 3, 7, handler, data, cmdp);
 }
 
 
@@ -536,6 +610,10 @@ ngx_http_chatport_store_status(redisReply *reply, ngx_int_t rc,
 
     if (ngx_strncmp(reply->str, "CURSOR", 6) == 0) {
         return NGX_HTTP_CHATPORT_STORE_CURSOR;
+    }
+
+    if (ngx_strncmp(reply->str, "RATE", 4) == 0) {
+        return NGX_HTTP_CHATPORT_STORE_RATE;
     }
 
     /* LOADING after a restart, OOM, READONLY replica, ... */

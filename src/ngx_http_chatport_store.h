@@ -42,6 +42,7 @@ typedef enum {
     NGX_HTTP_CHATPORT_STORE_OK = 0,
     NGX_HTTP_CHATPORT_STORE_UNKNOWN,       /* no such conversation */
     NGX_HTTP_CHATPORT_STORE_CURSOR,        /* cursor ahead of the stream */
+    NGX_HTTP_CHATPORT_STORE_RATE,          /* "RATE <ms left>" */
     NGX_HTTP_CHATPORT_STORE_UNAVAILABLE    /* Redis down, loading, ... */
 } ngx_http_chatport_store_status_e;
 
@@ -64,9 +65,14 @@ ngx_int_t ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
 ngx_int_t ngx_http_chatport_store_close(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, time_t retention, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp);
-ngx_int_t ngx_http_chatport_store_inbox(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *after, ngx_int_t count, ngx_http_chatport_redis_pt handler,
-    void *data, ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
+    char *name, ngx_str_t *after, ngx_int_t count,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *client, ngx_str_t *json, ngx_uint_t rate, ngx_msec_t window,
+    time_t retention, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_presence(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *operator, ngx_uint_t online,
     ngx_http_chatport_redis_pt handler, void *data,

@@ -13,6 +13,7 @@
 #include "ngx_http_chatport_assets.h"
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_call.h"
+#include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_notify.h"
 #include "ngx_http_chatport_store.h"
@@ -66,12 +67,8 @@ static ngx_int_t ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w);
 static void ngx_http_chatport_poll_done(void *data, redisReply *reply,
     ngx_int_t rc);
 
-static ngx_int_t ngx_http_chatport_visitor_cookie(ngx_http_request_t *r,
-    ngx_str_t *vid);
 static ngx_int_t ngx_http_chatport_new_visitor(ngx_pool_t *pool,
     ngx_str_t *vid);
-static ngx_int_t ngx_http_chatport_visitor_cid(ngx_pool_t *pool,
-    ngx_str_t *vid, ngx_str_t *cid);
 static void ngx_http_chatport_header_text(ngx_table_elt_t *h, size_t max,
     ngx_str_t *text);
 
@@ -92,6 +89,9 @@ static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
 
     { ngx_string("poll"), NGX_HTTP_GET,
       ngx_string("GET"), ngx_http_chatport_poll },
+
+    { ngx_string("form"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_form },
 
     { ngx_null_string, 0, ngx_null_string, NULL }
 };
@@ -253,12 +253,9 @@ ngx_http_chatport_config_send(ngx_http_request_t *r, ngx_uint_t online)
     ngx_http_chatport_json_literal(&j, ",\"max_message\":");
     ngx_http_chatport_json_int(&j, clcf->max_message);
 
-    ngx_http_chatport_json_literal(&j,
-        ",\"form\":{\"fields\":["
-        "{\"name\":\"name\",\"type\":\"text\",\"required\":false},"
-        "{\"name\":\"email\",\"type\":\"email\",\"required\":true},"
-        "{\"name\":\"message\",\"type\":\"textarea\",\"required\":true}"
-        "]}}\n");
+    ngx_http_chatport_json_literal(&j, ",\"form\":{\"fields\":");
+    ngx_http_chatport_form_fields_json(&j, clcf->form_fields);
+    ngx_http_chatport_json_literal(&j, "}}\n");
 
     if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -691,48 +688,15 @@ static char *
 ngx_http_chatport_check_text(ngx_str_t *text,
     ngx_http_chatport_loc_conf_t *clcf, ngx_uint_t *status)
 {
-    u_char      *p, *last, *next;
-    uint32_t     ch;
-    ngx_uint_t   blank;
+    ngx_uint_t  blank;
 
     if (text->len > clcf->max_message) {
         *status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
         return "text_too_large";
     }
 
-    blank = 1;
-    p = text->data;
-    last = p + text->len;
-
-    while (p < last) {
-        next = p;
-
-        /* ngx_utf8_decode() takes multibyte sequences only */
-        if (*p < 0x80) {
-            ch = *next++;
-
-        } else {
-            ch = ngx_utf8_decode(&next, last - p);
-        }
-
-        if (ch > 0x10ffff) {
-            return "invalid_text";
-        }
-
-        if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
-            || ch == 0x7f)
-        {
-            return "invalid_text";
-        }
-
-        /* ASCII white space, no-break space, ideographic space */
-        if (!(ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'
-              || ch == 0xa0 || ch == 0x3000))
-        {
-            blank = 0;
-        }
-
-        p = next;
+    if (ngx_http_chatport_utf8_text(text, 1, &blank) != NGX_OK) {
+        return "invalid_text";
     }
 
     return blank ? "empty_text" : NULL;
@@ -866,7 +830,7 @@ ngx_http_chatport_cursor(ngx_http_request_t *r, ngx_str_t *cursor)
 
 /* NGX_OK: a well-formed id; NGX_DECLINED: none; NGX_ERROR: malformed */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_visitor_cookie(ngx_http_request_t *r, ngx_str_t *vid)
 {
     ngx_str_t   name = ngx_string("chatport_vid");
@@ -922,7 +886,7 @@ ngx_http_chatport_new_visitor(ngx_pool_t *pool, ngx_str_t *vid)
  * knowing a CID (as operators and notifications do) gives no way back.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_visitor_cid(ngx_pool_t *pool, ngx_str_t *vid,
     ngx_str_t *cid)
 {
