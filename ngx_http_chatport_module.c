@@ -11,6 +11,7 @@
 
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_filter.h"
+#include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_hours.h"
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_store.h"
@@ -59,6 +60,10 @@ static char *ngx_http_chatport_lang(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_uri(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_chatport_form_field(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_form_rate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 static char *ngx_http_chatport_inject_post(ngx_conf_t *cf, void *post,
     void *data);
@@ -66,6 +71,14 @@ static ngx_int_t ngx_http_chatport_postconfiguration(ngx_conf_t *cf);
 
 static char *ngx_http_chatport_invalid(ngx_conf_t *cf, ngx_command_t *cmd,
     const char *why);
+
+
+/* by ngx_http_chatport_lang_e */
+ngx_str_t  ngx_http_chatport_lang_names[] = {
+    ngx_string("auto"),
+    ngx_string("en"),
+    ngx_string("ja")
+};
 
 
 static ngx_conf_post_t  ngx_http_chatport_inject_used =
@@ -212,6 +225,20 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       ngx_http_chatport_uri,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_chatport_loc_conf_t, notify),
+      NULL },
+
+    { ngx_string("chatport_form_field"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatport_form_field,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, form_fields),
+      NULL },
+
+    { ngx_string("chatport_form_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_form_rate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -388,6 +415,8 @@ ngx_http_chatport_create_srv_conf(ngx_conf_t *cf)
      *     cscf->timezone = { 0, NULL };
      */
 
+    cscf->tz = NGX_CONF_UNSET_PTR;
+
     return cscf;
 }
 
@@ -403,6 +432,7 @@ ngx_http_chatport_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_srv_conf_t  *core;
 
     ngx_conf_merge_str_value(conf->timezone, prev->timezone, "UTC");
+    ngx_conf_merge_ptr_value(conf->tz, prev->tz, NULL);
 
     if (conf->site.data == NULL) {
         conf->site = prev->site;
@@ -474,6 +504,9 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->retention = NGX_CONF_UNSET;
     clcf->hours = NGX_CONF_UNSET_PTR;
     clcf->lang = NGX_CONF_UNSET_UINT;
+    clcf->form_fields = NGX_CONF_UNSET_PTR;
+    clcf->form_rate = NGX_CONF_UNSET_UINT;
+    clcf->form_window = NGX_CONF_UNSET_MSEC;
 
     return clcf;
 }
@@ -519,6 +552,34 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_str_value(conf->notify, prev->notify, "");
 
+    ngx_conf_merge_ptr_value(conf->form_fields, prev->form_fields, NULL);
+
+    if (conf->form_fields == NULL) {
+        conf->form_fields = ngx_http_chatport_form_default_fields(cf);
+        if (conf->form_fields == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        /* one default list for the levels below */
+        prev->form_fields = conf->form_fields;
+    }
+
+    ngx_conf_merge_uint_value(conf->form_rate, prev->form_rate, 5);
+    ngx_conf_merge_msec_value(conf->form_window, prev->form_window,
+                              10 * 60 * 1000);
+
+    if (conf->agent_prefix.data) {
+        conf->agent_protected = ngx_http_chatport_agent_protected(cf);
+
+        if (!conf->agent_protected) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "chatport_agent location \"%V\" is not "
+                               "protected by auth_basic or auth_request: "
+                               "it will refuse every request",
+                               &conf->agent_prefix);
+        }
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -528,6 +589,7 @@ ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_str_t                      *prefix;
     ngx_http_core_loc_conf_t       *core;
+    ngx_http_chatport_srv_conf_t   *cscf;
     ngx_http_chatport_main_conf_t  *cmcf;
 
     prefix = (ngx_str_t *) ((char *) conf + cmd->offset);
@@ -547,6 +609,13 @@ ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 #endif
 
+    if (core->exact_match) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs a prefix location, not \"= %V\"",
+                           &cmd->name, &core->name);
+        return NGX_CONF_ERROR;
+    }
+
     if (core->handler != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" location \"%V\" already has a content "
@@ -556,6 +625,15 @@ ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     *prefix = core->name;
     core->handler = (ngx_http_handler_pt) cmd->post;
+
+    if (cmd->post == ngx_http_chatport_agent_handler) {
+        /* notifications link to the server's first console */
+        cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_chatport_module);
+
+        if (cscf->agent_prefix.len == 0) {
+            cscf->agent_prefix = core->name;
+        }
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_chatport_module);
     cmcf->used = 1;
@@ -755,22 +833,24 @@ ngx_http_chatport_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_chatport_timezone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t  *tz, *value;
+    ngx_http_chatport_srv_conf_t *cscf = conf;
 
-    tz = (ngx_str_t *) ((char *) conf + cmd->offset);
+    ngx_str_t  *value;
 
-    if (tz->data != NULL) {
+    if (cscf->timezone.data != NULL) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
-    if (ngx_http_chatport_timezone_check(cf->pool, &value[1]) != NGX_OK) {
+    cscf->tz = ngx_http_chatport_tz_load(cf->pool, cf->log, &value[1]);
+
+    if (cscf->tz == NULL) {
         return ngx_http_chatport_invalid(cf, cmd,
                                          "a time zone such as \"Asia/Tokyo\"");
     }
 
-    *tz = value[1];
+    cscf->timezone = value[1];
 
     return NGX_CONF_OK;
 }
@@ -975,6 +1055,62 @@ ngx_http_chatport_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     *uri = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_form_field(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_loc_conf_t *clcf = conf;
+
+    char  *rv;
+
+    rv = ngx_http_chatport_form_field_parse(cf, &clcf->form_fields);
+
+    if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
+        return rv;
+    }
+
+    return ngx_http_chatport_invalid(cf, cmd, rv + sizeof("has ") - 1);
+}
+
+
+/* "5/10m": at most 5 submissions from an address in 10 minutes */
+
+static char *
+ngx_http_chatport_form_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_loc_conf_t *clcf = conf;
+
+    u_char     *slash;
+    ngx_int_t   n, window;
+    ngx_str_t  *value, w;
+
+    if (clcf->form_rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    slash = ngx_strlchr(value[1].data, value[1].data + value[1].len, '/');
+    if (slash == NULL) {
+        return ngx_http_chatport_invalid(cf, cmd, "\"COUNT/TIME\", as \"5/10m\"");
+    }
+
+    n = ngx_atoi(value[1].data, slash - value[1].data);
+
+    w.data = slash + 1;
+    w.len = value[1].data + value[1].len - w.data;
+    window = ngx_parse_time(&w, 0);
+
+    if (n <= 0 || window == NGX_ERROR || window < 1000) {
+        return ngx_http_chatport_invalid(cf, cmd, "\"COUNT/TIME\", as \"5/10m\"");
+    }
+
+    clcf->form_rate = n;
+    clcf->form_window = window;
 
     return NGX_CONF_OK;
 }

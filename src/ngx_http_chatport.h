@@ -13,6 +13,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <jansson.h>
+
+#include "ngx_http_chatport_hours.h"
+
 
 #define NGX_HTTP_CHATPORT_SITE_MAX     64
 #define NGX_HTTP_CHATPORT_TEXT_MAX     512     /* title, greeting */
@@ -41,12 +45,15 @@ typedef struct {
 typedef struct {
     ngx_str_t                 site;
     ngx_str_t                 timezone;
+    ngx_http_chatport_tz_t   *tz;              /* NULL: UTC */
+    ngx_str_t                 agent_prefix;    /* for links to the console */
 } ngx_http_chatport_srv_conf_t;
 
 
 typedef struct {
     ngx_str_t                 prefix;          /* chatport location name */
     ngx_str_t                 agent_prefix;    /* chatport_agent name */
+    ngx_uint_t                agent_protected; /* by auth_basic/_request */
 
     ngx_flag_t                inject;
     ngx_str_t                 inject_src;
@@ -65,14 +72,32 @@ typedef struct {
     ngx_uint_t                lang;
 
     ngx_str_t                 notify;
+
+    ngx_array_t              *form_fields;     /* of form_field_t */
+    ngx_uint_t                form_rate;       /* submissions a window */
+    ngx_msec_t                form_window;
 } ngx_http_chatport_loc_conf_t;
 
 
 extern ngx_module_t  ngx_http_chatport_module;
+extern ngx_str_t     ngx_http_chatport_lang_names[];
+
+
+/* a message's body may hold the text escaped, a page and a little JSON */
+#define ngx_http_chatport_body_limit(clcf)                                   \
+    (2 * (clcf)->max_message + 8192)
 
 
 ngx_int_t ngx_http_chatport_visitor_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_agent_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
+    ngx_str_t *text, ngx_str_t *page);
+ngx_uint_t ngx_http_chatport_agent_protected(ngx_conf_t *cf);
+ngx_int_t ngx_http_chatport_cursor(ngx_http_request_t *r, ngx_str_t *cursor);
+ngx_int_t ngx_http_chatport_visitor_cookie(ngx_http_request_t *r,
+    ngx_str_t *vid);
+ngx_int_t ngx_http_chatport_visitor_cid(ngx_pool_t *pool, ngx_str_t *vid,
+    ngx_str_t *cid);
 
 
 

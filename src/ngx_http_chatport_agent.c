@@ -1,7 +1,8 @@
 
 /*
  * ChatPort: the operator's console and API below the "chatport_agent"
- * location. The operator is nginx's $remote_user.
+ * location. The operator is nginx's $remote_user, and sees only the site
+ * of the server the location is in.
  */
 
 
@@ -10,12 +11,118 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatport.h"
+#include "ngx_http_chatport_assets.h"
+#include "ngx_http_chatport_call.h"
+#include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_http.h"
+#include "ngx_http_chatport_json.h"
+#include "ngx_http_chatport_store.h"
+#include "ngx_http_chatport_waiters.h"
+
+
+#define NGX_HTTP_CHATPORT_LIST_DEFAULT  50
+#define NGX_HTTP_CHATPORT_LIST_MAX      200
+#define NGX_HTTP_CHATPORT_EVENTS_MAX    100
+#define NGX_HTTP_CHATPORT_SMALL_BODY    1024
+
+
+typedef struct {
+    ngx_http_chatport_call_t      call;
+    ngx_http_chatport_message_t   message;
+} ngx_http_chatport_agent_ctx_t;
+
+
+/*
+ * The configuration of nginx's auth_basic and auth_request modules as
+ * nginx 1.22 lays it out: whether a location is protected can only be
+ * read there, and a Basic header alone proves nothing.
+ */
+
+typedef struct {
+    ngx_http_complex_value_t     *realm;
+    ngx_http_complex_value_t     *user_file;
+} ngx_http_chatport_auth_basic_conf_t;
+
+typedef struct {
+    ngx_str_t                     uri;
+    ngx_array_t                  *vars;
+} ngx_http_chatport_auth_request_conf_t;
+
+
+extern ngx_module_t  ngx_http_auth_basic_module;
+extern ngx_module_t  ngx_http_auth_request_module;
+
+
+static ngx_int_t ngx_http_chatport_console(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_console_js(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_console_css(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_session(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_conversations(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_conversation_messages(
+    ngx_http_request_t *r, ngx_str_t *arg);
+static void ngx_http_chatport_reply_body(ngx_http_request_t *r);
+static void ngx_http_chatport_reply_done(void *data, redisReply *reply,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_chatport_close(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_inbox_poll(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_inbox_check(
+    ngx_http_chatport_waiter_t *w);
+static void ngx_http_chatport_inbox_done(void *data, redisReply *reply,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_chatport_presence(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static void ngx_http_chatport_presence_body(ngx_http_request_t *r);
+
+static ngx_int_t ngx_http_chatport_cid(ngx_http_request_t *r, ngx_str_t *arg);
+static ngx_str_t *ngx_http_chatport_operator(ngx_http_request_t *r);
+static ngx_http_chatport_agent_ctx_t *ngx_http_chatport_agent_ctx(
+    ngx_http_request_t *r);
 
 
 static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
+
+    { ngx_string(""), NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_string("GET, HEAD"), ngx_http_chatport_console },
+
+    { ngx_string("console.js"), NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_string("GET, HEAD"), ngx_http_chatport_console_js },
+
+    { ngx_string("console.css"), NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_string("GET, HEAD"), ngx_http_chatport_console_css },
+
+    { ngx_string("session"), NGX_HTTP_GET,
+      ngx_string("GET"), ngx_http_chatport_session },
+
+    { ngx_string("conversations"), NGX_HTTP_GET,
+      ngx_string("GET"), ngx_http_chatport_conversations },
+
+    { ngx_string("conversations/*/messages"), NGX_HTTP_GET|NGX_HTTP_POST,
+      ngx_string("GET, POST"), ngx_http_chatport_conversation_messages },
+
+    { ngx_string("conversations/*/close"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_close },
+
+    { ngx_string("poll"), NGX_HTTP_GET,
+      ngx_string("GET"), ngx_http_chatport_inbox_poll },
+
+    { ngx_string("presence"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_presence },
+
+    { ngx_string("forms"), NGX_HTTP_GET,
+      ngx_string("GET"), ngx_http_chatport_forms },
+
     { ngx_null_string, 0, ngx_null_string, NULL }
 };
+
+
+static ngx_str_t  ngx_http_chatport_no_operator = ngx_string("operator");
 
 
 ngx_int_t
@@ -26,14 +133,14 @@ ngx_http_chatport_agent_handler(ngx_http_request_t *r)
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
     /*
-     * The console must never be open by accident: without a user that
-     * auth_basic or auth_request has let through, nothing is served.
+     * The console must never be open by accident: a location that neither
+     * auth_basic nor auth_request protects serves nothing, whatever
+     * credentials the client sends.
      */
 
-    if (ngx_http_auth_basic_user(r) != NGX_OK || r->headers_in.user.len == 0)
-    {
+    if (!clcf->agent_protected) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "chatport: operator request without a user: protect "
+                      "chatport: operator request refused: protect "
                       "the \"chatport_agent\" location \"%V\" with "
                       "auth_basic or auth_request", &clcf->agent_prefix);
 
@@ -45,4 +152,511 @@ ngx_http_chatport_agent_handler(ngx_http_request_t *r)
 
     return ngx_http_chatport_dispatch(r, &clcf->agent_prefix,
                                       ngx_http_chatport_agent_routes);
+}
+
+
+/* called when the agent location's configuration is merged */
+
+ngx_uint_t
+ngx_http_chatport_agent_protected(ngx_conf_t *cf)
+{
+    ngx_http_chatport_auth_basic_conf_t    *basic;
+    ngx_http_chatport_auth_request_conf_t  *request;
+
+    basic = ngx_http_conf_get_module_loc_conf(cf, ngx_http_auth_basic_module);
+    request = ngx_http_conf_get_module_loc_conf(cf,
+                                                ngx_http_auth_request_module);
+
+    if (request->uri.len) {
+        return 1;
+    }
+
+    if (basic->realm == NULL || basic->user_file == NULL) {
+        return 0;
+    }
+
+    /* "auth_basic off" is kept as a realm of "off" */
+    return !(basic->realm->lengths == NULL
+             && basic->realm->value.len == 3
+             && ngx_strncmp(basic->realm->value.data, "off", 3) == 0);
+}
+
+
+static ngx_str_t *
+ngx_http_chatport_operator(ngx_http_request_t *r)
+{
+    /* auth_request may let in a request without Basic credentials */
+    if (ngx_http_auth_basic_user(r) != NGX_OK
+        || r->headers_in.user.len == 0)
+    {
+        return &ngx_http_chatport_no_operator;
+    }
+
+    return &r->headers_in.user;
+}
+
+
+static ngx_int_t
+ngx_http_chatport_console(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    return ngx_http_chatport_asset_send(r, "console");
+}
+
+
+static ngx_int_t
+ngx_http_chatport_console_js(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    return ngx_http_chatport_asset_send(r, "console.js");
+}
+
+
+static ngx_int_t
+ngx_http_chatport_console_css(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    return ngx_http_chatport_asset_send(r, "console.css");
+}
+
+
+static ngx_int_t
+ngx_http_chatport_session(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    ngx_str_t                      body;
+    ngx_http_chatport_json_t       j;
+    ngx_http_chatport_srv_conf_t  *cscf;
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    ngx_http_chatport_json_init(&j, r->pool);
+
+    ngx_http_chatport_json_literal(&j, "{\"operator\":");
+    ngx_http_chatport_json_string(&j, ngx_http_chatport_operator(r));
+    ngx_http_chatport_json_literal(&j, ",\"site\":");
+    ngx_http_chatport_json_string(&j, &cscf->site);
+    ngx_http_chatport_json_literal(&j, ",\"lang\":");
+    ngx_http_chatport_json_string(&j,
+                                  &ngx_http_chatport_lang_names[clcf->lang]);
+    ngx_http_chatport_json_literal(&j, ",\"title\":");
+    ngx_http_chatport_json_string(&j, &clcf->title);
+    ngx_http_chatport_json_literal(&j, ",\"max_message\":");
+    ngx_http_chatport_json_int(&j, clcf->max_message);
+    ngx_http_chatport_json_literal(&j, "}\n");
+
+    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_chatport_send_json(r, NGX_HTTP_OK, &body);
+}
+
+
+static ngx_int_t
+ngx_http_chatport_conversations(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    ngx_int_t                       rc, limit;
+    ngx_str_t                       value;
+    ngx_http_chatport_srv_conf_t   *cscf;
+    ngx_http_chatport_agent_ctx_t  *ctx;
+
+    limit = NGX_HTTP_CHATPORT_LIST_DEFAULT;
+
+    if (ngx_http_arg(r, (u_char *) "limit", 5, &value) == NGX_OK) {
+        limit = ngx_atoi(value.data, value.len);
+
+        if (limit < 1 || limit > NGX_HTTP_CHATPORT_LIST_MAX) {
+            return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                "invalid_limit",
+                                                "\"limit\" is 1 to 200");
+        }
+    }
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+
+    ctx = ngx_http_chatport_agent_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_chatport_store_list(r->pool, &cscf->site, limit,
+                                      ngx_http_chatport_call_json, ctx,
+                                      &ctx->call.cmd);
+
+    return ngx_http_chatport_call_started(&ctx->call, rc);
+}
+
+
+static ngx_int_t
+ngx_http_chatport_conversation_messages(ngx_http_request_t *r,
+    ngx_str_t *arg)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       after;
+    ngx_http_chatport_loc_conf_t   *clcf;
+    ngx_http_chatport_agent_ctx_t  *ctx;
+
+    if (ngx_http_chatport_cid(r, arg) != NGX_OK) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
+                                            "unknown_conversation",
+                                            "no such conversation here");
+    }
+
+    ctx = ngx_http_chatport_agent_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->message.cid = *arg;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    if (r->method == NGX_HTTP_POST) {
+        /* the post handler finds the conversation through the ctx */
+        ngx_http_set_ctx(r, ctx, ngx_http_chatport_module);
+
+        return ngx_http_chatport_read_json(r,
+                                           ngx_http_chatport_body_limit(clcf),
+                                           ngx_http_chatport_reply_body);
+    }
+
+    if (ngx_http_chatport_cursor(r, &after) != NGX_OK) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_cursor",
+                                            "\"after\" is not a message id");
+    }
+
+    /* an operator reading the conversation has read it */
+    rc = ngx_http_chatport_store_read(r->pool, &ctx->message.site,
+                                      &ctx->message.cid, &after,
+                                      clcf->history, 1,
+                                      ngx_http_chatport_call_json, ctx,
+                                      &ctx->call.cmd);
+
+    return ngx_http_chatport_call_started(&ctx->call, rc);
+}
+
+
+static void
+ngx_http_chatport_reply_body(ngx_http_request_t *r)
+{
+    json_t                         *root;
+    ngx_int_t                       rc;
+    ngx_str_t                       page;
+    ngx_http_chatport_loc_conf_t   *clcf;
+    ngx_http_chatport_agent_ctx_t  *ctx;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatport_module);
+
+    root = ngx_http_chatport_body_json(r, ngx_http_chatport_body_limit(clcf));
+    if (root == NULL) {
+        return;
+    }
+
+    rc = ngx_http_chatport_message_text(r, root, &ctx->message.text, &page);
+
+    json_decref(root);
+
+    if (rc != NGX_OK) {
+        return;
+    }
+
+    ngx_str_set(&ctx->message.from, "agent");
+    ctx->message.agent = *ngx_http_chatport_operator(r);
+    ctx->message.history = clcf->history;
+    ctx->message.retention = clcf->retention;
+
+    rc = ngx_http_chatport_store_append(r->pool, &ctx->message,
+                                        ngx_http_chatport_reply_done, ctx,
+                                        &ctx->call.cmd);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r,
+            rc == NGX_DECLINED
+            ? ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "unavailable",
+                                           "the chat store is unavailable")
+            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+static void
+ngx_http_chatport_reply_done(void *data, redisReply *reply, ngx_int_t rc)
+{
+    ngx_http_chatport_agent_ctx_t  *ctx = data;
+
+    ngx_str_t                          id, body;
+    ngx_http_request_t                *r;
+    ngx_http_chatport_json_t           j;
+    ngx_http_chatport_error_t          err;
+    ngx_http_chatport_store_status_e   status;
+
+    r = ctx->call.request;
+
+    status = ngx_http_chatport_store_status(reply, rc, r->connection->log);
+
+    if (status != NGX_HTTP_CHATPORT_STORE_OK
+        || reply->type != REDIS_REPLY_STRING)
+    {
+        ngx_http_chatport_store_error(status, ctx->call.unknown, &err);
+        ngx_http_chatport_call_done(&ctx->call,
+                                    ngx_http_chatport_send_error(r,
+                                                                 err.status,
+                                                                 err.code,
+                                                                 err.message));
+        return;
+    }
+
+    id.data = (u_char *) reply->str;
+    id.len = reply->len;
+
+    ngx_http_chatport_json_init(&j, r->pool);
+    ngx_http_chatport_json_literal(&j, "{\"id\":");
+    ngx_http_chatport_json_string(&j, &id);
+    ngx_http_chatport_json_literal(&j, "}\n");
+
+    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
+        ngx_http_chatport_call_done(&ctx->call,
+                                    NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_chatport_call_done(&ctx->call,
+                                ngx_http_chatport_send_json(r,
+                                                            NGX_HTTP_CREATED,
+                                                            &body));
+}
+
+
+static ngx_int_t
+ngx_http_chatport_close(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    ngx_int_t                       rc;
+    ngx_http_chatport_loc_conf_t   *clcf;
+    ngx_http_chatport_agent_ctx_t  *ctx;
+
+    if (ngx_http_chatport_same_origin(r) != NGX_OK) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
+                                            "cross_origin",
+                                            "requests from other sites "
+                                            "are refused");
+    }
+
+    if (ngx_http_chatport_cid(r, arg) != NGX_OK) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
+                                            "unknown_conversation",
+                                            "no such conversation here");
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    ctx = ngx_http_chatport_agent_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_chatport_store_close(r->pool, &ctx->message.site, arg,
+                                       clcf->retention,
+                                       ngx_http_chatport_call_empty, ctx,
+                                       &ctx->call.cmd);
+
+    return ngx_http_chatport_call_started(&ctx->call, rc);
+}
+
+
+static ngx_int_t
+ngx_http_chatport_inbox_poll(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       after, channel;
+    ngx_http_chatport_waiter_t     *w;
+    ngx_http_chatport_srv_conf_t   *cscf;
+    ngx_http_chatport_loc_conf_t   *clcf;
+
+    if (ngx_http_chatport_cursor(r, &after) != NGX_OK) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_cursor",
+                                            "\"after\" is not an event id");
+    }
+
+    if (after.len == 0) {
+        ngx_str_set(&after, "0-0");
+    }
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    if (ngx_http_chatport_store_inbox_channel(r->pool, &cscf->site, &channel)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    w = ngx_http_chatport_waiter_create(r, &channel, &after,
+                                        clcf->poll_timeout, "events",
+                                        ngx_http_chatport_inbox_check);
+    if (w == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    w->data = &cscf->site;
+
+    rc = ngx_http_chatport_waiter_start(w);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "unavailable",
+                                            "the chat store is unavailable");
+    }
+
+    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_chatport_inbox_check(ngx_http_chatport_waiter_t *w)
+{
+    return ngx_http_chatport_store_stream(w->request->pool, w->data, "inbox",
+                                          &w->cursor,
+                                          NGX_HTTP_CHATPORT_EVENTS_MAX,
+                                          ngx_http_chatport_inbox_done, w,
+                                          &w->cmd);
+}
+
+
+static void
+ngx_http_chatport_inbox_done(void *data, redisReply *reply, ngx_int_t rc)
+{
+    ngx_http_chatport_waiter_t  *w = data;
+
+    ngx_int_t                          count;
+    ngx_str_t                          body;
+    ngx_http_chatport_error_t          err;
+    ngx_http_chatport_store_status_e   status;
+
+    status = ngx_http_chatport_reply_json(reply, rc, w->request, &count,
+                                          &body);
+
+    if (status == NGX_HTTP_CHATPORT_STORE_OK) {
+        ngx_http_chatport_waiter_checked(w, count > 0, &body);
+        return;
+    }
+
+    ngx_http_chatport_store_error(status, "unknown_conversation", &err);
+    ngx_http_chatport_waiter_fail(w, err.status, err.code, err.message);
+}
+
+
+static ngx_int_t
+ngx_http_chatport_presence(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    return ngx_http_chatport_read_json(r, NGX_HTTP_CHATPORT_SMALL_BODY,
+                                       ngx_http_chatport_presence_body);
+}
+
+
+static void
+ngx_http_chatport_presence_body(ngx_http_request_t *r)
+{
+    json_t                         *root;
+    ngx_int_t                       rc;
+    ngx_str_t                       status;
+    ngx_uint_t                      online;
+    ngx_http_chatport_agent_ctx_t  *ctx;
+
+    root = ngx_http_chatport_body_json(r, NGX_HTTP_CHATPORT_SMALL_BODY);
+    if (root == NULL) {
+        return;
+    }
+
+    rc = ngx_http_chatport_json_get_string(r->pool, root, "status", &status);
+
+    json_decref(root);
+
+    if (rc == NGX_OK && status.len == 6
+        && ngx_strncmp(status.data, "online", 6) == 0)
+    {
+        online = 1;
+
+    } else if (rc == NGX_OK && status.len == 4
+               && ngx_strncmp(status.data, "away", 4) == 0)
+    {
+        online = 0;
+
+    } else {
+        ngx_http_finalize_request(r,
+            ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_status",
+                                         "\"status\" is \"online\" or "
+                                         "\"away\""));
+        return;
+    }
+
+    ctx = ngx_http_chatport_agent_ctx(r);
+    if (ctx == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = ngx_http_chatport_store_presence(r->pool, &ctx->message.site,
+                                          ngx_http_chatport_operator(r),
+                                          online, ngx_http_chatport_call_empty,
+                                          ctx, &ctx->call.cmd);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r,
+            rc == NGX_DECLINED
+            ? ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "unavailable",
+                                           "the chat store is unavailable")
+            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+/* a conversation id: 32 lowercase hex digits */
+
+static ngx_int_t
+ngx_http_chatport_cid(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    ngx_uint_t  i;
+
+    if (arg->len != NGX_HTTP_CHATPORT_CID_LEN) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < arg->len; i++) {
+        if (!((arg->data[i] >= '0' && arg->data[i] <= '9')
+              || (arg->data[i] >= 'a' && arg->data[i] <= 'f')))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_chatport_agent_ctx_t *
+ngx_http_chatport_agent_ctx(ngx_http_request_t *r)
+{
+    ngx_http_chatport_srv_conf_t   *cscf;
+    ngx_http_chatport_agent_ctx_t  *ctx;
+
+    ctx = ngx_http_chatport_call_create(r,
+                                        sizeof(ngx_http_chatport_agent_ctx_t),
+                                        "unknown_conversation");
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    ctx->message.site = cscf->site;
+
+    return ctx;
 }

@@ -72,6 +72,9 @@ ngx_http_chatport_header_filter(ngx_http_request_t *r)
             && r->headers_out.content_encoding->value.len)
         || !ngx_http_chatport_filter_is_html(r))
     {
+        /* a handler's ctx (a waiter, a call) must not pass for ours */
+        ngx_http_set_ctx(r, NULL, ngx_http_chatport_module);
+
         return ngx_http_next_header_filter(r);
     }
 
@@ -82,6 +85,7 @@ ngx_http_chatport_header_filter(ngx_http_request_t *r)
     ngx_http_weak_etag(r);
 
     if (r->header_only || r->method == NGX_HTTP_HEAD) {
+        ngx_http_set_ctx(r, NULL, ngx_http_chatport_module);
         return ngx_http_next_header_filter(r);
     }
 

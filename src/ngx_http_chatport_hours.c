@@ -20,10 +20,21 @@
 
 
 static ngx_int_t ngx_http_chatport_day(u_char *p);
-static ngx_int_t ngx_http_chatport_days(ngx_str_t *token, u_char *days);
+static ngx_int_t ngx_http_chatport_day_set(ngx_str_t *token, u_char *days);
 static ngx_int_t ngx_http_chatport_minute(u_char *p, u_char *last);
 static void ngx_http_chatport_hours_mark(u_char *hours, u_char *days,
     ngx_int_t start, ngx_int_t end);
+static ngx_int_t ngx_http_chatport_tz_block(ngx_pool_t *pool,
+    ngx_http_chatport_tz_t *tz, u_char *p, ngx_uint_t timecnt,
+    ngx_uint_t typecnt, size_t tsize);
+static uint32_t ngx_http_chatport_be32(u_char *p);
+static ngx_int_t ngx_http_chatport_tz_posix(ngx_http_chatport_tz_t *tz,
+    u_char *p, u_char *last);
+static ngx_int_t ngx_http_chatport_tz_name(u_char **pp, u_char *last);
+static ngx_int_t ngx_http_chatport_tz_time(u_char **pp, u_char *last,
+    ngx_int_t *seconds);
+static ngx_int_t ngx_http_chatport_tz_rule(u_char **pp, u_char *last,
+    ngx_http_chatport_tz_rule_t *rule);
 
 
 static const char  *ngx_http_chatport_day_names[] = {
@@ -104,7 +115,7 @@ ngx_http_chatport_hours_parse(ngx_pool_t *pool, ngx_str_t *spec,
             return "days must be followed by a time range";
         }
 
-        if (ngx_http_chatport_days(&token, days) != NGX_OK) {
+        if (ngx_http_chatport_day_set(&token, days) != NGX_OK) {
             return "days are \"Mon\" to \"Sun\", as \"Mon-Fri\" or "
                    "\"Sat,Sun\"";
         }
@@ -124,7 +135,7 @@ ngx_http_chatport_hours_parse(ngx_pool_t *pool, ngx_str_t *spec,
 /* "Mon-Fri", "Sat,Sun", "Mon-Wed,Fri": a set of days, Monday = 0 */
 
 static ngx_int_t
-ngx_http_chatport_days(ngx_str_t *token, u_char *days)
+ngx_http_chatport_day_set(ngx_str_t *token, u_char *days)
 {
     u_char     *p, *last;
     ngx_int_t   from, to;
@@ -240,49 +251,515 @@ ngx_http_chatport_hours_mark(u_char *hours, u_char *days, ngx_int_t start,
 
 /*
  * A time zone is a name below the system's zoneinfo folder whose file is
- * in the TZif format; it is read at configuration time only.
+ * in the TZif format (RFC 8536). It is read once, at configuration time:
+ * its transitions (the 64-bit ones of version 2 and later), and the POSIX
+ * TZ rule of its footer for the times after the last of them.
  */
 
-ngx_int_t
-ngx_http_chatport_timezone_check(ngx_pool_t *pool, ngx_str_t *tz)
+ngx_http_chatport_tz_t *
+ngx_http_chatport_tz_load(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *name)
 {
-    u_char      *path, magic[4];
-    ssize_t      n;
-    ngx_fd_t     fd;
-    ngx_uint_t   i;
+    u_char                  *path, *data, *p, *last;
+    size_t                   size, tsize;
+    ssize_t                  n;
+    ngx_fd_t                 fd;
+    ngx_uint_t               i, v1, cnt[6], block;
+    ngx_file_t               file;
+    ngx_file_info_t          fi;
+    ngx_http_chatport_tz_t  *tz;
 
-    if (tz->len == 0 || tz->len > 64 || tz->data[0] == '/') {
+    if (name->len == 0 || name->len > 64 || name->data[0] == '/') {
+        return NULL;
+    }
+
+    for (i = 0; i < name->len; i++) {
+        if (!(isalnum(name->data[i]) || name->data[i] == '/'
+              || name->data[i] == '_' || name->data[i] == '-'
+              || name->data[i] == '+'))
+        {
+            return NULL;
+        }
+    }
+
+    path = ngx_pnalloc(pool, sizeof(NGX_HTTP_CHATPORT_ZONEINFO) + name->len);
+    if (path == NULL) {
+        return NULL;
+    }
+
+    ngx_sprintf(path, NGX_HTTP_CHATPORT_ZONEINFO "%V%Z", name);
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        return NULL;
+    }
+
+    data = NULL;
+    size = 0;
+
+    if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR
+        && ngx_file_size(&fi) > 44 && ngx_file_size(&fi) < 1024 * 1024)
+    {
+        size = (size_t) ngx_file_size(&fi);
+        data = ngx_pnalloc(pool, size);
+    }
+
+    if (data != NULL) {
+        ngx_memzero(&file, sizeof(ngx_file_t));
+        file.fd = fd;
+        file.log = log;
+
+        n = ngx_read_file(&file, data, size, 0);
+
+        if (n != (ssize_t) size) {
+            data = NULL;
+        }
+    }
+
+    (void) ngx_close_file(fd);
+
+    if (data == NULL || ngx_strncmp(data, "TZif", 4) != 0) {
+        return NULL;
+    }
+
+    tz = ngx_pcalloc(pool, sizeof(ngx_http_chatport_tz_t));
+    if (tz == NULL) {
+        return NULL;
+    }
+
+    p = data;
+    last = data + size;
+    v1 = (data[4] == '\0');
+
+    /* version 1 has 32-bit times only; later versions repeat them in 64 */
+
+    for (block = 0; block < 2; block++) {
+
+        if (last - p < 44 || ngx_strncmp(p, "TZif", 4) != 0) {
+            return NULL;
+        }
+
+        for (i = 0; i < 6; i++) {
+            cnt[i] = ngx_http_chatport_be32(p + 20 + 4 * i);
+        }
+
+        p += 44;
+        tsize = (block == 0) ? 4 : 8;
+
+        /* isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt */
+        size = cnt[3] * tsize + cnt[3] + cnt[4] * 6 + cnt[5]
+               + cnt[2] * (tsize + 4) + cnt[1] + cnt[0];
+
+        if ((size_t) (last - p) < size || cnt[4] == 0) {
+            return NULL;
+        }
+
+        if (block == 0 && !v1) {
+            p += size;
+            continue;
+        }
+
+        if (ngx_http_chatport_tz_block(pool, tz, p, cnt[3], cnt[4], tsize)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+        p += size;
+        break;
+    }
+
+    /* the footer: "\n<POSIX TZ>\n" */
+
+    if (!v1 && p < last && *p == '\n') {
+        data = ++p;
+
+        while (p < last && *p != '\n') {
+            p++;
+        }
+
+        if (p > data
+            && ngx_http_chatport_tz_posix(tz, data, p) != NGX_OK)
+        {
+            return NULL;
+        }
+    }
+
+    return tz;
+}
+
+
+static ngx_int_t
+ngx_http_chatport_tz_block(ngx_pool_t *pool, ngx_http_chatport_tz_t *tz,
+    u_char *p, ngx_uint_t timecnt, ngx_uint_t typecnt, size_t tsize)
+{
+    u_char      *types, *info;
+    ngx_uint_t   i, type;
+
+    tz->ntimes = timecnt;
+    tz->times = ngx_palloc(pool, (timecnt + 1) * sizeof(int64_t));
+    tz->offsets = ngx_palloc(pool, (timecnt + 1) * sizeof(int32_t));
+
+    if (tz->times == NULL || tz->offsets == NULL) {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < tz->len; i++) {
-        if (!(isalnum(tz->data[i]) || tz->data[i] == '/'
-              || tz->data[i] == '_' || tz->data[i] == '-'
-              || tz->data[i] == '+'))
-        {
+    types = p + timecnt * tsize;
+    info = types + timecnt;
+
+    for (i = 0; i < timecnt; i++) {
+        if (tsize == 8) {
+            tz->times[i] = (int64_t) (((uint64_t) ngx_http_chatport_be32(p)
+                                       << 32)
+                                      | ngx_http_chatport_be32(p + 4));
+        } else {
+            tz->times[i] = (int32_t) ngx_http_chatport_be32(p);
+        }
+
+        p += tsize;
+
+        type = types[i];
+        if (type >= typecnt) {
+            return NGX_ERROR;
+        }
+
+        tz->offsets[i] = (int32_t) ngx_http_chatport_be32(info + 6 * type);
+    }
+
+    /* before the first transition: the first standard-time type */
+
+    tz->first = (int32_t) ngx_http_chatport_be32(info);
+
+    for (i = 0; i < typecnt; i++) {
+        if (info[6 * i + 4] == 0) {
+            tz->first = (int32_t) ngx_http_chatport_be32(info + 6 * i);
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static uint32_t
+ngx_http_chatport_be32(u_char *p)
+{
+    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+           | ((uint32_t) p[2] << 8) | p[3];
+}
+
+
+/*
+ * "JST-9", "<+0530>-5:30", "CET-1CEST,M3.5.0,M10.5.0/3",
+ * "EST5EDT,M3.2.0,M11.1.0": POSIX offsets count west of UTC.
+ */
+
+static ngx_int_t
+ngx_http_chatport_tz_posix(ngx_http_chatport_tz_t *tz, u_char *p,
+    u_char *last)
+{
+    ngx_int_t  offset;
+
+    if (ngx_http_chatport_tz_name(&p, last) != NGX_OK
+        || ngx_http_chatport_tz_time(&p, last, &offset) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    tz->has_rule = 1;
+    tz->std_offset = (int32_t) -offset;
+
+    if (p == last) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_chatport_tz_name(&p, last) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    tz->dst_offset = tz->std_offset + 3600;
+
+    if (p < last && *p != ',') {
+        if (ngx_http_chatport_tz_time(&p, last, &offset) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        tz->dst_offset = (int32_t) -offset;
+    }
+
+    if (p == last || *p++ != ','
+        || ngx_http_chatport_tz_rule(&p, last, &tz->dst_start) != NGX_OK
+        || p == last || *p++ != ','
+        || ngx_http_chatport_tz_rule(&p, last, &tz->dst_end) != NGX_OK
+        || p != last)
+    {
+        /* a rule other than "Mm.w.d" (rare): keep standard time */
+        return NGX_OK;
+    }
+
+    tz->has_dst = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_chatport_tz_name(u_char **pp, u_char *last)
+{
+    u_char  *p = *pp;
+
+    if (p < last && *p == '<') {
+        while (p < last && *p != '>') {
+            p++;
+        }
+
+        if (p == last) {
+            return NGX_ERROR;
+        }
+
+        *pp = p + 1;
+        return NGX_OK;
+    }
+
+    while (p < last && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+    {
+        p++;
+    }
+
+    if (p - *pp < 3) {
+        return NGX_ERROR;
+    }
+
+    *pp = p;
+
+    return NGX_OK;
+}
+
+
+/* [+-]hh[:mm[:ss]] as seconds */
+
+static ngx_int_t
+ngx_http_chatport_tz_time(u_char **pp, u_char *last, ngx_int_t *seconds)
+{
+    u_char     *p = *pp;
+    ngx_int_t   sign, part, value, n;
+
+    sign = 1;
+
+    if (p < last && (*p == '+' || *p == '-')) {
+        sign = (*p++ == '-') ? -1 : 1;
+    }
+
+    value = 0;
+
+    for (part = 0; part < 3; part++) {
+        if (p == last || *p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        n = 0;
+
+        while (p < last && *p >= '0' && *p <= '9' && n < 1000) {
+            n = n * 10 + (*p++ - '0');
+        }
+
+        value += n * (part == 0 ? 3600 : (part == 1 ? 60 : 1));
+
+        if (p == last || *p != ':') {
+            break;
+        }
+
+        p++;
+    }
+
+    *pp = p;
+    *seconds = sign * value;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_chatport_tz_rule(u_char **pp, u_char *last,
+    ngx_http_chatport_tz_rule_t *rule)
+{
+    u_char     *p = *pp;
+    ngx_int_t  *fields[3];
+    ngx_uint_t  i;
+
+    if (p == last || *p++ != 'M') {
+        return NGX_ERROR;
+    }
+
+    fields[0] = &rule->month;
+    fields[1] = &rule->week;
+    fields[2] = &rule->weekday;
+
+    for (i = 0; i < 3; i++) {
+        if (i && (p == last || *p++ != '.')) {
+            return NGX_ERROR;
+        }
+
+        if (p == last || *p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        *fields[i] = 0;
+
+        while (p < last && *p >= '0' && *p <= '9' && *fields[i] < 100) {
+            *fields[i] = *fields[i] * 10 + (*p++ - '0');
+        }
+    }
+
+    if (rule->month < 1 || rule->month > 12 || rule->week < 1
+        || rule->week > 5 || rule->weekday > 6)
+    {
+        return NGX_ERROR;
+    }
+
+    rule->time = 2 * 3600;
+
+    if (p < last && *p == '/') {
+        p++;
+
+        if (ngx_http_chatport_tz_time(&p, last, &rule->time) != NGX_OK) {
             return NGX_ERROR;
         }
     }
 
-    path = ngx_pnalloc(pool, sizeof(NGX_HTTP_CHATPORT_ZONEINFO) + tz->len);
-    if (path == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(path, NGX_HTTP_CHATPORT_ZONEINFO "%V%Z", tz);
-
-    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        return NGX_ERROR;
-    }
-
-    n = read(fd, magic, 4);
-
-    (void) ngx_close_file(fd);
-
-    if (n != 4 || ngx_strncmp(magic, "TZif", 4) != 0) {
-        return NGX_ERROR;
-    }
+    *pp = p;
 
     return NGX_OK;
+}
+
+
+/* days from 1970-01-01 to a date of the proleptic Gregorian calendar */
+
+static int64_t
+ngx_http_chatport_days(int64_t year, ngx_int_t month, ngx_int_t day)
+{
+    int64_t  y, era, yoe, doy, doe;
+
+    y = year - (month <= 2);
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+}
+
+
+/* the UTC time a rule takes effect in a year, given the offset before it */
+
+static int64_t
+ngx_http_chatport_tz_when(ngx_http_chatport_tz_rule_t *rule, int64_t year,
+    int32_t offset)
+{
+    int64_t     first, day;
+    ngx_int_t   mdays;
+    static int  days_in_month[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+                                    30, 31 };
+
+    first = ngx_http_chatport_days(year, rule->month, 1);
+
+    /* 1970-01-01 was a Thursday (4) */
+    day = first + ((rule->weekday - (first + 4) % 7) + 7) % 7
+          + (rule->week - 1) * 7;
+
+    mdays = days_in_month[rule->month - 1];
+
+    if (rule->month == 2
+        && (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+    {
+        mdays = 29;
+    }
+
+    while (day >= first + mdays) {
+        day -= 7;                              /* week 5: the last one */
+    }
+
+    return day * 86400 + rule->time - offset;
+}
+
+
+int32_t
+ngx_http_chatport_tz_offset(ngx_http_chatport_tz_t *tz, time_t now)
+{
+    int64_t     start, end, year, local;
+    ngx_uint_t  lo, hi, mid;
+
+    if (tz->ntimes && now < tz->times[0]) {
+        return tz->first;
+    }
+
+    if (tz->ntimes && now < tz->times[tz->ntimes - 1]) {
+        lo = 0;
+        hi = tz->ntimes - 1;
+
+        /* times[lo] <= now < times[hi] */
+        while (hi - lo > 1) {
+            mid = (lo + hi) / 2;
+
+            if (tz->times[mid] <= now) {
+                lo = mid;
+
+            } else {
+                hi = mid;
+            }
+        }
+
+        return tz->offsets[lo];
+    }
+
+    if (!tz->has_rule) {
+        return tz->ntimes ? tz->offsets[tz->ntimes - 1] : tz->first;
+    }
+
+    if (!tz->has_dst) {
+        return tz->std_offset;
+    }
+
+    local = (int64_t) now + tz->std_offset;
+    year = 1970 + local / 31556952;
+
+    while (ngx_http_chatport_days(year, 1, 1) * 86400 > local) {
+        year--;
+    }
+
+    while (ngx_http_chatport_days(year + 1, 1, 1) * 86400 <= local) {
+        year++;
+    }
+
+    start = ngx_http_chatport_tz_when(&tz->dst_start, year, tz->std_offset);
+    end = ngx_http_chatport_tz_when(&tz->dst_end, year, tz->dst_offset);
+
+    /* the southern hemisphere's summer spans the new year */
+    if (start < end) {
+        return (now >= start && now < end) ? tz->dst_offset : tz->std_offset;
+    }
+
+    return (now >= end && now < start) ? tz->std_offset : tz->dst_offset;
+}
+
+
+ngx_uint_t
+ngx_http_chatport_hours_open(u_char *hours, ngx_http_chatport_tz_t *tz,
+    time_t now)
+{
+    int64_t     local, days;
+    ngx_uint_t  bit;
+
+    if (hours == NULL) {
+        return 1;
+    }
+
+    local = (int64_t) now + (tz ? ngx_http_chatport_tz_offset(tz, now) : 0);
+
+    days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+
+    /* Monday is 0; 1970-01-01 was a Thursday */
+    bit = (ngx_uint_t) (((days + 3) % 7 + 7) % 7) * 24 * 60
+          + (ngx_uint_t) ((local - days * 86400) / 60);
+
+    return (hours[bit / 8] >> (bit % 8)) & 1;
 }

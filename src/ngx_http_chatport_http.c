@@ -12,6 +12,10 @@
 #include "ngx_http_chatport_json.h"
 
 
+static ngx_int_t ngx_http_chatport_route_match(ngx_str_t *pattern,
+    ngx_str_t *path, ngx_str_t *arg);
+
+
 static ngx_str_t  ngx_http_chatport_json_type =
     ngx_string("application/json; charset=utf-8");
 
@@ -19,11 +23,49 @@ static ngx_str_t  ngx_http_chatport_json_type =
 static ngx_str_t  ngx_http_chatport_retry_after = ngx_string("2");
 
 
+/* a "*" in a route stands for one non-empty path segment */
+
+static ngx_int_t
+ngx_http_chatport_route_match(ngx_str_t *pattern, ngx_str_t *path,
+    ngx_str_t *arg)
+{
+    u_char  *p, *q, *plast, *qlast;
+
+    p = pattern->data;
+    plast = p + pattern->len;
+    q = path->data;
+    qlast = q + path->len;
+
+    ngx_str_null(arg);
+
+    while (p < plast && q < qlast) {
+
+        if (*p == '*') {
+            arg->data = q;
+
+            while (q < qlast && *q != '/') {
+                q++;
+            }
+
+            arg->len = q - arg->data;
+            p++;
+            continue;
+        }
+
+        if (*p++ != *q++) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return (p == plast && q == qlast) ? NGX_OK : NGX_DECLINED;
+}
+
+
 ngx_int_t
 ngx_http_chatport_dispatch(ngx_http_request_t *r, ngx_str_t *prefix,
     ngx_http_chatport_route_t *routes)
 {
-    ngx_str_t                   rest;
+    ngx_str_t                   rest, arg;
     ngx_http_chatport_route_t  *route;
 
     rest.data = r->uri.data;
@@ -44,8 +86,8 @@ ngx_http_chatport_dispatch(ngx_http_request_t *r, ngx_str_t *prefix,
 
     for (route = routes; route->handler; route++) {
 
-        if (route->path.len != rest.len
-            || ngx_strncmp(route->path.data, rest.data, rest.len) != 0)
+        if (ngx_http_chatport_route_match(&route->path, &rest, &arg)
+            != NGX_OK)
         {
             continue;
         }
@@ -69,7 +111,7 @@ ngx_http_chatport_dispatch(ngx_http_request_t *r, ngx_str_t *prefix,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        return route->handler(r);
+        return route->handler(r, &arg);
     }
 
     return ngx_http_chatport_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -185,6 +227,90 @@ ngx_http_chatport_add_header(ngx_http_request_t *r, char *name,
     h->value = *value;
 
     return NGX_OK;
+}
+
+
+/*
+ * Starts reading a JSON body for a POST from this site: what a content
+ * handler returns. The post handler then calls ngx_http_chatport_body_json().
+ */
+
+ngx_int_t
+ngx_http_chatport_read_json(ngx_http_request_t *r, size_t limit,
+    ngx_http_client_body_handler_pt post)
+{
+    ngx_int_t  rc;
+
+    if (ngx_http_chatport_same_origin(r) != NGX_OK) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
+                                            "cross_origin",
+                                            "requests from other sites "
+                                            "are refused");
+    }
+
+    if (ngx_http_chatport_json_request(r) != NGX_OK) {
+        return ngx_http_chatport_send_error(r,
+                                            NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                            "unsupported_media_type",
+                                            "send application/json");
+    }
+
+    if (r->headers_in.content_length_n > (off_t) limit) {
+        return ngx_http_chatport_send_error(r,
+                                            NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                            "body_too_large",
+                                            "the request body is too large");
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, post);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The body as a JSON object (the caller frees it with json_decref()), or
+ * NULL when the request has been answered with an error.
+ */
+
+json_t *
+ngx_http_chatport_body_json(ngx_http_request_t *r, size_t limit)
+{
+    json_t     *root;
+    ngx_int_t   rc;
+    ngx_str_t   body;
+
+    rc = ngx_http_chatport_read_body(r, limit, &body);
+
+    if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        ngx_http_finalize_request(r,
+            ngx_http_chatport_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                         "body_too_large",
+                                         "the request body is too large"));
+        return NULL;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NULL;
+    }
+
+    root = ngx_http_chatport_json_parse(&body);
+
+    if (root == NULL) {
+        ngx_http_finalize_request(r,
+            ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_json",
+                                         "the body is not a JSON object"));
+    }
+
+    return root;
 }
 
 
@@ -354,6 +480,75 @@ ngx_http_chatport_json_request(ngx_http_request_t *r)
         || (type->len > 16 && type->data[16] != ';' && type->data[16] != ' '))
     {
         return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_chatport_accepts_html(ngx_http_request_t *r)
+{
+    ngx_str_t  *accept;
+
+    if (r->headers_in.accept == NULL) {
+        return 0;
+    }
+
+    accept = &r->headers_in.accept->value;
+
+    return ngx_strlcasestrn(accept->data, accept->data + accept->len,
+                            (u_char *) "text/html", 9 - 1)
+           != NULL;
+}
+
+
+/*
+ * Valid UTF-8 without control characters (but tab, and line breaks when
+ * multiline); blank tells whether it is only white space, counting the
+ * no-break and ideographic spaces.
+ */
+
+ngx_int_t
+ngx_http_chatport_utf8_text(ngx_str_t *s, ngx_uint_t multiline,
+    ngx_uint_t *blank)
+{
+    u_char    *p, *last;
+    uint32_t   ch;
+
+    *blank = 1;
+    p = s->data;
+    last = p + s->len;
+
+    while (p < last) {
+
+        /* ngx_utf8_decode() takes multibyte sequences only */
+        if (*p < 0x80) {
+            ch = *p++;
+
+        } else {
+            ch = ngx_utf8_decode(&p, last - p);
+
+            if (ch > 0x10ffff) {
+                return NGX_ERROR;
+            }
+        }
+
+        if (ch == '\n' || ch == '\r') {
+            if (!multiline) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            return NGX_ERROR;
+        }
+
+        if (!(ch == ' ' || ch == '\t' || ch == 0xa0 || ch == 0x3000)) {
+            *blank = 0;
+        }
     }
 
     return NGX_OK;

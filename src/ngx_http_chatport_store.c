@@ -23,8 +23,54 @@
 #include "ngx_http_chatport_store.h"
 
 
+/* "chatport:{<64-byte site>}:conv:<32-byte CID>:msgs" and the like */
+#define NGX_HTTP_CHATPORT_KEY_MAX   160
+#define NGX_HTTP_CHATPORT_ARGS_MAX  16
+
+
+static ngx_int_t ngx_http_chatport_store_key(ngx_pool_t *pool,
+    ngx_str_t *key, const char *fmt, ...);
+
+
+/* Lua shared by the scripts: a stream entry as a message's JSON */
+#define NGX_HTTP_CHATPORT_LUA_MESSAGE                                         \
+"local function message(e)\n"                                                 \
+"  local f = {}\n"                                                            \
+"  for j = 1, #e[2], 2 do f[e[2][j]] = e[2][j + 1] end\n"                     \
+"  local m = {id = e[1], from = f.from, text = f.text,"                      \
+" ts = tonumber(string.match(e[1], '^%d+'))}\n"                               \
+"  if f.agent then m.agent = f.agent end\n"                                   \
+"  return cjson.encode(m)\n"                                                  \
+"end\n"
+
+/* ... and whether stream id a is after b */
+#define NGX_HTTP_CHATPORT_LUA_AFTER                                           \
+"local function after_id(a, b)\n"                                             \
+"  local am, as = string.match(a, '^(%d+)-(%d+)$')\n"                         \
+"  local bm, bs = string.match(b, '^(%d+)-(%d+)$')\n"                         \
+"  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)\n" \
+"  return am > bm or (am == bm and as > bs)\n"                                \
+"end\n"
+
+/* ... and an inbox event, stored without its id, published with it */
+#define NGX_HTTP_CHATPORT_LUA_EVENT                                           \
+"local function event(inbox, retention, json)\n"                              \
+"  local id = redis.call('XADD', inbox, 'MAXLEN', '~', 1000, '*',"            \
+" 'json', json)\n"                                                            \
+"  redis.call('PEXPIRE', inbox, retention)\n"                                 \
+"  local ts = string.match(id, '^%d+')\n"                                     \
+"  redis.call('PUBLISH', inbox, id .. ' {\"id\":\"' .. id .. '\",\"ts\":' .."  \
+" ts .. ',' .. string.sub(json, 2))\n"                                        \
+"end\n"
+
+
+/*
+ * KEYS: meta, msgs, convs, inbox. ARGV: create, cid, from, agent, text,
+ * page, referrer, user agent, history, retention (ms).
+ */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script = {
     ngx_string(
+NGX_HTTP_CHATPORT_LUA_EVENT
 "local meta, msgs, convs, inbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
 "local create, cid, from, agent, text = ARGV[1], ARGV[2], ARGV[3],"
 " ARGV[4], ARGV[5]\n"
@@ -54,49 +100,171 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script = {
 "redis.call('PEXPIRE', convs, retention)\n"
 "local msg = {id = id, from = from, text = text, ts = ts}\n"
 "if agent ~= '' then msg.agent = agent end\n"
-"local json = cjson.encode(msg)\n"
-"local kind = exists and 'message' or 'conversation'\n"
-"local evid = redis.call('XADD', inbox, 'MAXLEN', '~', 1000, '*',"
-" 'type', kind, 'conversation', cid, 'message', id)\n"
-"redis.call('PEXPIRE', inbox, retention)\n"
-"local ev = {id = evid, type = kind, conversation = cid, message = msg}\n"
+"redis.call('PUBLISH', meta, id .. ' ' .. cjson.encode(msg))\n"
+"local ev = {type = exists and 'message' or 'conversation',"
+" conversation = cid, message = msg}\n"
 "if page ~= '' then ev.page = page end\n"
-"redis.call('PUBLISH', meta, id .. ' ' .. json)\n"
-"redis.call('PUBLISH', inbox, evid .. ' ' .. cjson.encode(ev))\n"
+"event(inbox, retention, cjson.encode(ev))\n"
 "return id\n"),
     { 0 }
 };
 
 
+/*
+ * KEYS: meta, msgs. ARGV: after ("" for all), count, "1" to mark the
+ * conversation read. Returns {count, JSON}.
+ */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_read_script = {
     ngx_string(
+NGX_HTTP_CHATPORT_LUA_MESSAGE
+NGX_HTTP_CHATPORT_LUA_AFTER
 "local meta, msgs, after, count = KEYS[1], KEYS[2], ARGV[1], ARGV[2]\n"
 "local last = redis.call('HGET', meta, 'last')\n"
 "if not last then return redis.error_reply('UNKNOWN conversation') end\n"
 "local start = '-'\n"
 "if after ~= '' then\n"
-"  local am, as = string.match(after, '^(%d+)-(%d+)$')\n"
-"  local lm, ls = string.match(last, '^(%d+)-(%d+)$')\n"
-"  am, as, lm, ls = tonumber(am), tonumber(as), tonumber(lm), tonumber(ls)\n"
-"  if am > lm or (am == lm and as > ls) then\n"
+"  if after_id(after, last) then\n"
 "    return redis.error_reply('CURSOR is ahead of the conversation')\n"
 "  end\n"
 "  start = '(' .. after\n"
 "end\n"
+"if ARGV[3] == '1' then redis.call('HSET', meta, 'unread', 0) end\n"
 "local entries = redis.call('XRANGE', msgs, start, '+', 'COUNT', count)\n"
 "local items = {}\n"
 "local cursor = after ~= '' and after or '0-0'\n"
 "for i, e in ipairs(entries) do\n"
-"  local f = {}\n"
-"  for j = 1, #e[2], 2 do f[e[2][j]] = e[2][j + 1] end\n"
-"  local m = {id = e[1], from = f.from, text = f.text,"
-" ts = tonumber(string.match(e[1], '^%d+'))}\n"
-"  if f.agent then m.agent = f.agent end\n"
-"  items[i] = cjson.encode(m)\n"
+"  items[i] = message(e)\n"
 "  cursor = e[1]\n"
 "end\n"
 "return {#items, '{\"messages\":[' .. table.concat(items, ',') .."
 " '],\"cursor\":' .. cjson.encode(cursor) .. '}'}\n"),
+    { 0 }
+};
+
+
+/*
+ * KEYS: convs. ARGV: the prefix of conversation keys, count. The
+ * conversations' keys share the index's hash slot through the site's tag.
+ */
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_list_script = {
+    ngx_string(
+NGX_HTTP_CHATPORT_LUA_MESSAGE
+"local convs, prefix = KEYS[1], ARGV[1]\n"
+"local ids = redis.call('ZREVRANGE', convs, 0, tonumber(ARGV[2]) - 1)\n"
+"local out = {}\n"
+"for _, cid in ipairs(ids) do\n"
+"  local h = redis.call('HGETALL', prefix .. cid)\n"
+"  if #h == 0 then\n"
+"    redis.call('ZREM', convs, cid)\n"
+"  else\n"
+"    local f = {}\n"
+"    for j = 1, #h, 2 do f[h[j]] = h[j + 1] end\n"
+"    local c = {id = cid, status = f.status,"
+" created = tonumber(f.created), updated = tonumber(f.updated),"
+" unread = tonumber(f.unread) or 0, page = f.page or f.first_page or '',"
+" first_page = f.first_page or '', referrer = f.referrer or '',"
+" user_agent = f.user_agent or ''}\n"
+"    local c_json = cjson.encode(c)\n"
+"    local last = redis.call('XREVRANGE', prefix .. cid .. ':msgs', '+',"
+" '-', 'COUNT', 1)\n"
+"    if last[1] then\n"
+"      c_json = string.sub(c_json, 1, -2) .. ',\"last\":' .."
+" message(last[1]) .. '}'\n"
+"    end\n"
+"    out[#out + 1] = c_json\n"
+"  end\n"
+"end\n"
+"return '{\"conversations\":[' .. table.concat(out, ',') .. ']}'\n"),
+    { 0 }
+};
+
+
+/* KEYS: meta, inbox. ARGV: cid, retention (ms) */
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_close_script = {
+    ngx_string(
+NGX_HTTP_CHATPORT_LUA_EVENT
+"local meta, inbox = KEYS[1], KEYS[2]\n"
+"if redis.call('EXISTS', meta) == 0 then\n"
+"  return redis.error_reply('UNKNOWN conversation')\n"
+"end\n"
+"redis.call('HSET', meta, 'status', 'closed')\n"
+"event(inbox, tonumber(ARGV[2]),"
+" cjson.encode({type = 'closed', conversation = ARGV[1]}))\n"
+"return 1\n"),
+    { 0 }
+};
+
+
+/*
+ * KEYS: a stream of JSON entries (the inbox, the forms). ARGV: after,
+ * count, the answer's list name. Returns {count, JSON}. A cursor past the
+ * end is no error here: the stream may have expired meanwhile.
+ */
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_stream_script = {
+    ngx_string(
+"local stream, after = KEYS[1], ARGV[1]\n"
+"local entries = redis.call('XRANGE', stream, '(' .. after, '+', 'COUNT',"
+" ARGV[2])\n"
+"local items = {}\n"
+"local cursor = after\n"
+"for i, e in ipairs(entries) do\n"
+"  items[i] = '{\"id\":\"' .. e[1] .. '\",\"ts\":' .."
+" string.match(e[1], '^%d+') .. ',' .. string.sub(e[2][2], 2)\n"
+"  cursor = e[1]\n"
+"end\n"
+"return {#items, '{\"' .. ARGV[3] .. '\":[' .. table.concat(items, ',') .."
+" '],\"cursor\":' .. cjson.encode(cursor) .. '}'}\n"),
+    { 0 }
+};
+
+
+/*
+ * KEYS: forms, inbox, the client's rate counter. ARGV: the submission's
+ * JSON, the most submissions in a window, the window (ms), retention (ms).
+ */
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script = {
+    ngx_string(
+NGX_HTTP_CHATPORT_LUA_EVENT
+"local forms, inbox, rate = KEYS[1], KEYS[2], KEYS[3]\n"
+"local retention = tonumber(ARGV[4])\n"
+"local n = redis.call('INCR', rate)\n"
+"if n == 1 then redis.call('PEXPIRE', rate, ARGV[3]) end\n"
+"if n > tonumber(ARGV[2]) then\n"
+"  local ttl = redis.call('PTTL', rate)\n"
+"  if ttl < 0 then redis.call('PEXPIRE', rate, ARGV[3]); ttl = ARGV[3] end\n"
+"  return redis.error_reply('RATE ' .. ttl)\n"
+"end\n"
+"local id = redis.call('XADD', forms, 'MAXLEN', '~', 10000, '*',"
+" 'json', ARGV[1])\n"
+"redis.call('PEXPIRE', forms, retention)\n"
+"local item = '{\"id\":\"' .. id .. '\",\"ts\":' .. string.match(id, '^%d+')"
+" .. ',' .. string.sub(ARGV[1], 2)\n"
+"event(inbox, retention, '{\"type\":\"form\",\"form\":' .. item .. '}')\n"
+"return id\n"),
+    { 0 }
+};
+
+
+/*
+ * KEYS: presence. ARGV: operator, "online" or "away", ttl (ms). Without
+ * an operator it only counts those online now. Redis's clock is the one
+ * every host shares.
+ */
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_presence_script = {
+    ngx_string(
+"local presence, operator, ttl = KEYS[1], ARGV[1], tonumber(ARGV[3])\n"
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"if operator ~= '' then\n"
+"  redis.call('ZREMRANGEBYSCORE', presence, '-inf', now)\n"
+"  if ARGV[2] == 'online' then\n"
+"    redis.call('ZADD', presence, now + ttl, operator)\n"
+"    redis.call('PEXPIRE', presence, ttl)\n"
+"  else\n"
+"    redis.call('ZREM', presence, operator)\n"
+"  end\n"
+"end\n"
+"return redis.call('ZCOUNT', presence, '(' .. now, '+inf')\n"),
     { 0 }
 };
 
@@ -106,6 +274,11 @@ ngx_http_chatport_store_init(void)
 {
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_append_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_read_script);
+    ngx_http_chatport_redis_script_init(&ngx_http_chatport_list_script);
+    ngx_http_chatport_redis_script_init(&ngx_http_chatport_close_script);
+    ngx_http_chatport_redis_script_init(&ngx_http_chatport_stream_script);
+    ngx_http_chatport_redis_script_init(&ngx_http_chatport_form_script);
+    ngx_http_chatport_redis_script_init(&ngx_http_chatport_presence_script);
 }
 
 
@@ -113,156 +286,309 @@ ngx_int_t
 ngx_http_chatport_store_channel(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, ngx_str_t *channel)
 {
-    channel->data = ngx_pnalloc(pool, sizeof("chatport:{}:conv:") - 1
-                                      + site->len + cid->len);
-    if (channel->data == NULL) {
+    return ngx_http_chatport_store_key(pool, channel, "chatport:{%V}:conv:%V",
+                                       site, cid);
+}
+
+
+ngx_int_t
+ngx_http_chatport_store_inbox_channel(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *channel)
+{
+    return ngx_http_chatport_store_key(pool, channel, "chatport:{%V}:inbox",
+                                       site);
+}
+
+
+static ngx_int_t
+ngx_http_chatport_store_key(ngx_pool_t *pool, ngx_str_t *key,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    p = ngx_pnalloc(pool, NGX_HTTP_CHATPORT_KEY_MAX);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    channel->len = ngx_sprintf(channel->data, "chatport:{%V}:conv:%V",
-                               site, cid)
-                   - channel->data;
+    va_start(args, fmt);
+    key->len = ngx_vslprintf(p, p + NGX_HTTP_CHATPORT_KEY_MAX, fmt, args) - p;
+    va_end(args);
+
+    key->data = p;
 
     return NGX_OK;
 }
 
 
-/* KEYS: the conversation's hash and stream, the site's index and inbox */
-
 static ngx_int_t
-ngx_http_chatport_store_keys(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *cid, ngx_str_t *keys, ngx_uint_t n)
+ngx_http_chatport_store_number(ngx_pool_t *pool, ngx_str_t *s, int64_t n)
 {
-    u_char  *p;
-
-    if (ngx_http_chatport_store_channel(pool, site, cid, &keys[0]) != NGX_OK)
-    {
+    s->data = ngx_pnalloc(pool, NGX_INT64_LEN);
+    if (s->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(pool, keys[0].len + sizeof(":msgs") - 1
-                          + 2 * (sizeof("chatport:{}:inbox") + site->len));
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    keys[1].data = p;
-    p = ngx_sprintf(p, "%V:msgs", &keys[0]);
-    keys[1].len = p - keys[1].data;
-
-    if (n == 2) {
-        return NGX_OK;
-    }
-
-    keys[2].data = p;
-    p = ngx_sprintf(p, "chatport:{%V}:convs", site);
-    keys[2].len = p - keys[2].data;
-
-    keys[3].data = p;
-    p = ngx_sprintf(p, "chatport:{%V}:inbox", site);
-    keys[3].len = p - keys[3].data;
+    s->len = ngx_sprintf(s->data, "%L", n) - s->data;
 
     return NGX_OK;
 }
 
 
 /*
- * The arguments stay in the request's pool while the command is under
- * way: a NOSCRIPT retry sends them again.
+ * Runs a script with nkeys keys followed by the other arguments. They
+ * stay in the caller's pool while the command is under way: a NOSCRIPT
+ * retry sends them again.
  */
+
+static ngx_int_t
+ngx_http_chatport_store_call(ngx_pool_t *pool,
+    ngx_http_chatport_redis_script_t *script, ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t n,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    size_t      lens[NGX_HTTP_CHATPORT_ARGS_MAX + 1];
+    ngx_str_t   numkeys;
+    ngx_uint_t  i;
+    const char *argv[NGX_HTTP_CHATPORT_ARGS_MAX + 1];
+
+    /* not on the stack: a NOSCRIPT retry sends the arguments again */
+    if (ngx_http_chatport_store_number(pool, &numkeys, nkeys) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = (const char *) numkeys.data;
+    lens[0] = numkeys.len;
+
+    for (i = 0; i < n; i++) {
+        argv[i + 1] = args[i].len ? (const char *) args[i].data : "";
+        lens[i + 1] = args[i].len;
+    }
+
+    return ngx_http_chatport_redis_eval(script, handler, data, cmdp, n + 1,
+                                        argv, lens);
+}
+
 
 ngx_int_t
 ngx_http_chatport_store_append(ngx_pool_t *pool,
     ngx_http_chatport_message_t *m, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    u_char      *p;
-    size_t       lens[15];
-    ngx_str_t    keys[4];
-    ngx_uint_t   i;
-    const char  *argv[15];
+    ngx_str_t  a[14];
 
-    if (ngx_http_chatport_store_keys(pool, &m->site, &m->cid, keys, 4)
-        != NGX_OK)
+    if (ngx_http_chatport_store_channel(pool, &m->site, &m->cid, &a[0])
+        != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[1], "%V:msgs", &a[0])
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[2], "chatport:{%V}:convs",
+                                       &m->site)
+           != NGX_OK
+        || ngx_http_chatport_store_inbox_channel(pool, &m->site, &a[3])
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[12], m->history) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[13],
+                                          (int64_t) m->retention * 1000)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(pool, 2 * NGX_INT64_LEN + 2);
-    if (p == NULL) {
-        return NGX_ERROR;
+    if (m->create) {
+        ngx_str_set(&a[4], "1");
+
+    } else {
+        ngx_str_set(&a[4], "0");
     }
 
-    argv[0] = "4";
-    lens[0] = 1;
+    a[5] = m->cid;
+    a[6] = m->from;
+    a[7] = m->agent;
+    a[8] = m->text;
+    a[9] = m->page;
+    a[10] = m->referrer;
+    a[11] = m->user_agent;
 
-    for (i = 0; i < 4; i++) {
-        argv[1 + i] = (const char *) keys[i].data;
-        lens[1 + i] = keys[i].len;
-    }
-
-    argv[5] = m->create ? "1" : "0";
-    lens[5] = 1;
-
-#define ngx_http_chatport_arg(n, s)                                           \
-    argv[n] = (const char *) (s).data; lens[n] = (s).len
-
-    ngx_http_chatport_arg(6, m->cid);
-    ngx_http_chatport_arg(7, m->from);
-    ngx_http_chatport_arg(8, m->agent);
-    ngx_http_chatport_arg(9, m->text);
-    ngx_http_chatport_arg(10, m->page);
-    ngx_http_chatport_arg(11, m->referrer);
-    ngx_http_chatport_arg(12, m->user_agent);
-
-#undef ngx_http_chatport_arg
-
-    argv[13] = (const char *) p;
-    p = ngx_sprintf(p, "%i", m->history);
-    lens[13] = (u_char *) p - (u_char *) argv[13];
-
-    argv[14] = (const char *) p;
-    p = ngx_sprintf(p, "%T", m->retention * 1000);
-    lens[14] = (u_char *) p - (u_char *) argv[14];
-
-    return ngx_http_chatport_redis_eval(&ngx_http_chatport_append_script,
-                                        handler, data, cmdp, 15, argv, lens);
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_append_script,
+                                        a, 4, 14, handler, data, cmdp);
 }
 
 
 ngx_int_t
 ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *cid, ngx_str_t *after, ngx_int_t count,
+    ngx_str_t *cid, ngx_str_t *after, ngx_int_t count, ngx_uint_t mark_read,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    u_char      *p;
-    size_t       lens[5];
-    ngx_str_t    keys[2];
-    const char  *argv[5];
+    ngx_str_t  a[5];
 
-    if (ngx_http_chatport_store_keys(pool, site, cid, keys, 2) != NGX_OK) {
+    if (ngx_http_chatport_store_channel(pool, site, cid, &a[0]) != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[1], "%V:msgs", &a[0])
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[3], count) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(pool, NGX_INT_T_LEN);
-    if (p == NULL) {
+    a[2] = *after;
+
+    if (mark_read) {
+        ngx_str_set(&a[4], "1");
+
+    } else {
+        ngx_str_set(&a[4], "0");
+    }
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_read_script,
+                                        a, 2, 5, handler, data, cmdp);
+}
+
+
+ngx_int_t
+ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_int_t count, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t  a[3];
+
+    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:convs", site)
+        != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[1], "chatport:{%V}:conv:",
+                                       site)
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[2], count) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    argv[0] = "2";
-    lens[0] = 1;
-    argv[1] = (const char *) keys[0].data;
-    lens[1] = keys[0].len;
-    argv[2] = (const char *) keys[1].data;
-    lens[2] = keys[1].len;
-    argv[3] = after->len ? (const char *) after->data : "";
-    lens[3] = after->len;
-    argv[4] = (const char *) p;
-    lens[4] = ngx_sprintf(p, "%i", count) - p;
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_list_script,
+                                        a, 1, 3, handler, data, cmdp);
+}
 
-    return ngx_http_chatport_redis_eval(&ngx_http_chatport_read_script,
-                                        handler, data, cmdp, 5, argv, lens);
+
+ngx_int_t
+ngx_http_chatport_store_close(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *cid, time_t retention, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t  a[4];
+
+    if (ngx_http_chatport_store_channel(pool, site, cid, &a[0]) != NGX_OK
+        || ngx_http_chatport_store_inbox_channel(pool, site, &a[1]) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[3],
+                                          (int64_t) retention * 1000)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a[2] = *cid;
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_close_script,
+                                        a, 2, 4, handler, data, cmdp);
+}
+
+
+/* name: "inbox" (answered as "events") or "forms" */
+
+ngx_int_t
+ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
+    char *name, ngx_str_t *after, ngx_int_t count,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t  a[4];
+
+    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:%s", site,
+                                    name)
+        != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[2], count) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a[1] = *after;
+
+    if (ngx_strcmp(name, "inbox") == 0) {
+        ngx_str_set(&a[3], "events");
+
+    } else {
+        a[3].data = (u_char *) name;
+        a[3].len = ngx_strlen(name);
+    }
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_stream_script,
+                                        a, 1, 4, handler, data, cmdp);
+}
+
+
+ngx_int_t
+ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *client, ngx_str_t *json, ngx_uint_t rate, ngx_msec_t window,
+    time_t retention, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t  a[7];
+
+    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:forms", site)
+        != NGX_OK
+        || ngx_http_chatport_store_inbox_channel(pool, site, &a[1]) != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[2], "chatport:{%V}:rate:%V",
+                                       site, client)
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[4], rate) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[5], window) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[6],
+                                          (int64_t) retention * 1000)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a[3] = *json;
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_form_script,
+                                        a, 3, 7, handler, data, cmdp);
+}
+
+
+/* operator NULL: only count the operators online */
+
+ngx_int_t
+ngx_http_chatport_store_presence(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *operator, ngx_uint_t online,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t  a[4];
+
+    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:presence",
+                                    site)
+        != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[3],
+                                          NGX_HTTP_CHATPORT_PRESENCE_TTL)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (operator) {
+        a[1] = *operator;
+
+    } else {
+        ngx_str_null(&a[1]);
+    }
+
+    if (online) {
+        ngx_str_set(&a[2], "online");
+
+    } else {
+        ngx_str_set(&a[2], "away");
+    }
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_presence_script,
+                                        a, 1, 4, handler, data, cmdp);
 }
 
 
@@ -284,6 +610,10 @@ ngx_http_chatport_store_status(redisReply *reply, ngx_int_t rc,
 
     if (ngx_strncmp(reply->str, "CURSOR", 6) == 0) {
         return NGX_HTTP_CHATPORT_STORE_CURSOR;
+    }
+
+    if (ngx_strncmp(reply->str, "RATE", 4) == 0) {
+        return NGX_HTTP_CHATPORT_STORE_RATE;
     }
 
     /* LOADING after a restart, OOM, READONLY replica, ... */

@@ -17,7 +17,10 @@
 
 
 /* the hex digits of a conversation id */
-#define NGX_HTTP_CHATPORT_CID_LEN  32
+#define NGX_HTTP_CHATPORT_CID_LEN       32
+
+/* an operator counts as online this long after the last "online" */
+#define NGX_HTTP_CHATPORT_PRESENCE_TTL  60000
 
 
 typedef struct {
@@ -39,6 +42,7 @@ typedef enum {
     NGX_HTTP_CHATPORT_STORE_OK = 0,
     NGX_HTTP_CHATPORT_STORE_UNKNOWN,       /* no such conversation */
     NGX_HTTP_CHATPORT_STORE_CURSOR,        /* cursor ahead of the stream */
+    NGX_HTTP_CHATPORT_STORE_RATE,          /* "RATE <ms left>" */
     NGX_HTTP_CHATPORT_STORE_UNAVAILABLE    /* Redis down, loading, ... */
 } ngx_http_chatport_store_status_e;
 
@@ -46,11 +50,31 @@ typedef enum {
 void ngx_http_chatport_store_init(void);
 ngx_int_t ngx_http_chatport_store_channel(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, ngx_str_t *channel);
+ngx_int_t ngx_http_chatport_store_inbox_channel(ngx_pool_t *pool,
+    ngx_str_t *site, ngx_str_t *channel);
 ngx_int_t ngx_http_chatport_store_append(ngx_pool_t *pool,
     ngx_http_chatport_message_t *m, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *cid, ngx_str_t *after, ngx_int_t count,
+    ngx_str_t *cid, ngx_str_t *after, ngx_int_t count, ngx_uint_t mark_read,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_int_t count, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_close(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *cid, time_t retention, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
+    char *name, ngx_str_t *after, ngx_int_t count,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *client, ngx_str_t *json, ngx_uint_t rate, ngx_msec_t window,
+    time_t retention, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_presence(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *operator, ngx_uint_t online,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_http_chatport_store_status_e ngx_http_chatport_store_status(

@@ -12,7 +12,10 @@
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_assets.h"
 #include "ngx_http_chatport_http.h"
+#include "ngx_http_chatport_call.h"
+#include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_json.h"
+#include "ngx_http_chatport_notify.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
 
@@ -24,25 +27,30 @@
 #define NGX_HTTP_CHATPORT_REFERRER_MAX 2048
 #define NGX_HTTP_CHATPORT_AGENT_MAX    512      /* User-Agent kept */
 
-/* a body may hold the text escaped, the page and a little JSON */
-#define ngx_http_chatport_body_limit(clcf)                                   \
-    (2 * (clcf)->max_message + 8192)
 
 
 typedef struct {
-    ngx_http_request_t              *request;
+    ngx_http_chatport_call_t         call;
     ngx_http_chatport_message_t      message;
     ngx_str_t                        vid;
     ngx_uint_t                       new_visitor;   /* unsigned:1 */
-    ngx_http_chatport_redis_cmd_t   *cmd;
 } ngx_http_chatport_visitor_ctx_t;
 
 
-static ngx_int_t ngx_http_chatport_widget_js(ngx_http_request_t *r);
-static ngx_int_t ngx_http_chatport_widget_css(ngx_http_request_t *r);
-static ngx_int_t ngx_http_chatport_config(ngx_http_request_t *r);
-static ngx_int_t ngx_http_chatport_messages(ngx_http_request_t *r);
-static ngx_int_t ngx_http_chatport_poll(ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatport_widget_js(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_widget_css(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_config(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static void ngx_http_chatport_config_done(void *data, redisReply *reply,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_chatport_config_send(ngx_http_request_t *r,
+    ngx_uint_t online);
+static ngx_int_t ngx_http_chatport_messages(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_poll(ngx_http_request_t *r,
+    ngx_str_t *arg);
 
 static void ngx_http_chatport_post_body(ngx_http_request_t *r);
 static char *ngx_http_chatport_check_text(ngx_str_t *text,
@@ -51,27 +59,16 @@ static ngx_int_t ngx_http_chatport_append(
     ngx_http_chatport_visitor_ctx_t *ctx);
 static void ngx_http_chatport_append_done(void *data, redisReply *reply,
     ngx_int_t rc);
+static ngx_int_t ngx_http_chatport_notify_conversation(
+    ngx_http_chatport_visitor_ctx_t *ctx, ngx_str_t *id);
 static ngx_int_t ngx_http_chatport_created(
     ngx_http_chatport_visitor_ctx_t *ctx, redisReply *reply);
-static void ngx_http_chatport_history_done(void *data, redisReply *reply,
-    ngx_int_t rc);
 static ngx_int_t ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w);
 static void ngx_http_chatport_poll_done(void *data, redisReply *reply,
     ngx_int_t rc);
 
-static ngx_http_chatport_visitor_ctx_t *ngx_http_chatport_visitor_ctx(
-    ngx_http_request_t *r);
-static void ngx_http_chatport_visitor_cleanup(void *data);
-static ngx_int_t ngx_http_chatport_cursor(ngx_http_request_t *r,
-    ngx_str_t *cursor);
-static ngx_int_t ngx_http_chatport_visitor_cookie(ngx_http_request_t *r,
-    ngx_str_t *vid);
 static ngx_int_t ngx_http_chatport_new_visitor(ngx_pool_t *pool,
     ngx_str_t *vid);
-static ngx_int_t ngx_http_chatport_visitor_cid(ngx_pool_t *pool,
-    ngx_str_t *vid, ngx_str_t *cid);
-static ngx_int_t ngx_http_chatport_store_reply(ngx_http_request_t *r,
-    redisReply *reply, ngx_int_t rc, ngx_str_t *body);
 static void ngx_http_chatport_header_text(ngx_table_elt_t *h, size_t max,
     ngx_str_t *text);
 
@@ -93,6 +90,9 @@ static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
     { ngx_string("poll"), NGX_HTTP_GET,
       ngx_string("GET"), ngx_http_chatport_poll },
 
+    { ngx_string("form"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_form },
+
     { ngx_null_string, 0, ngx_null_string, NULL }
 };
 
@@ -113,12 +113,6 @@ static ngx_str_t  ngx_http_chatport_default_greeting[] = {
                "\xe3\x81\x9e\xe3\x80\x82")         /* feel free to ask */
 };
 
-static ngx_str_t  ngx_http_chatport_lang_names[] = {
-    ngx_string("auto"),
-    ngx_string("en"),
-    ngx_string("ja")
-};
-
 static ngx_str_t  ngx_http_chatport_config_cache =
     ngx_string("public, max-age=5");
 
@@ -136,14 +130,14 @@ ngx_http_chatport_visitor_handler(ngx_http_request_t *r)
 
 
 static ngx_int_t
-ngx_http_chatport_widget_js(ngx_http_request_t *r)
+ngx_http_chatport_widget_js(ngx_http_request_t *r, ngx_str_t *arg)
 {
     return ngx_http_chatport_asset_send(r, "widget.js");
 }
 
 
 static ngx_int_t
-ngx_http_chatport_widget_css(ngx_http_request_t *r)
+ngx_http_chatport_widget_css(ngx_http_request_t *r, ngx_str_t *arg)
 {
     return ngx_http_chatport_asset_send(r, "widget.css");
 }
@@ -165,8 +159,65 @@ ngx_http_chatport_json_text(ngx_http_chatport_json_t *j, ngx_str_t *text,
 }
 
 
+/*
+ * Online: business hours allow, and an operator was present in the last
+ * minute. Without Redis the widget shows the form rather than an error.
+ */
+
 static ngx_int_t
-ngx_http_chatport_config(ngx_http_request_t *r)
+ngx_http_chatport_config(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    ngx_int_t                         rc;
+    ngx_http_chatport_srv_conf_t     *cscf;
+    ngx_http_chatport_loc_conf_t     *clcf;
+    ngx_http_chatport_visitor_ctx_t  *ctx;
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    if (!ngx_http_chatport_hours_open(clcf->hours, cscf->tz, ngx_time())) {
+        return ngx_http_chatport_config_send(r, 0);
+    }
+
+    ctx = ngx_http_chatport_call_create(r,
+                                        sizeof(ngx_http_chatport_visitor_ctx_t),
+                                        "unknown_visitor");
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_chatport_store_presence(r->pool, &cscf->site, NULL, 0,
+                                          ngx_http_chatport_config_done, ctx,
+                                          &ctx->call.cmd);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_chatport_config_send(r, 0);
+    }
+
+    return ngx_http_chatport_call_started(&ctx->call, rc);
+}
+
+
+static void
+ngx_http_chatport_config_done(void *data, redisReply *reply, ngx_int_t rc)
+{
+    ngx_http_chatport_visitor_ctx_t  *ctx = data;
+
+    ngx_uint_t  online;
+
+    online = (ngx_http_chatport_store_status(reply, rc,
+                                             ctx->call.request->connection->log)
+              == NGX_HTTP_CHATPORT_STORE_OK
+              && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0);
+
+    ngx_http_chatport_call_done(&ctx->call,
+                                ngx_http_chatport_config_send(
+                                    ctx->call.request, online));
+}
+
+
+static ngx_int_t
+ngx_http_chatport_config_send(ngx_http_request_t *r, ngx_uint_t online)
 {
     ngx_str_t                      body;
     ngx_http_chatport_json_t       j;
@@ -181,9 +232,8 @@ ngx_http_chatport_config(ngx_http_request_t *r)
     ngx_http_chatport_json_literal(&j, "{\"site\":");
     ngx_http_chatport_json_string(&j, &cscf->site);
 
-    /* operators' presence comes with the operator endpoints */
     ngx_http_chatport_json_literal(&j, ",\"online\":");
-    ngx_http_chatport_json_bool(&j, 0);
+    ngx_http_chatport_json_bool(&j, online);
 
     ngx_http_chatport_json_literal(&j, ",\"title\":");
     ngx_http_chatport_json_text(&j, &clcf->title,
@@ -203,12 +253,9 @@ ngx_http_chatport_config(ngx_http_request_t *r)
     ngx_http_chatport_json_literal(&j, ",\"max_message\":");
     ngx_http_chatport_json_int(&j, clcf->max_message);
 
-    ngx_http_chatport_json_literal(&j,
-        ",\"form\":{\"fields\":["
-        "{\"name\":\"name\",\"type\":\"text\",\"required\":false},"
-        "{\"name\":\"email\",\"type\":\"email\",\"required\":true},"
-        "{\"name\":\"message\",\"type\":\"textarea\",\"required\":true}"
-        "]}}\n");
+    ngx_http_chatport_json_literal(&j, ",\"form\":{\"fields\":");
+    ngx_http_chatport_form_fields_json(&j, clcf->form_fields);
+    ngx_http_chatport_json_literal(&j, "}}\n");
 
     if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -226,7 +273,7 @@ ngx_http_chatport_config(ngx_http_request_t *r)
 
 
 static ngx_int_t
-ngx_http_chatport_messages(ngx_http_request_t *r)
+ngx_http_chatport_messages(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                         rc;
     ngx_str_t                         after, vid, body;
@@ -238,39 +285,9 @@ ngx_http_chatport_messages(ngx_http_request_t *r)
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
     if (r->method == NGX_HTTP_POST) {
-
-        if (ngx_http_chatport_same_origin(r) != NGX_OK) {
-            return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
-                                                "cross_origin",
-                                                "requests from other sites "
-                                                "are refused");
-        }
-
-        if (ngx_http_chatport_json_request(r) != NGX_OK) {
-            return ngx_http_chatport_send_error(r,
-                                            NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                            "unsupported_media_type",
-                                            "send application/json");
-        }
-
-        if (r->headers_in.content_length_n
-            > (off_t) ngx_http_chatport_body_limit(clcf))
-        {
-            return ngx_http_chatport_send_error(r,
-                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                          "body_too_large",
-                                          "the request body is too large");
-        }
-
-        r->request_body_in_single_buf = 1;
-
-        rc = ngx_http_read_client_request_body(r, ngx_http_chatport_post_body);
-
-        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-            return rc;
-        }
-
-        return NGX_DONE;
+        return ngx_http_chatport_read_json(r,
+                                           ngx_http_chatport_body_limit(clcf),
+                                           ngx_http_chatport_post_body);
     }
 
     if (ngx_http_chatport_cursor(r, &after) != NGX_OK) {
@@ -308,7 +325,9 @@ ngx_http_chatport_messages(ngx_http_request_t *r)
                                             "visitor");
     }
 
-    ctx = ngx_http_chatport_visitor_ctx(r);
+    ctx = ngx_http_chatport_call_create(r,
+                                        sizeof(ngx_http_chatport_visitor_ctx_t),
+                                        "unknown_visitor");
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -322,108 +341,20 @@ ngx_http_chatport_messages(ngx_http_request_t *r)
     }
 
     rc = ngx_http_chatport_store_read(r->pool, &cscf->site, &ctx->message.cid,
-                                      &after, clcf->history,
-                                      ngx_http_chatport_history_done, ctx,
-                                      &ctx->cmd);
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+                                      &after, clcf->history, 0,
+                                      ngx_http_chatport_call_json, ctx,
+                                      &ctx->call.cmd);
 
-    if (rc == NGX_DECLINED) {
-        return ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                            "unavailable",
-                                            "the chat store is unavailable");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_chatport_history_done(void *data, redisReply *reply, ngx_int_t rc)
-{
-    ngx_http_chatport_visitor_ctx_t  *ctx = data;
-
-    ngx_str_t            body;
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-
-    r = ctx->request;
-    c = r->connection;
-    ctx->cmd = NULL;
-
-    rc = ngx_http_chatport_store_reply(r, reply, rc, &body);
-
-    if (rc == NGX_OK) {
-        rc = ngx_http_chatport_send_json(r, NGX_HTTP_OK, &body);
-    }
-
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
-}
-
-
-/*
- * A read script's reply, {count, JSON}, as an answer's body; any other
- * outcome is sent as an error and its status returned.
- */
-
-static ngx_int_t
-ngx_http_chatport_store_reply(ngx_http_request_t *r, redisReply *reply,
-    ngx_int_t rc, ngx_str_t *body)
-{
-    switch (ngx_http_chatport_store_status(reply, rc, r->connection->log)) {
-
-    case NGX_HTTP_CHATPORT_STORE_OK:
-        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
-            || reply->element[1]->type != REDIS_REPLY_STRING)
-        {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "chatport: unexpected reply from the read script");
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        body->len = reply->element[1]->len;
-        body->data = ngx_pnalloc(r->pool, body->len);
-
-        if (body->data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_memcpy(body->data, reply->element[1]->str, body->len);
-
-        return NGX_OK;
-
-    case NGX_HTTP_CHATPORT_STORE_UNKNOWN:
-        return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
-                                            "unknown_visitor",
-                                            "no conversation for this "
-                                            "visitor");
-
-    case NGX_HTTP_CHATPORT_STORE_CURSOR:
-        return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "invalid_cursor",
-                                            "\"after\" is not a message id "
-                                            "of this conversation");
-
-    default:
-        return ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                            "unavailable",
-                                            "the chat store is unavailable");
-    }
+    return ngx_http_chatport_call_started(&ctx->call, rc);
 }
 
 
 static void
 ngx_http_chatport_post_body(ngx_http_request_t *r)
 {
-    char                             *err;
     json_t                           *root;
-    ngx_int_t                         rc, page_rc;
-    ngx_str_t                         body, text, page;
-    ngx_uint_t                        status, i;
+    ngx_int_t                         rc;
+    ngx_str_t                         text, page;
     ngx_http_chatport_srv_conf_t     *cscf;
     ngx_http_chatport_loc_conf_t     *clcf;
     ngx_http_chatport_visitor_ctx_t  *ctx;
@@ -431,82 +362,22 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
 
-    rc = ngx_http_chatport_read_body(r, ngx_http_chatport_body_limit(clcf),
-                                     &body);
-
-    if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        ngx_http_finalize_request(r,
-            ngx_http_chatport_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                         "body_too_large",
-                                         "the request body is too large"));
-        return;
-    }
-
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    root = ngx_http_chatport_json_parse(&body);
-
+    root = ngx_http_chatport_body_json(r, ngx_http_chatport_body_limit(clcf));
     if (root == NULL) {
-        ngx_http_finalize_request(r,
-            ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                         "invalid_json",
-                                         "the body is not a JSON object"));
         return;
     }
 
-    /* both are copied into the pool: the JSON is freed right away */
-    rc = ngx_http_chatport_json_get_string(r->pool, root, "text", &text);
-    page_rc = ngx_http_chatport_json_get_string(r->pool, root, "page",
-                                                &page);
+    rc = ngx_http_chatport_message_text(r, root, &text, &page);
 
     json_decref(root);
 
-    status = NGX_HTTP_BAD_REQUEST;
-
-    if (rc == NGX_DECLINED) {
-        err = "missing_text";
-
-    } else if (rc != NGX_OK) {
-        err = "invalid_text";
-
-    } else if (page_rc == NGX_ERROR) {
-        err = "invalid_page";
-
-    } else {
-        err = ngx_http_chatport_check_text(&text, clcf, &status);
-    }
-
-    if (err == NULL && page.len) {
-        if (page.len > NGX_HTTP_CHATPORT_PAGE_MAX
-            || !(ngx_strncmp(page.data, "https://", 8) == 0
-                 || ngx_strncmp(page.data, "http://", 7) == 0))
-        {
-            err = "invalid_page";
-        }
-
-        for (i = 0; err == NULL && i < page.len; i++) {
-            if (page.data[i] < 0x20 || page.data[i] == 0x7f) {
-                err = "invalid_page";
-            }
-        }
-    }
-
-    if (err) {
-        ngx_http_finalize_request(r,
-            ngx_http_chatport_send_error(r, status, err,
-                                         status == NGX_HTTP_BAD_REQUEST
-                                         ? "\"text\" must be a non-empty "
-                                           "string and \"page\" an http(s) "
-                                           "URL of at most 2048 bytes"
-                                         : "the text is longer than "
-                                           "chatport_max_message"));
+    if (rc != NGX_OK) {
         return;
     }
 
-    ctx = ngx_http_chatport_visitor_ctx(r);
+    ctx = ngx_http_chatport_call_create(r,
+                                        sizeof(ngx_http_chatport_visitor_ctx_t),
+                                        "unknown_visitor");
     if (ctx == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -556,7 +427,7 @@ ngx_http_chatport_append(ngx_http_chatport_visitor_ctx_t *ctx)
     ngx_int_t            rc;
     ngx_http_request_t  *r;
 
-    r = ctx->request;
+    r = ctx->call.request;
 
     if (ngx_http_chatport_visitor_cid(r->pool, &ctx->vid, &ctx->message.cid)
         != NGX_OK)
@@ -568,7 +439,7 @@ ngx_http_chatport_append(ngx_http_chatport_visitor_ctx_t *ctx)
 
     rc = ngx_http_chatport_store_append(r->pool, &ctx->message,
                                         ngx_http_chatport_append_done, ctx,
-                                        &ctx->cmd);
+                                        &ctx->call.cmd);
     if (rc == NGX_DECLINED) {
         return ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                             "unavailable",
@@ -584,14 +455,12 @@ ngx_http_chatport_append_done(void *data, redisReply *reply, ngx_int_t rc)
 {
     ngx_http_chatport_visitor_ctx_t  *ctx = data;
 
-    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
-    r = ctx->request;
-    c = r->connection;
-    ctx->cmd = NULL;
+    r = ctx->call.request;
+    ctx->call.cmd = NULL;
 
-    switch (ngx_http_chatport_store_status(reply, rc, c->log)) {
+    switch (ngx_http_chatport_store_status(reply, rc, r->connection->log)) {
 
     case NGX_HTTP_CHATPORT_STORE_OK:
         rc = ngx_http_chatport_created(ctx, reply);
@@ -624,8 +493,7 @@ ngx_http_chatport_append_done(void *data, redisReply *reply, ngx_int_t rc)
         break;
     }
 
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
+    ngx_http_chatport_call_done(&ctx->call, rc);
 }
 
 
@@ -638,7 +506,7 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
     ngx_http_chatport_json_t       j;
     ngx_http_chatport_loc_conf_t  *clcf;
 
-    r = ctx->request;
+    r = ctx->call.request;
 
     if (reply->type != REDIS_REPLY_STRING) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -659,6 +527,12 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
     }
 
     if (ctx->new_visitor) {
+        if (ngx_http_chatport_notify_conversation(ctx, &id) != NGX_OK) {
+            /* a notification never fails the visitor's message */
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "chatport: cannot notify of a new conversation");
+        }
+
         clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
         cookie.data = ngx_pnalloc(r->pool, sizeof("chatport_vid=; Path=/; "
@@ -688,6 +562,123 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
 }
 
 
+static ngx_int_t
+ngx_http_chatport_notify_conversation(ngx_http_chatport_visitor_ctx_t *ctx,
+    ngx_str_t *id)
+{
+    ngx_str_t                      event, link;
+    ngx_http_request_t            *r;
+    ngx_http_chatport_json_t       j;
+    ngx_http_chatport_message_t   *m;
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    r = ctx->call.request;
+    m = &ctx->message;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    if (clcf->notify.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_chatport_console_link(r, &m->cid, &link) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_chatport_json_init(&j, r->pool);
+
+    ngx_http_chatport_json_literal(&j,
+                                   "{\"type\":\"conversation\",\"site\":");
+    ngx_http_chatport_json_string(&j, &m->site);
+    ngx_http_chatport_json_literal(&j, ",\"conversation\":");
+    ngx_http_chatport_json_string(&j, &m->cid);
+    ngx_http_chatport_json_literal(&j, ",\"page\":");
+    ngx_http_chatport_json_string(&j, &m->page);
+    ngx_http_chatport_json_literal(&j, ",\"referrer\":");
+    ngx_http_chatport_json_string(&j, &m->referrer);
+    ngx_http_chatport_json_literal(&j, ",\"user_agent\":");
+    ngx_http_chatport_json_string(&j, &m->user_agent);
+    ngx_http_chatport_json_literal(&j, ",\"message\":{\"id\":");
+    ngx_http_chatport_json_string(&j, id);
+    ngx_http_chatport_json_literal(&j, ",\"text\":");
+    ngx_http_chatport_json_string(&j, &m->text);
+    ngx_http_chatport_json_literal(&j, "},\"console\":");
+    ngx_http_chatport_json_string(&j, &link);
+    ngx_http_chatport_json_literal(&j, "}\n");
+
+    if (ngx_http_chatport_json_result(&j, &event) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_chatport_notify(r, &event);
+}
+
+
+/*
+ * A message's "text" and "page" from a JSON body, copied into the pool.
+ * NGX_OK, or NGX_DONE when the request has been answered with the error.
+ */
+
+ngx_int_t
+ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
+    ngx_str_t *text, ngx_str_t *page)
+{
+    char                          *err;
+    ngx_int_t                      rc, page_rc;
+    ngx_uint_t                     status, i;
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    rc = ngx_http_chatport_json_get_string(r->pool, root, "text", text);
+    page_rc = ngx_http_chatport_json_get_string(r->pool, root, "page", page);
+
+    status = NGX_HTTP_BAD_REQUEST;
+
+    if (rc == NGX_DECLINED) {
+        err = "missing_text";
+
+    } else if (rc != NGX_OK) {
+        err = "invalid_text";
+
+    } else if (page_rc == NGX_ERROR) {
+        err = "invalid_page";
+
+    } else {
+        err = ngx_http_chatport_check_text(text, clcf, &status);
+    }
+
+    if (err == NULL && page->len) {
+        if (page->len > NGX_HTTP_CHATPORT_PAGE_MAX
+            || !(ngx_strncmp(page->data, "https://", 8) == 0
+                 || ngx_strncmp(page->data, "http://", 7) == 0))
+        {
+            err = "invalid_page";
+        }
+
+        for (i = 0; err == NULL && i < page->len; i++) {
+            if (page->data[i] < 0x20 || page->data[i] == 0x7f) {
+                err = "invalid_page";
+            }
+        }
+    }
+
+    if (err == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_http_finalize_request(r,
+        ngx_http_chatport_send_error(r, status, err,
+                                     status == NGX_HTTP_BAD_REQUEST
+                                     ? "\"text\" must be a non-empty string "
+                                       "and \"page\" an http(s) URL of at "
+                                       "most 2048 bytes"
+                                     : "the text is longer than "
+                                       "chatport_max_message"));
+    return NGX_DONE;
+}
+
+
 /*
  * NULL when the text is fine, or an error code: empty, only white space,
  * control characters other than tab and line breaks, too long.
@@ -697,48 +688,15 @@ static char *
 ngx_http_chatport_check_text(ngx_str_t *text,
     ngx_http_chatport_loc_conf_t *clcf, ngx_uint_t *status)
 {
-    u_char      *p, *last, *next;
-    uint32_t     ch;
-    ngx_uint_t   blank;
+    ngx_uint_t  blank;
 
     if (text->len > clcf->max_message) {
         *status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
         return "text_too_large";
     }
 
-    blank = 1;
-    p = text->data;
-    last = p + text->len;
-
-    while (p < last) {
-        next = p;
-
-        /* ngx_utf8_decode() takes multibyte sequences only */
-        if (*p < 0x80) {
-            ch = *next++;
-
-        } else {
-            ch = ngx_utf8_decode(&next, last - p);
-        }
-
-        if (ch > 0x10ffff) {
-            return "invalid_text";
-        }
-
-        if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
-            || ch == 0x7f)
-        {
-            return "invalid_text";
-        }
-
-        /* ASCII white space, no-break space, ideographic space */
-        if (!(ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'
-              || ch == 0xa0 || ch == 0x3000))
-        {
-            blank = 0;
-        }
-
-        p = next;
+    if (ngx_http_chatport_utf8_text(text, 1, &blank) != NGX_OK) {
+        return "invalid_text";
     }
 
     return blank ? "empty_text" : NULL;
@@ -746,7 +704,7 @@ ngx_http_chatport_check_text(ngx_str_t *text,
 
 
 static ngx_int_t
-ngx_http_chatport_poll(ngx_http_request_t *r)
+ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                         rc;
     ngx_str_t                         after, vid, channel;
@@ -780,7 +738,7 @@ ngx_http_chatport_poll(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->request = r;
+    ctx->call.request = r;
     ctx->message.site = cscf->site;
     ctx->message.history = clcf->history;
 
@@ -825,7 +783,7 @@ ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w)
 
     return ngx_http_chatport_store_read(w->request->pool, &ctx->message.site,
                                         &ctx->message.cid, &w->cursor,
-                                        ctx->message.history,
+                                        ctx->message.history, 0,
                                         ngx_http_chatport_poll_done, w,
                                         &w->cmd);
 }
@@ -836,100 +794,27 @@ ngx_http_chatport_poll_done(void *data, redisReply *reply, ngx_int_t rc)
 {
     ngx_http_chatport_waiter_t  *w = data;
 
-    ngx_str_t  body;
+    ngx_int_t                          count;
+    ngx_str_t                          body;
+    ngx_http_chatport_error_t          err;
+    ngx_http_chatport_store_status_e   status;
 
-    switch (ngx_http_chatport_store_status(reply, rc,
-                                           w->request->connection->log))
-    {
-    case NGX_HTTP_CHATPORT_STORE_OK:
-        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
-            || reply->element[0]->type != REDIS_REPLY_INTEGER
-            || reply->element[1]->type != REDIS_REPLY_STRING)
-        {
-            ngx_http_chatport_waiter_fail(w, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                          "internal", "unexpected reply");
-            return;
-        }
+    status = ngx_http_chatport_reply_json(reply, rc, w->request, &count,
+                                          &body);
 
-        body.len = reply->element[1]->len;
-        body.data = ngx_pnalloc(w->request->pool, body.len);
-
-        if (body.data == NULL) {
-            ngx_http_chatport_waiter_fail(w, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                          "internal", "out of memory");
-            return;
-        }
-
-        ngx_memcpy(body.data, reply->element[1]->str, body.len);
-
-        ngx_http_chatport_waiter_checked(w, reply->element[0]->integer > 0,
-                                         &body);
-        return;
-
-    case NGX_HTTP_CHATPORT_STORE_UNKNOWN:
-        ngx_http_chatport_waiter_fail(w, NGX_HTTP_FORBIDDEN,
-                                      "unknown_visitor",
-                                      "no conversation for this visitor");
-        return;
-
-    case NGX_HTTP_CHATPORT_STORE_CURSOR:
-        ngx_http_chatport_waiter_fail(w, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_cursor",
-                                      "\"after\" is not a message id of "
-                                      "this conversation");
-        return;
-
-    default:
-        ngx_http_chatport_waiter_fail(w, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      "unavailable",
-                                      "the chat store is unavailable");
+    if (status == NGX_HTTP_CHATPORT_STORE_OK) {
+        ngx_http_chatport_waiter_checked(w, count > 0, &body);
         return;
     }
-}
 
-
-static ngx_http_chatport_visitor_ctx_t *
-ngx_http_chatport_visitor_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t               *cln;
-    ngx_http_chatport_visitor_ctx_t  *ctx;
-
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_chatport_visitor_ctx_t));
-    if (ctx == NULL) {
-        return NULL;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    cln->handler = ngx_http_chatport_visitor_cleanup;
-    cln->data = ctx;
-
-    ctx->request = r;
-
-    return ctx;
-}
-
-
-/* a request that goes away first must not be called back by Redis */
-
-static void
-ngx_http_chatport_visitor_cleanup(void *data)
-{
-    ngx_http_chatport_visitor_ctx_t  *ctx = data;
-
-    if (ctx->cmd) {
-        ngx_http_chatport_redis_cancel(ctx->cmd);
-        ctx->cmd = NULL;
-    }
+    ngx_http_chatport_store_error(status, "unknown_visitor", &err);
+    ngx_http_chatport_waiter_fail(w, err.status, err.code, err.message);
 }
 
 
 /* ?after=ID: NGX_OK with an empty cursor when absent */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_cursor(ngx_http_request_t *r, ngx_str_t *cursor)
 {
     ngx_http_chatport_stream_id_t  id;
@@ -945,7 +830,7 @@ ngx_http_chatport_cursor(ngx_http_request_t *r, ngx_str_t *cursor)
 
 /* NGX_OK: a well-formed id; NGX_DECLINED: none; NGX_ERROR: malformed */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_visitor_cookie(ngx_http_request_t *r, ngx_str_t *vid)
 {
     ngx_str_t   name = ngx_string("chatport_vid");
@@ -1001,7 +886,7 @@ ngx_http_chatport_new_visitor(ngx_pool_t *pool, ngx_str_t *vid)
  * knowing a CID (as operators and notifications do) gives no way back.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_visitor_cid(ngx_pool_t *pool, ngx_str_t *vid,
     ngx_str_t *cid)
 {

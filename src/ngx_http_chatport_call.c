@@ -1,0 +1,233 @@
+
+/*
+ * ChatPort: a request waiting for Redis.
+ *
+ * The request holds a reference while its command is under way; the
+ * reply finalizes it. A request that goes away first (the client left)
+ * cancels its command, so that the reply finds nobody to call.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatport_call.h"
+#include "ngx_http_chatport_http.h"
+
+
+static void ngx_http_chatport_call_cleanup(void *data);
+
+
+/* a ctx of size bytes that starts with an ngx_http_chatport_call_t */
+
+void *
+ngx_http_chatport_call_create(ngx_http_request_t *r, size_t size,
+    char *unknown)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_chatport_call_t  *call;
+
+    call = ngx_pcalloc(r->pool, size);
+    if (call == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_chatport_call_cleanup;
+    cln->data = call;
+
+    call->request = r;
+    call->unknown = unknown;
+
+    return call;
+}
+
+
+static void
+ngx_http_chatport_call_cleanup(void *data)
+{
+    ngx_http_chatport_call_t  *call = data;
+
+    if (call->cmd) {
+        ngx_http_chatport_redis_cancel(call->cmd);
+        call->cmd = NULL;
+    }
+}
+
+
+/*
+ * What a content handler returns after starting a store command with
+ * result rc: NGX_DONE while it runs, or the answer when it could not start.
+ */
+
+ngx_int_t
+ngx_http_chatport_call_started(ngx_http_chatport_call_t *call, ngx_int_t rc)
+{
+    if (rc == NGX_OK) {
+        call->request->main->count++;
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_chatport_send_error(call->request,
+                                            NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "unavailable",
+                                            "the chat store is unavailable");
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+void
+ngx_http_chatport_call_done(ngx_http_chatport_call_t *call, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = call->request->connection;
+    call->cmd = NULL;
+
+    ngx_http_finalize_request(call->request, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* a reply that is the answer's JSON, or {count, JSON} */
+
+void
+ngx_http_chatport_call_json(void *data, redisReply *reply, ngx_int_t rc)
+{
+    ngx_http_chatport_call_t  *call = data;
+
+    ngx_int_t                          count;
+    ngx_str_t                          body;
+    ngx_http_chatport_error_t          err;
+    ngx_http_chatport_store_status_e   status;
+
+    call->cmd = NULL;
+
+    status = ngx_http_chatport_reply_json(reply, rc, call->request, &count,
+                                          &body);
+
+    if (status == NGX_HTTP_CHATPORT_STORE_OK) {
+        rc = ngx_http_chatport_send_json(call->request, NGX_HTTP_OK, &body);
+
+    } else {
+        ngx_http_chatport_store_error(status, call->unknown, &err);
+        rc = ngx_http_chatport_send_error(call->request, err.status,
+                                          err.code, err.message);
+    }
+
+    ngx_http_chatport_call_done(call, rc);
+}
+
+
+/* a command whose success is answered 204 */
+
+void
+ngx_http_chatport_call_empty(void *data, redisReply *reply, ngx_int_t rc)
+{
+    ngx_http_chatport_call_t  *call = data;
+
+    ngx_str_t                          empty;
+    ngx_http_chatport_error_t          err;
+    ngx_http_chatport_store_status_e   status;
+
+    call->cmd = NULL;
+
+    status = ngx_http_chatport_store_status(reply, rc,
+                                            call->request->connection->log);
+
+    if (status == NGX_HTTP_CHATPORT_STORE_OK) {
+        ngx_str_null(&empty);
+        rc = ngx_http_chatport_send_json(call->request, NGX_HTTP_NO_CONTENT,
+                                         &empty);
+
+    } else {
+        ngx_http_chatport_store_error(status, call->unknown, &err);
+        rc = ngx_http_chatport_send_error(call->request, err.status,
+                                          err.code, err.message);
+    }
+
+    ngx_http_chatport_call_done(call, rc);
+}
+
+
+/*
+ * The JSON of a reply, copied into the request's pool: a string, or
+ * {count, string} from the read scripts (count -1 otherwise).
+ */
+
+ngx_http_chatport_store_status_e
+ngx_http_chatport_reply_json(redisReply *reply, ngx_int_t rc,
+    ngx_http_request_t *r, ngx_int_t *count, ngx_str_t *body)
+{
+    redisReply                        *text;
+    ngx_http_chatport_store_status_e   status;
+
+    status = ngx_http_chatport_store_status(reply, rc, r->connection->log);
+
+    if (status != NGX_HTTP_CHATPORT_STORE_OK) {
+        return status;
+    }
+
+    *count = -1;
+    text = reply;
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+        && reply->element[0]->type == REDIS_REPLY_INTEGER)
+    {
+        *count = reply->element[0]->integer;
+        text = reply->element[1];
+    }
+
+    if (text->type != REDIS_REPLY_STRING) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "chatport: unexpected reply type %d from a script",
+                      text->type);
+        return NGX_HTTP_CHATPORT_STORE_UNAVAILABLE;
+    }
+
+    body->len = text->len;
+    body->data = ngx_pnalloc(r->pool, text->len);
+
+    if (body->data == NULL) {
+        return NGX_HTTP_CHATPORT_STORE_UNAVAILABLE;
+    }
+
+    ngx_memcpy(body->data, text->str, text->len);
+
+    return NGX_HTTP_CHATPORT_STORE_OK;
+}
+
+
+void
+ngx_http_chatport_store_error(ngx_http_chatport_store_status_e status,
+    char *unknown, ngx_http_chatport_error_t *err)
+{
+    switch (status) {
+
+    case NGX_HTTP_CHATPORT_STORE_UNKNOWN:
+        err->status = NGX_HTTP_FORBIDDEN;
+        err->code = unknown;
+        err->message = "no such conversation here";
+        break;
+
+    case NGX_HTTP_CHATPORT_STORE_CURSOR:
+        err->status = NGX_HTTP_BAD_REQUEST;
+        err->code = "invalid_cursor";
+        err->message = "\"after\" is not a message id of this conversation";
+        break;
+
+    default:
+        err->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        err->code = "unavailable";
+        err->message = "the chat store is unavailable";
+        break;
+    }
+}
