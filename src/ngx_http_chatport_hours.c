@@ -296,7 +296,7 @@ ngx_http_chatport_tz_load(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *name)
     data = NULL;
     size = 0;
 
-    if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR
+    if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR && ngx_is_file(&fi)
         && ngx_file_size(&fi) > 44 && ngx_file_size(&fi) < 1024 * 1024)
     {
         size = (size_t) ngx_file_size(&fi);
@@ -307,6 +307,8 @@ ngx_http_chatport_tz_load(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *name)
         ngx_memzero(&file, sizeof(ngx_file_t));
         file.fd = fd;
         file.log = log;
+        file.name.data = path;
+        file.name.len = ngx_strlen(path);
 
         n = ngx_read_file(&file, data, size, 0);
 
