@@ -29,11 +29,11 @@ __DATA__
 GET /chatport/config
 --- response_headers
 Content-Type: application/json; charset=utf-8
-Content-Length: 284
+Content-Length: 315
 !Set-Cookie
 !ETag
 --- response_body
-{"site":"localhost","online":false,"title":null,"greeting":null,"color":"#2563eb","lang":"auto","max_message":2048,"form":{"fields":[{"name":"name","type":"text","required":false},{"name":"email","type":"email","required":true},{"name":"message","type":"textarea","required":true}]}}
+{"site":"localhost","online":false,"title":null,"greeting":null,"color":"#2563eb","lang":"auto","max_message":2048,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [error]
 
@@ -55,7 +55,7 @@ Content-Length: 284
 --- request
 GET /chatport/config
 --- response_body
-{"site":"acme","online":false,"title":"ACME support","greeting":"How can we help?","color":"#123456","lang":"en","max_message":1024,"form":{"fields":[{"name":"name","type":"text","required":false},{"name":"email","type":"email","required":true},{"name":"message","type":"textarea","required":true}]}}
+{"site":"acme","online":false,"title":"ACME support","greeting":"How can we help?","color":"#123456","lang":"en","max_message":1024,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [error]
 
@@ -89,8 +89,8 @@ GET /chatport/config
 --- request eval
 ["GET /chatport/config", "GET /shop/chat/config"]
 --- response_body eval
-[qq({"site":"server-site","online":false,"title":"server title","greeting":"http greeting","color":"#222","lang":"en","max_message":1024,"form":{"fields":[{"name":"name","type":"text","required":false},{"name":"email","type":"email","required":true},{"name":"message","type":"textarea","required":true}]}}\n),
- qq({"site":"server-site","online":false,"title":"location title","greeting":"location greeting","color":"#222","lang":"ja","max_message":300,"form":{"fields":[{"name":"name","type":"text","required":false},{"name":"email","type":"email","required":true},{"name":"message","type":"textarea","required":true}]}}\n)]
+[qq({"site":"server-site","online":false,"title":"server title","greeting":"http greeting","color":"#222","lang":"en","max_message":1024,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}\n),
+ qq({"site":"server-site","online":false,"title":"location title","greeting":"location greeting","color":"#222","lang":"ja","max_message":300,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}\n)]
 --- no_error_log
 [error]
 
@@ -249,7 +249,7 @@ GET /chatport/config
 --- request
 GET /chatport/config
 --- response_body
-{"site":"localhost","online":false,"title":"お問い合わせ","greeting":"ご質問はお気軽にどうぞ。","color":"#2563eb","lang":"ja","max_message":2048,"form":{"fields":[{"name":"name","type":"text","required":false},{"name":"email","type":"email","required":true},{"name":"message","type":"textarea","required":true}]}}
+{"site":"localhost","online":false,"title":"お問い合わせ","greeting":"ご質問はお気軽にどうぞ。","color":"#2563eb","lang":"ja","max_message":2048,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [error]
 
@@ -325,7 +325,7 @@ GET /chatport/config
 HEAD /chatport/config
 --- response_headers
 Content-Type: application/json; charset=utf-8
-Content-Length: 284
+Content-Length: 315
 --- response_body:
 --- no_error_log
 [error]
