@@ -14,6 +14,7 @@
 
 #include "ngx_http_chatport_call.h"
 #include "ngx_http_chatport_http.h"
+#include "ngx_http_chatport_json.h"
 
 
 static void ngx_http_chatport_call_cleanup(void *data);
@@ -230,4 +231,28 @@ ngx_http_chatport_store_error(ngx_http_chatport_store_status_e status,
         err->message = "the chat store is unavailable";
         break;
     }
+}
+
+
+/* 201 {"id": "<the stream id a write script returned>"} */
+
+ngx_int_t
+ngx_http_chatport_send_created(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_str_t                 id, body;
+    ngx_http_chatport_json_t  j;
+
+    id.data = (u_char *) reply->str;
+    id.len = reply->len;
+
+    ngx_http_chatport_json_init(&j, r->pool);
+    ngx_http_chatport_json_literal(&j, "{\"id\":");
+    ngx_http_chatport_json_string(&j, &id);
+    ngx_http_chatport_json_literal(&j, "}\n");
+
+    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_chatport_send_json(r, NGX_HTTP_CREATED, &body);
 }

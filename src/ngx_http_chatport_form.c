@@ -874,9 +874,8 @@ ngx_http_chatport_form_done(void *data, redisReply *reply, ngx_int_t rc)
 
     u_char                            *p;
     ngx_int_t                          ms;
-    ngx_str_t                          retry, id, body;
+    ngx_str_t                          retry;
     ngx_http_request_t                *r;
-    ngx_http_chatport_json_t           j;
     ngx_http_chatport_store_status_e   status;
 
     r = ctx->call.request;
@@ -936,24 +935,8 @@ ngx_http_chatport_form_done(void *data, redisReply *reply, ngx_int_t rc)
         return;
     }
 
-    id.data = (u_char *) reply->str;
-    id.len = reply->len;
-
-    ngx_http_chatport_json_init(&j, r->pool);
-    ngx_http_chatport_json_literal(&j, "{\"id\":");
-    ngx_http_chatport_json_string(&j, &id);
-    ngx_http_chatport_json_literal(&j, "}\n");
-
-    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
-        ngx_http_chatport_call_done(&ctx->call,
-                                    NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
     ngx_http_chatport_call_done(&ctx->call,
-                                ngx_http_chatport_send_json(r,
-                                                            NGX_HTTP_CREATED,
-                                                            &body));
+                                ngx_http_chatport_send_created(r, reply));
 }
 
 

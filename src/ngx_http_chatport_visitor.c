@@ -501,9 +501,8 @@ static ngx_int_t
 ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
     redisReply *reply)
 {
-    ngx_str_t                      id, body, cookie;
+    ngx_str_t                      id, cookie;
     ngx_http_request_t            *r;
-    ngx_http_chatport_json_t       j;
     ngx_http_chatport_loc_conf_t  *clcf;
 
     r = ctx->call.request;
@@ -516,15 +515,6 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
 
     id.data = (u_char *) reply->str;
     id.len = reply->len;
-
-    ngx_http_chatport_json_init(&j, r->pool);
-    ngx_http_chatport_json_literal(&j, "{\"id\":");
-    ngx_http_chatport_json_string(&j, &id);
-    ngx_http_chatport_json_literal(&j, "}\n");
-
-    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     if (ctx->new_visitor) {
         if (ngx_http_chatport_notify_conversation(ctx, &id) != NGX_OK) {
@@ -558,7 +548,7 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
         }
     }
 
-    return ngx_http_chatport_send_json(r, NGX_HTTP_CREATED, &body);
+    return ngx_http_chatport_send_created(r, reply);
 }
 
 
