@@ -626,6 +626,11 @@ ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     *prefix = core->name;
     core->handler = (ngx_http_handler_pt) cmd->post;
 
+    /* "/chatport/agent" is redirected to "/chatport/agent/" */
+    if (core->name.len && core->name.data[core->name.len - 1] == '/') {
+        core->auto_redirect = 1;
+    }
+
     if (cmd->post == ngx_http_chatport_agent_handler) {
         /* notifications link to the server's first console */
         cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_chatport_module);

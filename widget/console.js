@@ -1,0 +1,526 @@
+/* ChatPort operator console: no framework, no third-party requests. Every
+ * visitor-supplied string goes through textContent or setAttribute. */
+(function () {
+  'use strict';
+
+  var A = location.pathname.replace(/[^\/]*$/, '');
+  var T = {
+    en: { conversations: 'Conversations', forms: 'Contact forms', online: 'Online',
+      away: 'Away', notifyAsk: 'Enable notifications', notifyOn: 'Notifications on',
+      notifyOff: 'Notifications blocked', soundOn: 'Sound on', soundOff: 'Sound off',
+      back: 'Back', close: 'Close', sure: 'Really close?', closed: 'closed', send: 'Send',
+      reply: 'Reply', ph: 'Reply\u2026 (Enter sends, Shift+Enter new line)',
+      page: 'Page', first: 'Landing page', referrer: 'Referrer', ua: 'Browser',
+      visitor: 'Visitor', you: 'You', direct: '(direct)', noConv: 'No conversations yet.',
+      pick: 'Select a conversation.', noForms: 'No contact-form submissions yet.',
+      noFormsApi: 'Contact-form submissions are not available on this server yet.',
+      newConv: 'New conversation', newMsg: 'New message', newForm: 'New contact form',
+      retry: 'Connection lost, retrying in %s s\u2026', subject: 'Re: your inquiry',
+      wrote: 'wrote', mail: 'Reply by email', name: 'Name', email: 'Email',
+      message: 'Message' },
+    ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
+      away: '離席中', notifyAsk: '通知を有効にする', notifyOn: '通知オン',
+      notifyOff: '通知はブロック中', soundOn: '音オン', soundOff: '音オフ',
+      back: '戻る', close: '終了', sure: '本当に終了？', closed: '終了済み', send: '送信',
+      reply: '返信', ph: '返信を入力（Enterで送信、Shift+Enterで改行）',
+      page: '閲覧中のページ', first: '最初のページ', referrer: '参照元', ua: 'ブラウザ',
+      visitor: '訪問者', you: 'あなた', direct: '（直接）', noConv: 'まだ会話はありません。',
+      pick: '会話を選んでください。', noForms: 'まだお問い合わせはありません。',
+      noFormsApi: 'このサーバーではフォームの一覧はまだ使えません。',
+      newConv: '新しい会話', newMsg: '新しいメッセージ', newForm: '新しいお問い合わせ',
+      retry: '接続が切れました。%s 秒後に再接続します\u2026', subject: 'お問い合わせへのご返信',
+      wrote: '様からのお問い合わせ', mail: 'メールで返信', name: 'お名前', email: 'メール',
+      message: '内容' }
+  };
+  var t = T.en, lang = 'en', me = '', site = '', rtf;
+  var convs = Object.create(null), order = [], items = {};
+  var cur = null, cursor = null, seen, loading = false, again = false, gen = 0;
+  var forms = [], formIds = {}, formCursor = null, formsSeen;
+  var pollCursor = null, backoff = 1000, wantOnline, lastSent = '';
+  var sound, actx = null, closeTimer = null, listTimer = null;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text != null && text !== '') { e.textContent = String(text); }
+    return e;
+  }
+  function add(p) {
+    for (var i = 1; i < arguments.length; i++) { if (arguments[i]) { p.appendChild(arguments[i]); } }
+    return p;
+  }
+  function rows(dl, list) {
+    list.forEach(function (r) { add(dl, el('dt', '', r[0]), add(el('dd', r[2]), r[1])); });
+    return dl;
+  }
+  function store(k, v) {
+    try {
+      if (v === undefined) { return localStorage.getItem('chatport.' + k); }
+      localStorage.setItem('chatport.' + k, v);
+    } catch (e) {}
+    return null;
+  }
+  function visible() { return document.visibilityState === 'visible'; }
+  function q(s) { return s ? '?after=' + encodeURIComponent(s) : ''; }
+  function cpath(id, rest) { return 'conversations/' + encodeURIComponent(id) + '/' + rest; }
+
+  /* ids are Redis stream ids "ms-seq": compare them as numbers */
+  function cmp(a, b) {
+    if (a === b) { return 0; }
+    if (a == null || b == null) { return a == null ? -1 : 1; }
+    var x = String(a).split('-'), y = String(b).split('-');
+    return (+x[0] || 0) - (+y[0] || 0) || (+x[1] || 0) - (+y[1] || 0) || (a < b ? -1 : 1);
+  }
+
+  function status(text) { $('status').textContent = text || ''; $('status').hidden = !text; }
+  function fail(e) {
+    var text = (e.status ? e.status + ' ' : '') + (e.code ? e.code + ': ' : '') + e.message;
+    status(text);
+    setTimeout(function () { if ($('status').textContent === text) { status(''); } }, 15000);
+  }
+  function api(method, path, body, keepalive) {
+    var o = { method: method, credentials: 'same-origin', keepalive: !!keepalive };
+    if (body) { o.headers = { 'Content-Type': 'application/json' }; o.body = JSON.stringify(body); }
+    return fetch(A + path, o).then(function (r) {
+      if (r.ok) { return r.status === 204 ? null : r.json(); }
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        var e = new Error(j.message || r.statusText || 'HTTP ' + r.status);
+        e.status = r.status;
+        e.code = j.error;
+        e.retry = +r.headers.get('Retry-After') || 0;
+        throw e;
+      });
+    });
+  }
+
+  function ago(ms) {
+    var s = Math.round((ms - Date.now()) / 1000), a = Math.abs(s);
+    return a < 45 ? rtf.format(0, 'second') : a < 3600 ? rtf.format(Math.round(s / 60), 'minute') :
+      a < 86400 ? rtf.format(Math.round(s / 3600), 'hour') : rtf.format(Math.round(s / 86400), 'day');
+  }
+  function clock(ms) {
+    var d = new Date(ms), o = { hour: '2-digit', minute: '2-digit' };
+    if (d.toDateString() !== new Date().toDateString()) { o.month = 'short'; o.day = 'numeric'; }
+    return d.toLocaleString(lang, o);
+  }
+  /* a visitor-supplied URL is a link only when it is http(s) */
+  function link(u, empty) {
+    var a, ok = false;
+    if (!u) { return el('span', 'none', empty); }
+    try { ok = /^https?:$/.test(new URL(u).protocol); } catch (e) {}
+    if (!ok) { return el('span', 'url', u); }
+    a = el('a', 'url', u);
+    a.setAttribute('href', u);
+    a.setAttribute('target', '_blank');
+    a.setAttribute('rel', 'noopener noreferrer');
+    return a;
+  }
+  function label(id) { return t.visitor + ' ' + String(id).slice(0, 6); }
+
+  /* ---- sound (WebAudio, unlocked by the first click) and notifications ---- */
+  function unlock() {
+    var AC = window.AudioContext || window.webkitAudioContext;
+    if (!actx && sound && AC) { actx = new AC(); }
+    if (actx && actx.state === 'suspended') { actx.resume(); }
+  }
+  function beep() {
+    if (!sound || !actx || actx.state !== 'running') { return; }
+    var o = actx.createOscillator(), g = actx.createGain(), n = actx.currentTime;
+    o.frequency.value = 880;
+    o.frequency.setValueAtTime(660, n + 0.12);
+    g.gain.setValueAtTime(0.0001, n);
+    g.gain.exponentialRampToValueAtTime(0.25, n + 0.02);
+    g.gain.exponentialRampToValueAtTime(0.0001, n + 0.3);
+    o.connect(g);
+    g.connect(actx.destination);
+    o.start(n);
+    o.stop(n + 0.32);
+  }
+  function notify(title, body, cid) {
+    beep();
+    if (!window.Notification || Notification.permission !== 'granted' ||
+        visible() && document.hasFocus() && (!cid || cid === cur)) { return; }
+    try {
+      var n = new Notification(title, { body: String(body || '').slice(0, 140), tag: cid || 'form' });
+      n.onclick = function () {
+        window.focus();
+        if (cid) { tab('c'); open(cid); } else { tab('f'); }
+        n.close();
+      };
+    } catch (e) {}
+  }
+  function tools() {
+    var p = $('presence'), nb = $('notify'), s = $('sound'), perm;
+    p.textContent = wantOnline ? t.online : t.away;
+    p.setAttribute('aria-pressed', String(wantOnline));
+    p.classList.toggle('on', wantOnline);
+    s.textContent = sound ? t.soundOn : t.soundOff;
+    s.setAttribute('aria-pressed', String(sound));
+    if (window.Notification) {
+      perm = Notification.permission;
+      nb.hidden = false;
+      nb.textContent = perm === 'granted' ? t.notifyOn : perm === 'denied' ? t.notifyOff : t.notifyAsk;
+      nb.disabled = perm !== 'default';
+    }
+  }
+
+  /* ---- presence: online while the console is open and visible ---- */
+  function presence(again) {
+    var st = wantOnline && visible() ? 'online' : 'away';
+    if (st === lastSent ? !(again && st === 'online') : st === 'away' && !lastSent) { return; }
+    lastSent = st;
+    api('POST', 'presence', { status: st }).catch(fail);
+  }
+
+  /* ---- conversation list ---- */
+  function totals() {
+    var n = 0, f = 0;
+    order.forEach(function (id) { n += convs[id].unread || 0; });
+    forms.forEach(function (x) { if (cmp(x.id, formsSeen) > 0) { f++; } });
+    $('ucount').textContent = n;
+    $('ucount').hidden = !n;
+    $('fcount').textContent = f;
+    $('fcount').hidden = !f;
+    document.title = (n + f ? '(' + (n + f) + ') ' : '') + (site || 'ChatPort');
+  }
+  function item(c) {
+    var li = items[c.id], b, last = c.last || {}, where;
+    if (!li) {
+      li = items[c.id] = el('li', 'item');
+      b = add(li, el('button', 'pickc')).firstChild;
+      b.type = 'button';
+      b.addEventListener('click', function () { open(c.id); });
+    }
+    b = li.firstChild;
+    while (li.lastChild !== b) { li.removeChild(li.lastChild); }
+    b.textContent = '';
+    add(b, add(el('span', 'row'), el('strong', 'who', label(c.id)),
+               el('time', 'ago', c.updated ? ago(c.updated) : ''),
+               c.unread ? el('span', 'badge', c.unread) : null),
+        el('span', 'snip', (last.from === 'agent' ? (last.agent || t.you) + ': ' : '') +
+                           (last.text || '')));
+    b.setAttribute('aria-current', String(c.id === cur));
+    li.classList.toggle('sel', c.id === cur);
+    li.classList.toggle('closed', c.status === 'closed');
+    li.classList.toggle('unread', !!c.unread);
+    where = add(li, el('div', 'where')).lastChild;
+    add(where, link(c.page), c.referrer && el('span', '', ' \u2190 '), c.referrer && link(c.referrer));
+    return li;
+  }
+  function renderList() {
+    var ul = $('convs'), i, li;
+    order = Object.keys(convs).sort(function (a, b) {
+      return (convs[b].updated || 0) - (convs[a].updated || 0);
+    });
+    for (i = 0; i < order.length; i++) {
+      li = item(convs[order[i]]);
+      if (ul.children[i] !== li) { ul.insertBefore(li, ul.children[i] || null); }
+    }
+    while (ul.children.length > order.length) { ul.removeChild(ul.lastChild); }
+    $('noconv').hidden = order.length > 0;
+    totals();
+  }
+  function loadList() {
+    return api('GET', 'conversations').then(function (j) {
+      convs = Object.create(null);
+      (j.conversations || []).forEach(function (c) {
+        if (c.id === cur && visible()) { c.unread = 0; }
+        convs[c.id] = c;
+      });
+      renderList();
+      if (cur) { meta(); }
+    });
+  }
+  function reloadList() {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(function () { loadList().catch(fail); }, 300);
+  }
+  /* a newer message becomes the conversation's last one */
+  function bump(c, m) {
+    if (!c || !m || c.last && cmp(m.id, c.last.id) <= 0) { return false; }
+    c.last = m;
+    c.updated = Math.max(c.updated || 0, m.ts || Date.now());
+    return true;
+  }
+
+  /* ---- the open conversation ---- */
+  function meta() {
+    var c = convs[cur] || {};
+    $('meta').textContent = '';
+    rows($('meta'), [[t.page, link(c.page)]].concat(
+      c.first_page && c.first_page !== c.page ? [[t.first, link(c.first_page)]] : [],
+      [[t.referrer, link(c.referrer, t.direct)], [t.ua, el('span', 'ua', c.user_agent)]]));
+    $('ctitle').textContent = label(cur);
+    $('cstate').textContent = t.closed;
+    $('cstate').hidden = c.status !== 'closed';
+    $('close').disabled = c.status === 'closed';
+  }
+  function addMsg(m) {
+    if (!m || !m.id || seen[m.id]) { return; }
+    seen[m.id] = true;
+    var ol = $('msgs'), agent = m.from === 'agent', after = ol.lastChild,
+      stick = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 60,
+      li = add(el('li', 'msg ' + (agent ? 'agent' : 'visitor')),
+               add(el('div', 'mh'), el('span', '', agent ? m.agent || t.you : t.visitor),
+                   el('time', '', m.ts ? clock(m.ts) : '')),
+               el('div', 'mt', m.text));
+    li.setAttribute('data-id', m.id);
+    while (after && cmp(after.getAttribute('data-id'), m.id) > 0) { after = after.previousSibling; }
+    ol.insertBefore(li, after ? after.nextSibling : ol.firstChild);
+    if (stick || agent) { ol.scrollTop = ol.scrollHeight; }
+  }
+  /* fetch what is new in the open conversation (this marks it read) */
+  function loadMsgs() {
+    if (!cur) { return; }
+    if (loading) { again = true; return; }
+    loading = true;
+    var id = cur, g = gen;
+    api('GET', cpath(id, 'messages') + q(cursor)).then(function (j) {
+      if (g !== gen) { return; }
+      (j.messages || []).forEach(function (m) { addMsg(m); bump(convs[id], m); });
+      if (j.cursor) { cursor = j.cursor; }
+      $('msgs').removeAttribute('aria-busy');
+      if (convs[id]) { convs[id].unread = 0; convs[id].pending = false; renderList(); }
+    }).catch(fail).then(function () {
+      if (g !== gen) { return; }
+      loading = false;
+      if (again) { again = false; loadMsgs(); }
+    });
+  }
+  function open(id) {
+    if (cur !== id) {
+      cur = id;
+      cursor = null;
+      seen = Object.create(null);
+      gen++;
+      loading = again = false;
+      $('msgs').textContent = '';
+      $('msgs').setAttribute('aria-busy', 'true');
+      resetClose();
+    }
+    $('conv').hidden = false;
+    $('pick').hidden = true;
+    $('p-c').classList.add('open');
+    meta();
+    renderList();
+    loadMsgs();
+    $(window.innerWidth >= 600 ? 'text' : 'back').focus();
+  }
+  function resetClose() {
+    clearTimeout(closeTimer);
+    closeTimer = null;
+    $('close').textContent = t.close;
+  }
+  function closeConv() {
+    var id = cur;
+    if (!closeTimer) {
+      $('close').textContent = t.sure;
+      closeTimer = setTimeout(resetClose, 4000);
+      return;
+    }
+    resetClose();
+    api('POST', cpath(id, 'close'), {}).then(function () {
+      if (convs[id]) { convs[id].status = 'closed'; }
+      renderList();
+      if (id === cur) { meta(); }
+    }).catch(fail);
+  }
+  function send(ev) {
+    var ta = $('text'), text = ta.value, id = cur;
+    ev.preventDefault();
+    if (!id || !text.trim() || ta.disabled) { return; }
+    ta.disabled = $('send').disabled = true;
+    api('POST', cpath(id, 'messages'), { text: text }).then(function (j) {
+      var m = { id: j && j.id, from: 'agent', agent: me, text: text, ts: Date.now() };
+      if (id === cur) { addMsg(m); ta.value = ''; }
+      if (bump(convs[id], m)) { convs[id].status = 'open'; }
+      renderList();
+      status('');
+    }).catch(fail).then(function () {
+      ta.disabled = $('send').disabled = false;
+      if (id === cur) { ta.focus(); }
+    });
+  }
+
+  /* ---- contact forms ---- */
+  function formItem(f) {
+    var fl = f.fields || {}, a, body, mail = fl.email,
+      li = add(el('li', 'fitem'), add(el('div', 'fh'), el('strong', '', fl.name || mail || t.visitor),
+                                      el('time', '', f.ts ? clock(f.ts) : '')));
+    add(li, rows(el('dl', 'meta'), Object.keys(fl).map(function (k) {
+      return [/^(name|email|message)$/.test(k) ? t[k] : k, el('span', '', fl[k]), k === 'message' ? 'mt' : ''];
+    }).concat([[t.page, link(f.page)], [t.referrer, link(f.referrer, t.direct)],
+               [t.ua, el('span', 'ua', f.user_agent)]])));
+    if (/^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(mail || '')) {
+      body = '\n\n' + (fl.name ? fl.name + ' ' : '') + t.wrote + ':\n' +
+        String(fl.message || '').replace(/^/gm, '> ');
+      a = add(li, el('a', 'mail', t.mail + ' \u2192 ' + mail)).lastChild;
+      a.setAttribute('href', 'mailto:' + mail + '?subject=' +
+        encodeURIComponent(t.subject + (site ? ' (' + site + ')' : '')) +
+        '&body=' + encodeURIComponent(body));
+    }
+    return li;
+  }
+  function addForm(f, live) {
+    if (!f || !f.id || formIds[f.id]) { return; }
+    var fl = f.fields || {};
+    formIds[f.id] = true;
+    forms.push(f);
+    $('forms').insertBefore(formItem(f), $('forms').firstChild);
+    $('fnote').hidden = true;
+    if (live) { notify(t.newForm, (fl.name ? fl.name + ': ' : '') + (fl.message || '')); }
+    if (!$('p-f').hidden && visible()) { seenForms(); }
+  }
+  function seenForms() {
+    forms.forEach(function (f) { if (cmp(f.id, formsSeen) > 0) { formsSeen = f.id; } });
+    store('forms', formsSeen);
+    totals();
+  }
+  function note(text) { $('fnote').textContent = text; $('fnote').hidden = false; }
+  function loadForms(live) {
+    return api('GET', 'forms' + q(formCursor)).then(function (j) {
+      (j.forms || []).forEach(function (f) { addForm(f, live); });
+      if (j.cursor) { formCursor = j.cursor; }
+      if (!forms.length) { note(t.noForms); }
+      totals();
+    }, function (e) { note(e.status === 404 ? t.noFormsApi : e.message); });
+  }
+
+  /* ---- the inbox long-poll; "live" is false for the backlog of the first answer ---- */
+  function handle(ev, live) {
+    var id = ev.conversation, c = id && convs[id], m = ev.message, fresh = true;
+    if (ev.type === 'form') {
+      if (ev.form) { addForm(ev.form, live); } else { loadForms(live); }
+      return;
+    }
+    if (!id) { return; }
+    if (!c) {
+      c = convs[id] = { id: id, status: 'open', unread: m && m.from === 'visitor' ? 1 : 0,
+                        last: m, updated: m && m.ts || Date.now() };
+      if (live) { notify(t.newConv, m ? m.text : ev.page, id); }
+      reloadList();
+    } else if (bump(c, m)) {
+      if (m.from !== 'visitor') {
+        if (id === cur) { loadMsgs(); }
+      } else {
+        c.status = 'open';
+        if (id === cur && visible()) {
+          loadMsgs();
+        } else {
+          c.unread = (c.unread || 0) + 1;
+          c.pending = id === cur;
+        }
+        notify(t.newMsg, m.text, id);
+      }
+    } else {
+      fresh = false;
+    }
+    if (ev.page && fresh) { c.page = ev.page; }
+    if (ev.type === 'closed' && live) { c.status = 'closed'; }
+  }
+  function poll() {
+    api('GET', 'poll' + q(pollCursor)).then(function (j) {
+      var live = pollCursor !== null;
+      if (backoff > 1000) { status(''); loadList().catch(fail); loadMsgs(); }
+      backoff = 1000;
+      (j.events || []).forEach(function (ev) {
+        try { handle(ev, live); } catch (e) { status(e.message); }
+      });
+      if (cur) { meta(); }
+      renderList();
+      if (j.cursor) { pollCursor = j.cursor; }
+      poll();
+    }, function (e) {
+      var wait = Math.max(backoff, e.retry * 1000 || 0);
+      status((e.status && e.status !== 503 ? e.status + ' ' + e.message + ' \u2014 ' : '') +
+             t.retry.replace('%s', Math.round(wait / 1000)));
+      backoff = Math.min(backoff * 2, 30000);
+      setTimeout(poll, wait);
+    });
+  }
+
+  function tab(which) {
+    ['c', 'f'].forEach(function (k) {
+      var on = k === which;
+      $('tab-' + k).setAttribute('aria-selected', String(on));
+      $('tab-' + k).tabIndex = on ? 0 : -1;
+      $('p-' + k).hidden = !on;
+    });
+    if (which === 'f') { seenForms(); }
+  }
+  function texts() {
+    var all = document.querySelectorAll('[data-t]'), i;
+    for (i = 0; i < all.length; i++) { all[i].textContent = t[all[i].getAttribute('data-t')]; }
+    $('text').setAttribute('placeholder', t.ph);
+    document.documentElement.lang = lang;
+    rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto', style: 'short' });
+    tools();
+  }
+  function start(s) {
+    lang = s.lang === 'ja' || s.lang === 'en' ? s.lang : /^ja\b/i.test(navigator.language) ? 'ja' : 'en';
+    t = T[lang];
+    me = s.operator || '';
+    site = s.site || '';
+    $('site').textContent = site || 'ChatPort';
+    $('op').textContent = me;
+    texts();
+    totals();
+    presence();
+    setInterval(function () { presence(true); }, 25000);
+    setInterval(renderList, 30000);
+    loadList().catch(fail).then(function () { loadForms(false); poll(); });
+  }
+
+  sound = store('sound') !== 'off';
+  wantOnline = store('away') !== '1';
+  formsSeen = store('forms') || '';
+  function on(id, type, fn) { (typeof id === 'string' ? $(id) : id).addEventListener(type, fn); }
+  on('presence', 'click', function () {
+    wantOnline = !wantOnline;
+    store('away', wantOnline ? '0' : '1');
+    tools();
+    presence();
+  });
+  on('sound', 'click', function () {
+    sound = !sound;
+    store('sound', sound ? 'on' : 'off');
+    unlock();
+    tools();
+    beep();
+  });
+  on('notify', 'click', function () {
+    var p = Notification.requestPermission(tools);
+    if (p && p.then) { p.then(tools); }
+  });
+  on('tab-c', 'click', function () { tab('c'); });
+  on('tab-f', 'click', function () { tab('f'); });
+  on(document.querySelector('.tabs'), 'keydown', function (e) {
+    var f = $('tab-c').tabIndex === 0 ? 'f' : 'c';
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') { tab(f); $('tab-' + f).focus(); }
+  });
+  on('back', 'click', function () {
+    $('p-c').classList.remove('open');
+    if (items[cur]) { items[cur].firstChild.focus(); }
+  });
+  on('close', 'click', closeConv);
+  on('reply', 'submit', send);
+  on('text', 'keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { send(e); }
+  });
+  document.addEventListener('pointerdown', unlock, true);
+  document.addEventListener('keydown', unlock, true);
+  on(document, 'visibilitychange', function () {
+    presence();
+    if (visible() && convs[cur] && convs[cur].pending) { loadMsgs(); }
+  });
+  on(window, 'pagehide', function () {
+    if (lastSent === 'online') {
+      lastSent = 'away';
+      api('POST', 'presence', { status: 'away' }, true).catch(function () {});
+    }
+  });
+  on(window, 'pageshow', function (e) { if (e.persisted) { presence(true); } });
+  texts();
+  api('GET', 'session').then(start, function (e) { fail(e); start({}); });
+}());
