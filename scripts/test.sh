@@ -5,11 +5,11 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 module=$1
-dir="$top/build/test-redis"
 port=$(perl "$top/scripts/free-port.pl")
 
-mkdir -p "$dir"
-rm -f "$dir/redis.pid"
+# one Redis folder per run: runs side by side never stop each other's
+mkdir -p "$top/build"
+dir=$(mktemp -d "$top/build/test-redis.XXXXXX")
 
 redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
     --pidfile "$dir/redis.pid" --dir "$dir" --logfile "$dir/redis.log" \
@@ -19,6 +19,7 @@ stop_redis() {
     if [ -s "$dir/redis.pid" ]; then
         kill "$(cat "$dir/redis.pid")" 2>/dev/null
     fi
+    rm -rf "$dir"
 }
 trap stop_redis EXIT INT TERM
 

@@ -370,14 +370,7 @@ ngx_http_chatport_reply_body(ngx_http_request_t *r)
                                         ngx_http_chatport_reply_done, ctx,
                                         &ctx->call.cmd);
 
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r,
-            rc == NGX_DECLINED
-            ? ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                           "unavailable",
-                                           "the chat store is unavailable")
-            : NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+    ngx_http_chatport_call_posted(&ctx->call, rc);
 }
 
 
@@ -590,14 +583,7 @@ ngx_http_chatport_presence_body(ngx_http_request_t *r)
                                           online, ngx_http_chatport_call_empty,
                                           ctx, &ctx->call.cmd);
 
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r,
-            rc == NGX_DECLINED
-            ? ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                           "unavailable",
-                                           "the chat store is unavailable")
-            : NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+    ngx_http_chatport_call_posted(&ctx->call, rc);
 }
 
 

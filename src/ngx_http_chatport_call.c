@@ -85,6 +85,23 @@ ngx_http_chatport_call_started(ngx_http_chatport_call_t *call, ngx_int_t rc)
 }
 
 
+/*
+ * The same for a body handler, which finalizes the request itself: nothing
+ * while the command runs, the answer when it could not start.
+ */
+
+void
+ngx_http_chatport_call_posted(ngx_http_chatport_call_t *call, ngx_int_t rc)
+{
+    if (rc == NGX_OK) {
+        return;
+    }
+
+    ngx_http_finalize_request(call->request,
+                              ngx_http_chatport_call_started(call, rc));
+}
+
+
 void
 ngx_http_chatport_call_done(ngx_http_chatport_call_t *call, ngx_int_t rc)
 {

@@ -35,6 +35,8 @@ void *ngx_http_chatport_call_create(ngx_http_request_t *r, size_t size,
     char *unknown);
 ngx_int_t ngx_http_chatport_call_started(ngx_http_chatport_call_t *call,
     ngx_int_t rc);
+void ngx_http_chatport_call_posted(ngx_http_chatport_call_t *call,
+    ngx_int_t rc);
 void ngx_http_chatport_call_done(ngx_http_chatport_call_t *call,
     ngx_int_t rc);
 void ngx_http_chatport_call_json(void *data, redisReply *reply,

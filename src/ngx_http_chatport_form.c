@@ -531,14 +531,8 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
                                       clcf->retention,
                                       ngx_http_chatport_form_done, ctx,
                                       &ctx->call.cmd);
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r,
-            rc == NGX_DECLINED
-            ? ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                           "unavailable",
-                                           "the form store is unavailable")
-            : NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+
+    ngx_http_chatport_call_posted(&ctx->call, rc);
 }
 
 

@@ -409,22 +409,19 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
         ctx->new_visitor = 1;
     }
 
-    rc = ngx_http_chatport_append(ctx);
-
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, rc);
-    }
-
     /* the body reader's reference ends with the answer */
+    ngx_http_chatport_call_posted(&ctx->call, ngx_http_chatport_append(ctx));
 }
 
 
-/* NGX_OK: the answer comes from ngx_http_chatport_append_done() */
+/*
+ * NGX_OK: the answer comes from ngx_http_chatport_append_done();
+ * NGX_DECLINED: Redis is unavailable; NGX_ERROR.
+ */
 
 static ngx_int_t
 ngx_http_chatport_append(ngx_http_chatport_visitor_ctx_t *ctx)
 {
-    ngx_int_t            rc;
     ngx_http_request_t  *r;
 
     r = ctx->call.request;
@@ -432,21 +429,14 @@ ngx_http_chatport_append(ngx_http_chatport_visitor_ctx_t *ctx)
     if (ngx_http_chatport_visitor_cid(r->pool, &ctx->vid, &ctx->message.cid)
         != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     ctx->message.create = ctx->new_visitor;
 
-    rc = ngx_http_chatport_store_append(r->pool, &ctx->message,
-                                        ngx_http_chatport_append_done, ctx,
-                                        &ctx->call.cmd);
-    if (rc == NGX_DECLINED) {
-        return ngx_http_chatport_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                            "unavailable",
-                                            "the chat store is unavailable");
-    }
-
-    return rc == NGX_OK ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_chatport_store_append(r->pool, &ctx->message,
+                                          ngx_http_chatport_append_done, ctx,
+                                          &ctx->call.cmd);
 }
 
 
@@ -481,7 +471,10 @@ ngx_http_chatport_append_done(void *data, redisReply *reply, ngx_int_t rc)
                 return;
             }
 
-            break;
+            if (rc != NGX_DECLINED) {
+                rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+                break;
+            }
         }
 
         /* fall through */

@@ -1,95 +1,372 @@
-/* ChatPort widget: a launcher and a panel, isolated in a shadow root.
- * Everything the site or the visitor supplies is set as text, never HTML. */
+/* ChatPort widget: a launcher and a panel in a closed shadow root; live chat
+ * while an operator is online, the contact form otherwise. Everything the
+ * site, an operator or the visitor supplies is set as text, never as HTML.
+ * Non-ASCII texts are \u escapes: the page may not be UTF-8. */
 (function () {
     'use strict';
 
-    var script = document.currentScript;
-    if (!script || window.__chatport) {
+    var D = document, S = D.currentScript;
+    if (!S || window.__chatport) {
         return;
     }
-    window.__chatport = true;
+    window.__chatport = 1;
 
-    var base = new URL('.', script.src).href;
-    var texts = {
+    var P = new URL('.', S.src).href, KEY = 'chatport_open';
+    var FIELDS = ['name', 'email', 'message', 'tel'];
+    var T = {
         en: { title: 'Chat with us', greeting: 'Hi! How can we help you?',
-              open: 'Open chat', close: 'Close',
-              offline: 'We are away right now.' },
-        ja: { title: '\u304a\u554f\u3044\u5408\u308f\u305b',
-              greeting: '\u3054\u8cea\u554f\u306f\u304a\u6c17\u8efd\u306b' +
-                        '\u3069\u3046\u305e\u3002',
-              open: '\u30c1\u30e3\u30c3\u30c8\u3092\u958b\u304f',
-              close: '\u9589\u3058\u308b',
-              offline: '\u305f\u3060\u3044\u307e\u4e0d\u5728\u3067\u3059\u3002' }
+              open: 'Open chat', unread: ' unread', close: 'Close',
+              ph: 'Write a message\u2026', send: 'Send',
+              offline: 'We are away right now. Leave us a message and we ' +
+                       'will get back to you.',
+              labels: ['Name', 'Email', 'Message', 'Phone'],
+              thanks: 'Thank you! We will get back to you soon.',
+              err: 'Could not send. Please try again.',
+              busy: 'Too many messages. Please try again later.',
+              big: 'This message is too long.',
+              fe: { required: 'Please fill this in.',
+                    invalid: 'Please check this.', too_long: 'Too long.' } },
+        ja: { title: '\u304a\u554f\u3044\u5408\u308f\u305b', greeting: '\u3054\u8cea\u554f\u306f\u304a\u6c17\u8efd\u306b\u3069\u3046\u305e\u3002',
+              open: '\u30c1\u30e3\u30c3\u30c8\u3092\u958b\u304f', unread: '\u4ef6\u306e\u672a\u8aad', close: '\u9589\u3058\u308b',
+              ph: '\u30e1\u30c3\u30bb\u30fc\u30b8\u3092\u5165\u529b\u2026', send: '\u9001\u4fe1',
+              offline: '\u305f\u3060\u3044\u307e\u4e0d\u5728\u3067\u3059\u3002\u30e1\u30c3\u30bb\u30fc\u30b8\u3092\u304a\u9001\u308a\u3044\u305f\u3060\u3051\u308c\u3070\u3001' +
+                       '\u6298\u308a\u8fd4\u3057\u3054\u9023\u7d61\u3057\u307e\u3059\u3002',
+              labels: ['\u304a\u540d\u524d', '\u30e1\u30fc\u30eb\u30a2\u30c9\u30ec\u30b9', '\u304a\u554f\u3044\u5408\u308f\u305b\u5185\u5bb9', '\u96fb\u8a71\u756a\u53f7'],
+              thanks: '\u3042\u308a\u304c\u3068\u3046\u3054\u3056\u3044\u307e\u3057\u305f\u3002\u6298\u308a\u8fd4\u3057\u3054\u9023\u7d61\u3057\u307e\u3059\u3002',
+              err: '\u9001\u4fe1\u3067\u304d\u307e\u305b\u3093\u3067\u3057\u305f\u3002\u3082\u3046\u4e00\u5ea6\u304a\u8a66\u3057\u304f\u3060\u3055\u3044\u3002',
+              busy: '\u9001\u4fe1\u304c\u591a\u3059\u304e\u307e\u3059\u3002\u3057\u3070\u3089\u304f\u3057\u3066\u304b\u3089\u304a\u8a66\u3057\u304f\u3060\u3055\u3044\u3002',
+              big: '\u30e1\u30c3\u30bb\u30fc\u30b8\u304c\u9577\u3059\u304e\u307e\u3059\u3002',
+              fe: { required: '\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044', invalid: '\u6b63\u3057\u304f\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044',
+                    too_long: '\u9577\u3059\u304e\u307e\u3059' } }
     };
 
-    function el(tag, cls, text) {
-        var e = document.createElement(tag);
+    var t, lang, cfg, host, launcher, badge, panel, title, close, body,
+        greet, log, off, foot, note, ta;
+    var cursor = '0-0', seen = {}, unread = 0, delay = 0, polling, sending,
+        pollTimer;
+
+    function el(tag, cls, text, parent) {
+        var e = D.createElement(tag);
         if (cls) { e.className = cls; }
         if (text) { e.textContent = text; }
+        if (parent) { parent.appendChild(e); }
         return e;
     }
 
-    function start(config) {
-        var lang = config.lang;
-        if (lang !== 'ja' && lang !== 'en') {
-            lang = /^ja\b/i.test(navigator.language || '') ? 'ja' : 'en';
-        }
-        var t = texts[lang];
-
-        var host = el('div');
-        host.setAttribute('data-chatport', '');
-        var root = host.attachShadow({ mode: 'closed' });
-
-        var css = el('link');
-        css.rel = 'stylesheet';
-        css.href = base + 'widget.css';
-        root.appendChild(css);
-
-        var launcher = el('button', 'launcher', '\u2709');
-        launcher.type = 'button';
-        launcher.setAttribute('aria-label', t.open);
-        launcher.style.background = config.color;
-
-        var panel = el('div', 'panel');
-        panel.setAttribute('role', 'dialog');
-        panel.hidden = true;
-
-        var head = el('div', 'head', config.title || t.title);
-        head.style.background = config.color;
-        var close = el('button', 'close', '\u00d7');
-        close.type = 'button';
-        close.setAttribute('aria-label', t.close);
-        head.appendChild(close);
-
-        var body = el('div', 'body');
-        body.setAttribute('aria-live', 'polite');
-        body.appendChild(el('p', 'greeting', config.greeting || t.greeting));
-        if (!config.online) {
-            body.appendChild(el('p', 'note', t.offline));
-        }
-
-        panel.appendChild(head);
-        panel.appendChild(body);
-        root.appendChild(panel);
-        root.appendChild(launcher);
-
-        function toggle(open) {
-            panel.hidden = !open;
-            launcher.setAttribute('aria-expanded', open ? 'true' : 'false');
-            (open ? close : launcher).focus();
-        }
-
-        launcher.addEventListener('click', function () { toggle(panel.hidden); });
-        close.addEventListener('click', function () { toggle(false); });
-        panel.addEventListener('keydown', function (e) {
-            if (e.key === 'Escape') { toggle(false); }
-        });
-
-        document.body.appendChild(host);
+    function attr(e, a) {
+        for (var k in a) { e.setAttribute(k, a[k]); }
+        return e;
     }
 
-    fetch(base + 'config', { credentials: 'same-origin' })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (c) { if (c) { start(c); } })
-        .catch(function () { /* no widget rather than a broken page */ });
+    function button(cls, text, parent, label) {
+        var b = el('button', cls, text, parent);
+        b.type = 'button';
+        if (label) { attr(b, { 'aria-label': label }); }
+        return b;
+    }
+
+    /* resolves to the response with its JSON body (or {}) as .j */
+    function api(path, data) {
+        var o = { credentials: 'same-origin' };
+        if (data) {
+            o.method = 'POST';
+            o.headers = { 'Content-Type': 'application/json' };
+            o.body = JSON.stringify(data);
+        }
+        return fetch(P + path, o).then(function (r) {
+            return r.json().then(null, function () { return {}; })
+                .then(function (j) { r.j = j || {}; return r; });
+        });
+    }
+
+    /* backoff: 1 s doubling to 30 s, or longer if Retry-After says so */
+    function later(fn, r) {
+        delay = Math.min(delay * 2 || 1000, 30000);
+        return setTimeout(fn, Math.max(delay,
+            (r && r.headers.get('Retry-After')) * 1000 || 0));
+    }
+
+    /* stream ids "ms-seq" in order */
+    function cmp(a, b) {
+        a = a.split('-');
+        b = b.split('-');
+        return a[0] - b[0] || a[1] - b[1];
+    }
+
+    function apply(c) {
+        var n = parseInt(c.color.slice(1), 16), s = host.style;
+        cfg = c;
+        s.setProperty('--c', c.color);
+        s.setProperty('--f', ((n >> 16) * 299 + (n >> 8 & 255) * 587 +
+                              (n & 255) * 114) / 1000 > 150 ? '#111' : '#fff');
+        title.textContent = c.title || t.title;
+        attr(panel, { 'aria-label': title.textContent });
+        greet.textContent = c.greeting || t.greeting;
+        off.hidden = c.online;
+        foot.hidden = !c.online;
+    }
+
+    function refresh() {
+        api('config').then(function (r) { if (r.ok) { apply(r.j); } },
+                           function () {});
+    }
+
+    function bottom() {
+        body.scrollTop = body.scrollHeight;
+    }
+
+    function count() {
+        badge.textContent = unread > 9 ? '9+' : unread;
+        badge.hidden = !unread;
+        attr(launcher, { 'aria-label':
+             t.open + (unread ? ' (' + unread + t.unread + ')' : '') });
+    }
+
+    function msg(m, isNew) {
+        if (seen[m.id]) { return; }
+        seen[m.id] = 1;
+        var agent = m.from === 'agent',
+            node = el('div', 'msg' + (agent ? '' : ' me')),
+            at = log.lastChild;
+        node.id = 'm' + m.id;
+        el('span', 'meta', (agent && m.agent ? m.agent + ' \u00b7 ' : '') +
+           (m.ts ? new Date(m.ts).toLocaleTimeString(lang,
+                   { hour: '2-digit', minute: '2-digit' }) : ''), node);
+        el('span', 'text', m.text, node);
+        while (at && cmp(at.id.slice(1), m.id) > 0) { at = at.previousSibling; }
+        log.insertBefore(node, at ? at.nextSibling : log.firstChild);
+        if (agent && isNew && panel.hidden) { unread++; }
+    }
+
+    /* a messages/poll answer; true when it brought any message */
+    function take(j, isNew) {
+        var list = j.messages || [];
+        list.forEach(function (m) { msg(m, isNew); });
+        if (j.cursor && cmp(j.cursor, cursor) > 0) { cursor = j.cursor; }
+        count();
+        bottom();
+        return list.length;
+    }
+
+    function history() {
+        api('messages').then(function (r) {
+            if (r.ok) {
+                delay = 0;
+                if (take(r.j)) { poll(); }
+            } else if (r.status !== 403) {
+                later(history, r);
+            }
+        }, function () { later(history); });
+    }
+
+    /* one long-poll at a time, once a conversation exists; stops on 403 */
+    function poll() {
+        clearTimeout(pollTimer);
+        if (polling) { return; }
+        polling = 1;
+        api('poll?after=' + encodeURIComponent(cursor)).then(function (r) {
+            polling = 0;
+            if (r.ok) {
+                delay = 0;
+                take(r.j, 1);
+                poll();
+            } else if (r.status !== 403) {
+                pollTimer = later(poll, r);
+            }
+        }, function () {
+            polling = 0;
+            pollTimer = later(poll);
+        });
+    }
+
+    function fail(r) {
+        return r && r.status === 429 ? t.busy :
+               r && r.status === 413 ? t.big : t.err;
+    }
+
+    function send() {
+        var text = ta.value;
+        if (sending || !text.trim()) { return; }
+        if (new Blob([text]).size > cfg.max_message) {
+            note.textContent = t.big;
+            return;
+        }
+        sending = 1;
+        api('messages', { text: text, page: location.href }).then(function (r) {
+            sending = 0;
+            if (r.status !== 201) {
+                note.textContent = fail(r);
+                return;
+            }
+            ta.value = note.textContent = '';
+            take({ messages: [{ id: r.j.id, from: 'visitor', text: text,
+                                ts: Date.now() }] });
+            poll();
+        }, function () {
+            sending = 0;
+            note.textContent = t.err;
+        });
+    }
+
+    function form() {
+        var f = el('form', 0, 0, off), inputs = {}, hp, submit, fnote;
+        cfg.form.fields.forEach(function (d, i) {
+            var id = 'f' + i,
+                label = el('label', 0, (t.labels[FIELDS.indexOf(d.name)] ||
+                                        d.name) + (d.required ? ' *' : ''), f),
+                input = el(d.type === 'textarea' ? d.type : 'input', 0, 0, f);
+            label.htmlFor = input.id = id;
+            if (d.type !== 'textarea') { input.type = d.type; }
+            input.name = d.name;
+            input.required = d.required;
+            if (d.max) { input.maxLength = d.max; }
+            inputs[d.name] = [input, el('span', 'err', 0, f)];
+            inputs[d.name][1].id = id + 'e';
+            attr(input, { 'aria-describedby': id + 'e' });
+        });
+        hp = el('input', 'hp', 0, f);
+        hp.name = 'website';
+        hp.tabIndex = -1;
+        attr(hp, { autocomplete: 'off', 'aria-hidden': 'true' });
+        fnote = attr(el('p', 'err', 0, f), { role: 'alert' });
+        submit = el('button', 'send', t.send, f);
+
+        f.addEventListener('submit', function (e) {
+            var data = { website: hp.value, page: location.href }, k;
+            e.preventDefault();
+            for (k in inputs) {
+                data[k] = inputs[k][0].value;
+                inputs[k][0].removeAttribute('aria-invalid');
+                inputs[k][1].textContent = '';
+            }
+            fnote.textContent = '';
+            submit.disabled = true;
+            api('form', data).then(function (r) {
+                var bad = r.j.fields || {}, first;
+                submit.disabled = false;
+                if (r.status === 201) {
+                    off.textContent = '';
+                    first = attr(el('p', 'note', t.thanks, off),
+                                 { role: 'status' });
+                    first.tabIndex = -1;    /* keeps focus in the panel */
+                    first.focus();
+                    return;
+                }
+                for (k in inputs) {
+                    if (bad[k]) {
+                        first = first || inputs[k][0];
+                        attr(inputs[k][0], { 'aria-invalid': 'true' });
+                        inputs[k][1].textContent = t.fe[bad[k]] || t.fe.invalid;
+                    }
+                }
+                if (first) {
+                    first.focus();
+                } else {
+                    fnote.textContent = fail(r);
+                }
+            }, function () {
+                submit.disabled = false;
+                fnote.textContent = t.err;
+            });
+        });
+    }
+
+    function toggle(open, quiet) {
+        panel.hidden = !open;
+        attr(launcher, { 'aria-expanded': !!open });
+        try {
+            if (open) {
+                sessionStorage.setItem(KEY, '1');
+            } else {
+                sessionStorage.removeItem(KEY);
+            }
+        } catch (e) { /* storage may be disabled */ }
+        if (open) {
+            unread = 0;
+            count();
+            refresh();
+            bottom();
+        }
+        if (!quiet) {
+            (open ? (cfg.online ? ta : off.querySelector('input,textarea'))
+                    || close : launcher).focus();
+        }
+    }
+
+    function svg(parent, d) {
+        var ns = 'http://www.w3.org/2000/svg',
+            s = attr(D.createElementNS(ns, 'svg'),
+                     { viewBox: '0 0 24 24', 'aria-hidden': 'true' });
+        s.appendChild(attr(D.createElementNS(ns, 'path'), { d: d }));
+        parent.appendChild(s);
+    }
+
+    function start(c) {
+        var root, css, was;
+        cfg = c;
+        lang = c.lang === 'ja' || c.lang === 'en' ? c.lang :
+               /^ja\b/i.test(navigator.language || '') ? 'ja' : 'en';
+        t = T[lang];
+
+        host = el('chatport-widget');
+        root = host.attachShadow({ mode: 'closed' });
+        css = el('link', 0, 0, root);
+        css.rel = 'stylesheet';
+        css.href = P + 'widget.css';
+
+        launcher = button('launcher', 0, root);
+        launcher.hidden = true;      /* until the style is there */
+        svg(launcher, 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 ' +
+                      '2 0 0 1-2-2V5a2 2 0 0 1 2-2z');
+        badge = attr(el('span', 'badge', 0, launcher), { 'aria-hidden': 'true' });
+
+        panel = attr(el('div', 'panel', 0, root), { role: 'dialog' });
+        panel.hidden = true;
+        title = el('span', 'title', 0, el('div', 'head', 0, panel));
+        close = button('close', '\u00d7', title.parentNode, t.close);
+        body = el('div', 'body', 0, panel);
+        greet = el('div', 'msg', 0, body);
+        log = attr(el('div', 'log', 0, body),
+                   { role: 'log', 'aria-live': 'polite' });
+        off = el('div', 'off', 0, body);
+        el('p', 'note', t.offline, off);
+        form();
+        foot = el('div', 'foot', 0, panel);
+        note = attr(el('p', 'err', 0, foot), { role: 'alert' });
+        ta = attr(el('textarea', 0, 0, foot), { 'aria-label': t.ph });
+        ta.placeholder = t.ph;
+        ta.rows = 2;
+        button('send', t.send, foot).addEventListener('click', send);
+        apply(c);
+        count();
+
+        css.addEventListener('load', function () { launcher.hidden = false; });
+        launcher.addEventListener('click', function () {
+            toggle(panel.hidden);
+        });
+        close.addEventListener('click', function () { toggle(0); });
+        root.addEventListener('keydown', function (e) {
+            if (e.key === 'Escape' && !e.isComposing && !panel.hidden) {
+                toggle(0);
+            }
+        });
+        ta.addEventListener('keydown', function (e) {
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing &&
+                e.keyCode !== 229) {
+                e.preventDefault();
+                send();
+            }
+        });
+
+        (D.body || D.documentElement).appendChild(host);
+        try {
+            was = sessionStorage.getItem(KEY);
+        } catch (e) { /* storage may be disabled */ }
+        toggle(was === '1', 1);
+        history();
+        setInterval(function () { if (!D.hidden) { refresh(); } }, 60000);
+    }
+
+    api('config').then(function (r) { if (r.ok) { start(r.j); } },
+                       function () { /* no widget rather than a broken page */ });
 })();
