@@ -301,7 +301,8 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
 
     return ngx_http_chatport_redis_init(cycle, cmcf,
                                         ngx_http_chatport_waiters_on_message,
-                                        ngx_http_chatport_waiters_on_sub_state);
+                                        ngx_http_chatport_waiters_on_sub_state,
+                                        ngx_http_chatport_waiters_on_cmd_ready);
 }
 
 

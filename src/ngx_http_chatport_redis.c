@@ -90,6 +90,7 @@ static void ngx_http_chatport_redis_message(redisAsyncContext *ac, void *r,
 static ngx_http_chatport_main_conf_t       *ngx_http_chatport_redis_conf;
 static ngx_http_chatport_redis_sub_pt        ngx_http_chatport_redis_on_message;
 static ngx_http_chatport_redis_sub_state_pt  ngx_http_chatport_redis_on_sub;
+static ngx_http_chatport_redis_ready_pt      ngx_http_chatport_redis_on_cmd_ready;
 static ngx_uint_t                            ngx_http_chatport_redis_exiting;
 
 static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_cmd_link;
@@ -100,7 +101,8 @@ ngx_int_t
 ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_main_conf_t *cmcf,
     ngx_http_chatport_redis_sub_pt on_message,
-    ngx_http_chatport_redis_sub_state_pt on_sub_state)
+    ngx_http_chatport_redis_sub_state_pt on_sub_state,
+    ngx_http_chatport_redis_ready_pt on_cmd_ready)
 {
     ngx_http_chatport_redis_link_t  *links[2];
     ngx_uint_t                       i;
@@ -108,6 +110,7 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_redis_conf = cmcf;
     ngx_http_chatport_redis_on_message = on_message;
     ngx_http_chatport_redis_on_sub = on_sub_state;
+    ngx_http_chatport_redis_on_cmd_ready = on_cmd_ready;
     ngx_http_chatport_redis_exiting = 0;
 
     ngx_memzero(&ngx_http_chatport_redis_cmd_link,
@@ -311,6 +314,9 @@ ngx_http_chatport_redis_connected(const redisAsyncContext *ac, int status)
 
     if (link->pubsub) {
         ngx_http_chatport_redis_on_sub(1);
+
+    } else {
+        ngx_http_chatport_redis_on_cmd_ready();
     }
 }
 

@@ -35,6 +35,9 @@ typedef void (*ngx_http_chatport_redis_sub_pt)(redisReply *reply);
 /* called when the pub/sub link is (re)established or lost */
 typedef void (*ngx_http_chatport_redis_sub_state_pt)(ngx_uint_t up);
 
+/* called when the command link is (re)established */
+typedef void (*ngx_http_chatport_redis_ready_pt)(void);
+
 
 typedef struct {
     ngx_str_t                     source;
@@ -45,7 +48,8 @@ typedef struct {
 ngx_int_t ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_main_conf_t *cmcf,
     ngx_http_chatport_redis_sub_pt on_message,
-    ngx_http_chatport_redis_sub_state_pt on_sub_state);
+    ngx_http_chatport_redis_sub_state_pt on_sub_state,
+    ngx_http_chatport_redis_ready_pt on_cmd_ready);
 void ngx_http_chatport_redis_exit(void);
 
 void ngx_http_chatport_redis_script_init(

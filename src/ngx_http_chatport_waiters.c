@@ -276,13 +276,64 @@ ngx_http_chatport_waiter_fail(ngx_http_chatport_waiter_t *w,
 static void
 ngx_http_chatport_waiter_recheck(ngx_http_chatport_waiter_t *w)
 {
+    ngx_int_t  rc;
+
     w->dirty = 0;
     w->state = NGX_HTTP_CHATPORT_WAITER_CHECKING;
 
-    if (w->check(w) != NGX_OK) {
+    rc = w->check(w);
+
+    if (rc == NGX_DECLINED) {
+        /*
+         * The command connection is down (pub/sub may come back first
+         * after a Redis restart): stay parked, still subscribed, and read
+         * once it is back; until then pub/sub news is not enough.
+         */
+        w->dirty = 1;
+        ngx_http_chatport_waiter_park(w);
+        return;
+    }
+
+    if (rc != NGX_OK) {
         ngx_http_chatport_waiter_finish(w, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
                                         "unavailable",
                                         "the chat store is unavailable");
+    }
+}
+
+
+/* the command connection is back: parked waiters that missed a read */
+
+void
+ngx_http_chatport_waiters_on_cmd_ready(void)
+{
+    ngx_queue_t                  *q, *next, *wq, *wnext;
+    ngx_http_chatport_waiter_t   *w;
+    ngx_http_chatport_channel_t  *ch;
+
+    for (q = ngx_queue_head(&ngx_http_chatport_channels_all);
+         q != ngx_queue_sentinel(&ngx_http_chatport_channels_all);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        ch = ngx_queue_data(q, ngx_http_chatport_channel_t, all);
+
+        ch->busy++;
+
+        for (wq = ngx_queue_head(&ch->waiters);
+             wq != ngx_queue_sentinel(&ch->waiters);
+             wq = wnext)
+        {
+            wnext = ngx_queue_next(wq);
+            w = ngx_queue_data(wq, ngx_http_chatport_waiter_t, queue);
+
+            if (w->state == NGX_HTTP_CHATPORT_WAITER_PARKED && w->dirty) {
+                ngx_http_chatport_waiter_recheck(w);
+            }
+        }
+
+        ch->busy--;
+        ngx_http_chatport_channel_release(ch);
     }
 }
 
@@ -668,7 +719,9 @@ ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
             continue;
         }
 
-        if (w->state != NGX_HTTP_CHATPORT_WAITER_PARKED
+        /* a dirty waiter may have missed older messages: it reads them */
+
+        if (w->state != NGX_HTTP_CHATPORT_WAITER_PARKED || w->dirty
             || !ngx_http_chatport_stream_id_newer(&id, &w->cursor_id))
         {
             continue;

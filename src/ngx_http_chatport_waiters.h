@@ -70,6 +70,7 @@ void ngx_http_chatport_waiter_fail(ngx_http_chatport_waiter_t *w,
 
 void ngx_http_chatport_waiters_on_message(redisReply *reply);
 void ngx_http_chatport_waiters_on_sub_state(ngx_uint_t up);
+void ngx_http_chatport_waiters_on_cmd_ready(void);
 void ngx_http_chatport_waiters_init(void);
 
 
