@@ -31,6 +31,7 @@
 #define NGX_HTTP_CHATPORT_FORM_NAME_MAX   32
 #define NGX_HTTP_CHATPORT_FORM_PAGE_MAX   2048
 #define NGX_HTTP_CHATPORT_FORMS_MAX       100
+#define NGX_HTTP_CHATPORT_URLENCODED      "application/x-www-form-urlencoded"
 
 
 typedef struct {
@@ -286,19 +287,12 @@ ngx_int_t
 ngx_http_chatport_form(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                      rc;
-    ngx_str_t                     *type;
     ngx_http_chatport_loc_conf_t  *clcf;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
-    type = r->headers_in.content_type ? &r->headers_in.content_type->value
-                                      : NULL;
-
-    if (type == NULL
-        || type->len < 33
-        || ngx_strncasecmp(type->data,
-                           (u_char *) "application/x-www-form-urlencoded",
-                           33) != 0)
+    if (ngx_http_chatport_content_type(r, NGX_HTTP_CHATPORT_URLENCODED)
+        != NGX_OK)
     {
         /* JSON, or the error for what is neither */
         return ngx_http_chatport_read_json(r, ngx_http_chatport_form_limit(clcf),
@@ -365,11 +359,8 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
         return;
     }
 
-    html = (r->headers_in.content_type
-            && r->headers_in.content_type->value.len >= 33
-            && ngx_strncasecmp(r->headers_in.content_type->value.data,
-                               (u_char *) "application/x-www-form-urlencoded",
-                               33) == 0
+    html = (ngx_http_chatport_content_type(r, NGX_HTTP_CHATPORT_URLENCODED)
+            == NGX_OK
             && ngx_http_chatport_accepts_html(r));
 
     ctx->html = html;
@@ -408,8 +399,9 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
         return;
     }
 
+    /* anything in the trap, even a JSON number, is a robot's */
     pair = ngx_http_chatport_pair(&pairs, &trap);
-    honeypot = (pair && pair->value.len);
+    honeypot = (pair && (pair->value.len || !pair->is_string));
 
     /* every field's error in one answer */
 
@@ -959,12 +951,17 @@ ngx_http_chatport_form_answer(ngx_http_request_t *r, ngx_uint_t html,
     hash = ngx_strlchr(page->data, page->data + page->len, '#');
     len = hash ? (size_t) (hash - page->data) : page->len;
 
-    location.data = ngx_pnalloc(r->pool, len + sizeof("&chatport=error"));
+    location.data = ngx_pnalloc(r->pool, len
+                                 + 2 * ngx_escape_uri(NULL, page->data, len,
+                                                      NGX_ESCAPE_REFRESH)
+                                 + sizeof("&chatport=error"));
     if (location.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_cpymem(location.data, page->data, len);
+    /* bytes a header cannot carry are percent-encoded */
+    p = (u_char *) ngx_escape_uri(location.data, page->data, len,
+                                  NGX_ESCAPE_REFRESH);
     p = ngx_sprintf(p, "%cchatport=%s",
                     ngx_strlchr(location.data, p, '?') ? '&' : '?', outcome);
     location.len = p - location.data;

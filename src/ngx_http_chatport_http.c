@@ -16,6 +16,12 @@ static ngx_int_t ngx_http_chatport_route_match(ngx_str_t *pattern,
     ngx_str_t *path, ngx_str_t *arg);
 
 
+#define NGX_HTTP_CHATPORT_UTF8_INVALID  0xffffffff
+
+
+static uint32_t ngx_http_chatport_utf8_next(u_char **pp, u_char *last);
+
+
 static ngx_str_t  ngx_http_chatport_json_type =
     ngx_string("application/json; charset=utf-8");
 
@@ -466,6 +472,16 @@ ngx_http_chatport_same_origin(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_chatport_json_request(ngx_http_request_t *r)
 {
+    return ngx_http_chatport_content_type(r, "application/json");
+}
+
+
+/* the request's media type is this one, with or without parameters */
+
+ngx_int_t
+ngx_http_chatport_content_type(ngx_http_request_t *r, char *media)
+{
+    size_t      len;
     ngx_str_t  *type;
 
     if (r->headers_in.content_type == NULL) {
@@ -473,11 +489,12 @@ ngx_http_chatport_json_request(ngx_http_request_t *r)
     }
 
     type = &r->headers_in.content_type->value;
+    len = ngx_strlen(media);
 
-    if (type->len < 16
-        || ngx_strncasecmp(type->data, (u_char *) "application/json", 16)
-           != 0
-        || (type->len > 16 && type->data[16] != ';' && type->data[16] != ' '))
+    if (type->len < len
+        || ngx_strncasecmp(type->data, (u_char *) media, len) != 0
+        || (type->len > len && type->data[len] != ';'
+            && type->data[len] != ' '))
     {
         return NGX_DECLINED;
     }
@@ -504,6 +521,66 @@ ngx_http_chatport_accepts_html(ngx_http_request_t *r)
 
 
 /*
+ * The next code point of strict UTF-8: no stray or missing continuation
+ * bytes, no overlong forms, no surrogates, nothing past U+10FFFF.
+ */
+
+static uint32_t
+ngx_http_chatport_utf8_next(u_char **pp, u_char *last)
+{
+    u_char      *p = *pp;
+    uint32_t     ch, min;
+    ngx_uint_t   n, i;
+
+    ch = *p++;
+
+    if (ch < 0x80) {
+        *pp = p;
+        return ch;
+    }
+
+    if (ch >= 0xc2 && ch <= 0xdf) {
+        n = 1;
+        ch &= 0x1f;
+        min = 0x80;
+
+    } else if (ch >= 0xe0 && ch <= 0xef) {
+        n = 2;
+        ch &= 0x0f;
+        min = 0x800;
+
+    } else if (ch >= 0xf0 && ch <= 0xf4) {
+        n = 3;
+        ch &= 0x07;
+        min = 0x10000;
+
+    } else {
+        return NGX_HTTP_CHATPORT_UTF8_INVALID;
+    }
+
+    if ((size_t) (last - p) < n) {
+        return NGX_HTTP_CHATPORT_UTF8_INVALID;
+    }
+
+    for (i = 0; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return NGX_HTTP_CHATPORT_UTF8_INVALID;
+        }
+
+        ch = (ch << 6) | (p[i] & 0x3f);
+    }
+
+    if (ch < min || ch > 0x10ffff || (ch >= 0xd800 && ch <= 0xdfff)) {
+        return NGX_HTTP_CHATPORT_UTF8_INVALID;
+    }
+
+    *pp = p + n;
+
+    return ch;
+}
+
+
+/*
  * Valid UTF-8 without control characters (but tab, and line breaks when
  * multiline); blank tells whether it is only white space, counting the
  * no-break and ideographic spaces.
@@ -522,16 +599,10 @@ ngx_http_chatport_utf8_text(ngx_str_t *s, ngx_uint_t multiline,
 
     while (p < last) {
 
-        /* ngx_utf8_decode() takes multibyte sequences only */
-        if (*p < 0x80) {
-            ch = *p++;
+        ch = ngx_http_chatport_utf8_next(&p, last);
 
-        } else {
-            ch = ngx_utf8_decode(&p, last - p);
-
-            if (ch > 0x10ffff) {
-                return NGX_ERROR;
-            }
+        if (ch == NGX_HTTP_CHATPORT_UTF8_INVALID) {
+            return NGX_ERROR;
         }
 
         if (ch == '\n' || ch == '\r') {

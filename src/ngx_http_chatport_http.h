@@ -46,6 +46,7 @@ ngx_int_t ngx_http_chatport_read_body(ngx_http_request_t *r, size_t limit,
     ngx_str_t *body);
 ngx_int_t ngx_http_chatport_same_origin(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_json_request(ngx_http_request_t *r);
+ngx_int_t ngx_http_chatport_content_type(ngx_http_request_t *r, char *media);
 ngx_uint_t ngx_http_chatport_accepts_html(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_utf8_text(ngx_str_t *s, ngx_uint_t multiline,
     ngx_uint_t *blank);
