@@ -238,7 +238,13 @@ ngx_http_chatport_session(ngx_http_request_t *r, ngx_str_t *arg)
     ngx_http_chatport_json_string(&j,
                                   &ngx_http_chatport_lang_names[clcf->lang]);
     ngx_http_chatport_json_literal(&j, ",\"title\":");
-    ngx_http_chatport_json_string(&j, &clcf->title);
+
+    if (clcf->title.len) {
+        ngx_http_chatport_json_string(&j, &clcf->title);
+
+    } else {
+        ngx_http_chatport_json_literal(&j, "null");
+    }
     ngx_http_chatport_json_literal(&j, ",\"max_message\":");
     ngx_http_chatport_json_int(&j, clcf->max_message);
     ngx_http_chatport_json_literal(&j, "}\n");

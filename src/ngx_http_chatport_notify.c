@@ -127,9 +127,12 @@ ngx_http_chatport_notify_done(ngx_http_request_t *r, void *data,
     {
         *logged = 1;
 
+        /* a subrequest that ended in an error has no status of its own */
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "chatport: notification to \"%V\" failed: status %ui",
-                      &r->uri, r->headers_out.status);
+                      "chatport: notification to \"%V\" failed: status %i",
+                      &r->uri,
+                      r->headers_out.status ? (ngx_int_t) r->headers_out.status
+                                            : rc);
     }
 
     return rc;

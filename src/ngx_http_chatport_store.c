@@ -137,7 +137,7 @@ NGX_HTTP_CHATPORT_LUA_AFTER
 "  cursor = e[1]\n"
 "end\n"
 "return {#items, '{\"messages\":[' .. table.concat(items, ',') .."
-" '],\"cursor\":' .. cjson.encode(cursor) .. '}'}\n"),
+" '],\"cursor\":' .. cjson.encode(cursor) .. '}\\n'}\n"),
     { 0 }
 };
 
@@ -174,7 +174,7 @@ NGX_HTTP_CHATPORT_LUA_MESSAGE
 "    out[#out + 1] = c_json\n"
 "  end\n"
 "end\n"
-"return '{\"conversations\":[' .. table.concat(out, ',') .. ']}'\n"),
+"return '{\"conversations\":[' .. table.concat(out, ',') .. ']}\\n'\n"),
     { 0 }
 };
 
@@ -213,7 +213,7 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_stream_script = {
 "  cursor = e[1]\n"
 "end\n"
 "return {#items, '{\"' .. ARGV[3] .. '\":[' .. table.concat(items, ',') .."
-" '],\"cursor\":' .. cjson.encode(cursor) .. '}'}\n"),
+" '],\"cursor\":' .. cjson.encode(cursor) .. '}\\n'}\n"),
     { 0 }
 };
 
