@@ -32,6 +32,7 @@ typedef struct {
     ngx_uint_t           state;       /* bytes of "</body>" matched */
     u_char               looked[NGX_HTTP_CHATPORT_END_BODY_LEN];
     ngx_uint_t           injected;    /* unsigned:1 */
+    ngx_uint_t           seen;        /* unsigned:1: a byte of body */
 
     ngx_chain_t         *in;
     ngx_chain_t         *out;
@@ -295,7 +296,12 @@ ngx_http_chatport_filter_buf(ngx_http_request_t *r,
         }
     }
 
-    if (in->last_buf && !ctx->injected) {
+    if (in->pos < in->last) {
+        ctx->seen = 1;
+    }
+
+    /* an empty body stays empty */
+    if (in->last_buf && !ctx->injected && ctx->seen) {
         /* no "</body>": the tag goes at the end */
         ctx->injected = 1;
 
@@ -381,20 +387,27 @@ ngx_http_chatport_filter_output(ngx_http_request_t *r,
 {
     ngx_int_t     rc;
     ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    ngx_chain_t  *cl, *out;
 
-    rc = ngx_http_next_body_filter(r, ctx->out);
+    /*
+     * The chain is moved aside first: a filter after this one (addition)
+     * may send the end of the response through the whole chain again,
+     * from inside the call below.
+     */
+
+    out = ctx->out;
+    ctx->out = NULL;
+    ctx->last_out = &ctx->out;
 
     if (ctx->busy == NULL) {
-        ctx->busy = ctx->out;
+        ctx->busy = out;
 
     } else {
         for (cl = ctx->busy; cl->next; cl = cl->next) { /* void */ }
-        cl->next = ctx->out;
+        cl->next = out;
     }
 
-    ctx->out = NULL;
-    ctx->last_out = &ctx->out;
+    rc = ngx_http_next_body_filter(r, out);
 
     /* sent buffers release the input buffers they shadow */
 

@@ -219,6 +219,26 @@ sub write_file {
     utime $mtime, $mtime, $path if defined $mtime;
 }
 
+sub touch_time {
+    my ($t) = @_;
+    return undef unless defined $t;
+    my ($digits, $ss) = split /\./, $t;
+    my @now = localtime;
+    my ($cc, $yy);
+    if (length $digits == 12) {
+        ($cc, $yy) = (substr($digits, 0, 2), substr($digits, 2, 2));
+        $digits = substr $digits, 4;
+    } elsif (length $digits == 10) {
+        $yy = substr $digits, 0, 2;
+        $cc = $yy < 69 ? 20 : 19;
+        $digits = substr $digits, 2;
+    } else {
+        ($cc, $yy) = (int(($now[5] + 1900) / 100), ($now[5] + 1900) % 100);
+    }
+    my ($mo, $dd, $hh, $mi) = unpack 'A2A2A2A2', $digits;
+    return POSIX::mktime($ss // 0, $mi, $hh, $dd, $mo - 1, $cc * 100 + $yy - 1900);
+}
+
 # user_files: either the ">>> path" text form of the real scaffold, where a
 # line ">>> path [mtime]" starts a new file (relative to html/), or (with
 # eval) an array of [path, content, mtime?] entries.
@@ -231,8 +251,9 @@ sub write_user_files {
     } else {
         my $cur;
         for my $line (split /^/m, $files) {
-            if ($line =~ /^>>> (\S+)(?:\s+(\d+))?\s*$/) {
-                push @list, $cur = [$1, '', $2];
+            # the mtime is touch -t's [[CC]YY]MMDDhhmm[.ss], as the real one
+            if ($line =~ /^>>> (\S+)(?:\s+(\d{8,12}(?:\.\d\d)?))?\s*$/) {
+                push @list, $cur = [$1, '', touch_time($2)];
             } elsif ($cur) {
                 $cur->[1] .= $line;
             }
