@@ -708,7 +708,8 @@ ngx_http_chatport_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (u.naddrs == 0 || u.uri.len) {
-        return ngx_http_chatport_invalid(cf, cmd, "\"host:port\" or \"unix:/path\"");
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         "\"host:port\" or \"unix:/path\"");
     }
 
     /* hiredis takes a numeric address as a C string */
@@ -1102,7 +1103,8 @@ ngx_http_chatport_form_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     slash = ngx_strlchr(value[1].data, value[1].data + value[1].len, '/');
     if (slash == NULL) {
-        return ngx_http_chatport_invalid(cf, cmd, "\"COUNT/TIME\", as \"5/10m\"");
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         "\"COUNT/TIME\", as \"5/10m\"");
     }
 
     n = ngx_atoi(value[1].data, slash - value[1].data);
@@ -1112,7 +1114,8 @@ ngx_http_chatport_form_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     window = ngx_parse_time(&w, 0);
 
     if (n <= 0 || window == NGX_ERROR || window < 1000) {
-        return ngx_http_chatport_invalid(cf, cmd, "\"COUNT/TIME\", as \"5/10m\"");
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         "\"COUNT/TIME\", as \"5/10m\"");
     }
 
     clcf->form_rate = n;

@@ -251,7 +251,7 @@ ngx_http_chatport_form_fields_json(ngx_http_chatport_json_t *j,
         ngx_http_chatport_json_string(j, &f[i].name);
         ngx_http_chatport_json_literal(j, ",\"type\":");
         ngx_http_chatport_json_string(j,
-                                      &ngx_http_chatport_field_types[f[i].type]);
+                                  &ngx_http_chatport_field_types[f[i].type]);
         ngx_http_chatport_json_literal(j, ",\"required\":");
         ngx_http_chatport_json_bool(j, f[i].required);
         ngx_http_chatport_json_literal(j, ",\"max\":");
@@ -295,7 +295,8 @@ ngx_http_chatport_form(ngx_http_request_t *r, ngx_str_t *arg)
         != NGX_OK)
     {
         /* JSON, or the error for what is neither */
-        return ngx_http_chatport_read_json(r, ngx_http_chatport_form_limit(clcf),
+        return ngx_http_chatport_read_json(r,
+                                           ngx_http_chatport_form_limit(clcf),
                                            ngx_http_chatport_form_body);
     }
 

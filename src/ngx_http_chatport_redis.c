@@ -90,7 +90,8 @@ static void ngx_http_chatport_redis_message(redisAsyncContext *ac, void *r,
 static ngx_http_chatport_main_conf_t       *ngx_http_chatport_redis_conf;
 static ngx_http_chatport_redis_sub_pt        ngx_http_chatport_redis_on_message;
 static ngx_http_chatport_redis_sub_state_pt  ngx_http_chatport_redis_on_sub;
-static ngx_http_chatport_redis_ready_pt      ngx_http_chatport_redis_on_cmd_ready;
+static ngx_http_chatport_redis_ready_pt
+    ngx_http_chatport_redis_on_cmd_ready;
 static ngx_uint_t                            ngx_http_chatport_redis_exiting;
 
 static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_cmd_link;

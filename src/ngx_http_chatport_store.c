@@ -344,7 +344,8 @@ ngx_http_chatport_store_number(ngx_pool_t *pool, ngx_str_t *s, int64_t n)
 
 static ngx_int_t
 ngx_http_chatport_store_call(ngx_pool_t *pool,
-    ngx_http_chatport_redis_script_t *script, ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t n,
+    ngx_http_chatport_redis_script_t *script, ngx_str_t *args,
+    ngx_uint_t nkeys, ngx_uint_t n,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp)
 {
@@ -587,7 +588,8 @@ ngx_http_chatport_store_presence(ngx_pool_t *pool, ngx_str_t *site,
         ngx_str_set(&a[2], "away");
     }
 
-    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_presence_script,
+    return ngx_http_chatport_store_call(pool,
+                                        &ngx_http_chatport_presence_script,
                                         a, 1, 4, handler, data, cmdp);
 }
 
