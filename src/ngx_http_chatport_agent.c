@@ -74,8 +74,6 @@ static ngx_int_t ngx_http_chatport_inbox_poll(ngx_http_request_t *r,
     ngx_str_t *arg);
 static ngx_int_t ngx_http_chatport_inbox_check(
     ngx_http_chatport_waiter_t *w);
-static void ngx_http_chatport_inbox_done(void *data, redisReply *reply,
-    ngx_int_t rc);
 static ngx_int_t ngx_http_chatport_presence(ngx_http_request_t *r,
     ngx_str_t *arg);
 static void ngx_http_chatport_presence_body(ngx_http_request_t *r);
@@ -486,6 +484,7 @@ ngx_http_chatport_inbox_poll(ngx_http_request_t *r, ngx_str_t *arg)
     }
 
     w->data = &cscf->site;
+    w->unknown = "unknown_conversation";
 
     rc = ngx_http_chatport_waiter_start(w);
 
@@ -505,31 +504,9 @@ ngx_http_chatport_inbox_check(ngx_http_chatport_waiter_t *w)
     return ngx_http_chatport_store_stream(w->request->pool, w->data, "inbox",
                                           &w->cursor,
                                           NGX_HTTP_CHATPORT_EVENTS_MAX,
-                                          ngx_http_chatport_inbox_done, w,
+                                          ngx_http_chatport_waiter_read_done,
+                                          w,
                                           &w->cmd);
-}
-
-
-static void
-ngx_http_chatport_inbox_done(void *data, redisReply *reply, ngx_int_t rc)
-{
-    ngx_http_chatport_waiter_t  *w = data;
-
-    ngx_int_t                          count;
-    ngx_str_t                          body;
-    ngx_http_chatport_error_t          err;
-    ngx_http_chatport_store_status_e   status;
-
-    status = ngx_http_chatport_reply_json(reply, rc, w->request, &count,
-                                          &body);
-
-    if (status == NGX_HTTP_CHATPORT_STORE_OK) {
-        ngx_http_chatport_waiter_checked(w, count > 0, &body);
-        return;
-    }
-
-    ngx_http_chatport_store_error(status, "unknown_conversation", &err);
-    ngx_http_chatport_waiter_fail(w, err.status, err.code, err.message);
 }
 
 

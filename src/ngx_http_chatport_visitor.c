@@ -64,8 +64,6 @@ static ngx_int_t ngx_http_chatport_notify_conversation(
 static ngx_int_t ngx_http_chatport_created(
     ngx_http_chatport_visitor_ctx_t *ctx, redisReply *reply);
 static ngx_int_t ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w);
-static void ngx_http_chatport_poll_done(void *data, redisReply *reply,
-    ngx_int_t rc);
 
 static ngx_int_t ngx_http_chatport_new_visitor(ngx_pool_t *pool,
     ngx_str_t *vid);
@@ -742,6 +740,7 @@ ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
     }
 
     w->data = ctx;
+    w->unknown = "unknown_visitor";
 
     rc = ngx_http_chatport_waiter_start(w);
 
@@ -767,31 +766,8 @@ ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w)
     return ngx_http_chatport_store_read(w->request->pool, &ctx->message.site,
                                         &ctx->message.cid, &w->cursor,
                                         ctx->message.history, 0,
-                                        ngx_http_chatport_poll_done, w,
+                                        ngx_http_chatport_waiter_read_done, w,
                                         &w->cmd);
-}
-
-
-static void
-ngx_http_chatport_poll_done(void *data, redisReply *reply, ngx_int_t rc)
-{
-    ngx_http_chatport_waiter_t  *w = data;
-
-    ngx_int_t                          count;
-    ngx_str_t                          body;
-    ngx_http_chatport_error_t          err;
-    ngx_http_chatport_store_status_e   status;
-
-    status = ngx_http_chatport_reply_json(reply, rc, w->request, &count,
-                                          &body);
-
-    if (status == NGX_HTTP_CHATPORT_STORE_OK) {
-        ngx_http_chatport_waiter_checked(w, count > 0, &body);
-        return;
-    }
-
-    ngx_http_chatport_store_error(status, "unknown_visitor", &err);
-    ngx_http_chatport_waiter_fail(w, err.status, err.code, err.message);
 }
 
 

@@ -20,6 +20,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatport.h"
+#include "ngx_http_chatport_call.h"
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_waiters.h"
@@ -261,6 +262,32 @@ ngx_http_chatport_waiter_checked(ngx_http_chatport_waiter_t *w,
     }
 
     ngx_http_chatport_waiter_park(w);
+}
+
+
+/* the reply of a check's read script: {count, JSON} */
+
+void
+ngx_http_chatport_waiter_read_done(void *data, redisReply *reply,
+    ngx_int_t rc)
+{
+    ngx_http_chatport_waiter_t  *w = data;
+
+    ngx_int_t                          count;
+    ngx_str_t                          body;
+    ngx_http_chatport_error_t          err;
+    ngx_http_chatport_store_status_e   status;
+
+    status = ngx_http_chatport_reply_json(reply, rc, w->request, &count,
+                                          &body);
+
+    if (status == NGX_HTTP_CHATPORT_STORE_OK) {
+        ngx_http_chatport_waiter_checked(w, count > 0, &body);
+        return;
+    }
+
+    ngx_http_chatport_store_error(status, w->unknown, &err);
+    ngx_http_chatport_waiter_fail(w, err.status, err.code, err.message);
 }
 
 

@@ -45,6 +45,8 @@ struct ngx_http_chatport_waiter_s {
     ngx_http_chatport_waiter_check_pt   check;
     ngx_http_chatport_redis_cmd_t      *cmd;       /* the read in flight */
     void                               *data;      /* the handler's own */
+    char                               *unknown;   /* the error code for */
+                                                   /* an unknown stream */
 
     ngx_event_t                         timeout;
     ngx_msec_t                          poll_timeout;
@@ -65,6 +67,8 @@ ngx_http_chatport_waiter_t *ngx_http_chatport_waiter_create(
 ngx_int_t ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w);
 void ngx_http_chatport_waiter_checked(ngx_http_chatport_waiter_t *w,
     ngx_uint_t found, ngx_str_t *body);
+void ngx_http_chatport_waiter_read_done(void *data, redisReply *reply,
+    ngx_int_t rc);
 void ngx_http_chatport_waiter_fail(ngx_http_chatport_waiter_t *w,
     ngx_uint_t status, char *code, char *message);
 
