@@ -571,6 +571,8 @@ ngx_http_chatport_form_pairs(ngx_http_request_t *r, ngx_array_t *pairs,
                 return NGX_ERROR;
             }
 
+            ngx_memzero(pair, sizeof(ngx_http_chatport_pair_t));
+
             pair->key.len = ngx_strlen(key);
             pair->key.data = (u_char *) key;
             pair->key.data = ngx_pstrdup(r->pool, &pair->key);
@@ -664,6 +666,9 @@ ngx_http_chatport_urlencoded(ngx_pool_t *pool, ngx_str_t *body,
         if (pair == NULL) {
             return NGX_ERROR;
         }
+
+        /* a pair that fails to decode is still looked at for "page" */
+        ngx_memzero(pair, sizeof(ngx_http_chatport_pair_t));
 
         eq = ngx_strlchr(p, amp, '=');
         if (eq == NULL) {

@@ -15,7 +15,7 @@ __DATA__
 --- request
 GET /
 --- response_body chomp
-It works!
+<html><head><title>It works!</title></head><body>It works!</body></html>
 --- no_error_log
 [error]
 [alert]

@@ -205,7 +205,10 @@ sub prepare_servroot {
     }
     closedir $dh;
     File::Path::make_path($LogDir, $HtmlDir, $ConfDir);
-    write_file("$HtmlDir/index.html", "It works!");
+    # the real scaffold's index page, byte for byte
+    write_file("$HtmlDir/index.html",
+               "<html><head><title>It works!</title></head>"
+               . "<body>It works!</body></html>");
 }
 
 sub write_file {
