@@ -1080,7 +1080,7 @@ ngx_http_chatport_form_field(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return rv;
     }
 
-    return ngx_http_chatport_invalid(cf, cmd, rv + sizeof("has ") - 1);
+    return ngx_http_chatport_invalid(cf, cmd, rv);
 }
 
 

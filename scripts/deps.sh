@@ -6,7 +6,7 @@ set -eu
 packages="make gcc nginx nginx-dev libhiredis-dev libjansson-dev
 redis-server redis-tools tzdata curl openssl perl libtest-base-perl
 libtest-longstring-perl liblist-moreutils-perl libipc-run-perl
-libtext-diff-perl"
+libtext-diff-perl chromium"
 
 missing=""
 for p in $packages; do
@@ -16,6 +16,12 @@ for p in $packages; do
         *) missing="$missing $p" ;;
     esac
 done
+
+# node and npm for the browser tests (t/browser): by command, as a nodejs
+# from elsewhere (NodeSource) brings its own npm and conflicts with
+# Debian's npm package
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 [ -z "$missing" ] && exit 0
 

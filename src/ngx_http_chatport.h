@@ -20,6 +20,7 @@
 
 #define NGX_HTTP_CHATPORT_SITE_MAX     64
 #define NGX_HTTP_CHATPORT_TEXT_MAX     512     /* title, greeting */
+#define NGX_HTTP_CHATPORT_PAGE_MAX     2048    /* page, referrer URLs */
 
 
 typedef enum {
@@ -90,6 +91,9 @@ extern ngx_str_t     ngx_http_chatport_lang_names[];
 
 ngx_int_t ngx_http_chatport_visitor_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_agent_handler(ngx_http_request_t *r);
+ngx_uint_t ngx_http_chatport_url(ngx_str_t *url);
+void ngx_http_chatport_referrer(ngx_http_request_t *r, json_t *root,
+    ngx_str_t *referrer);
 ngx_int_t ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
     ngx_str_t *text, ngx_str_t *page);
 ngx_uint_t ngx_http_chatport_agent_protected(ngx_conf_t *cf);

@@ -65,7 +65,11 @@ ngx_http_chatport_header_filter(ngx_http_request_t *r)
 
     /* the skip list of gzip and addition, adapted */
 
+    /* ChatPort's own pages (the operator console) are not the site's */
+
     if (!clcf->inject
+        || clcf->prefix.len
+        || clcf->agent_prefix.len
         || r != r->main
         || r->headers_out.status != NGX_HTTP_OK
         || r->headers_out.content_length_n == 0

@@ -29,7 +29,6 @@
 
 
 #define NGX_HTTP_CHATPORT_FORM_NAME_MAX   32
-#define NGX_HTTP_CHATPORT_FORM_PAGE_MAX   2048
 #define NGX_HTTP_CHATPORT_FORMS_MAX       100
 #define NGX_HTTP_CHATPORT_URLENCODED      "application/x-www-form-urlencoded"
 
@@ -105,7 +104,7 @@ ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields)
     }
 
     if (value[1].len == 0 || value[1].len > NGX_HTTP_CHATPORT_FORM_NAME_MAX) {
-        return "has a name of 1 to 32 of a-z 0-9 _";
+        return "a name of 1 to 32 of a-z 0-9 _";
     }
 
     for (i = 0; i < value[1].len; i++) {
@@ -113,16 +112,18 @@ ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields)
               || (value[1].data[i] >= '0' && value[1].data[i] <= '9')
               || value[1].data[i] == '_'))
         {
-            return "has a name of 1 to 32 of a-z 0-9 _";
+            return "a name of 1 to 32 of a-z 0-9 _";
         }
     }
 
     if ((value[1].len == 4 && ngx_strncmp(value[1].data, "page", 4) == 0)
+        || (value[1].len == 8
+            && ngx_strncmp(value[1].data, "referrer", 8) == 0)
         || (value[1].len == sizeof(NGX_HTTP_CHATPORT_HONEYPOT) - 1
             && ngx_strncmp(value[1].data, NGX_HTTP_CHATPORT_HONEYPOT,
                            value[1].len) == 0))
     {
-        return "cannot name a field \"page\" or \"website\"";
+        return "a name other than \"page\", \"referrer\" and \"website\"";
     }
 
     other = (*fields)->elts;
@@ -132,7 +133,7 @@ ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields)
             && ngx_strncmp(other[i].name.data, value[1].data, value[1].len)
                == 0)
         {
-            return "declares a field twice";
+            return "a field not declared yet";
         }
     }
 
@@ -160,7 +161,7 @@ ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields)
 
             max = ngx_parse_size(&v);
             if (max <= 0 || max > 65536) {
-                return "has a max= of 1 to 64k";
+                return "followed by a max= of 1 to 64k";
             }
 
             f->max = max;
@@ -181,14 +182,14 @@ ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields)
             }
 
             if (t == 4) {
-                return "has a type= of text, textarea, email or tel";
+                return "followed by a type= of text, textarea, email or tel";
             }
 
             f->type = t;
             continue;
         }
 
-        return "takes \"required\", \"max=SIZE\" and \"type=TYPE\"";
+        return "followed by \"required\", \"max=SIZE\" or \"type=TYPE\"";
     }
 
     return NGX_CONF_OK;
@@ -272,7 +273,7 @@ ngx_http_chatport_form_limit(ngx_http_chatport_loc_conf_t *clcf)
     ngx_uint_t                       i;
     ngx_http_chatport_form_field_t  *f;
 
-    size = 3 * NGX_HTTP_CHATPORT_FORM_PAGE_MAX + 4096;
+    size = 3 * NGX_HTTP_CHATPORT_PAGE_MAX + 4096;
     f = clcf->form_fields->elts;
 
     for (i = 0; i < clcf->form_fields->nelts; i++) {
@@ -343,6 +344,7 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
     ngx_http_chatport_form_ctx_t    *ctx;
     ngx_http_chatport_form_field_t  *f;
     ngx_str_t                        name = ngx_string("page");
+    ngx_str_t                        from = ngx_string("referrer");
     ngx_str_t                        trap = ngx_string(
                                                 NGX_HTTP_CHATPORT_HONEYPOT);
 
@@ -381,12 +383,12 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
     referrer = r->headers_in.referer ? &r->headers_in.referer->value : NULL;
 
     if (pair && pair->is_string && pair->value.len
-        && pair->value.len <= NGX_HTTP_CHATPORT_FORM_PAGE_MAX
+        && pair->value.len <= NGX_HTTP_CHATPORT_PAGE_MAX
         && ngx_http_chatport_same_host(r, &pair->value) == NGX_OK)
     {
         ctx->page = pair->value;
 
-    } else if (referrer && referrer->len <= NGX_HTTP_CHATPORT_FORM_PAGE_MAX
+    } else if (referrer && referrer->len <= NGX_HTTP_CHATPORT_PAGE_MAX
                && ngx_http_chatport_same_host(r, referrer) == NGX_OK)
     {
         ctx->page = *referrer;
@@ -478,13 +480,16 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
     ngx_http_chatport_json_literal(&j, "},\"page\":");
     ngx_http_chatport_json_string(&j, &ctx->page);
 
-    ngx_http_chatport_json_literal(&j, ",\"referrer\":");
-    text.len = 0;
+    /* the widget sends the page's document.referrer, see visitor.c */
 
-    if (r->headers_in.referer
-        && r->headers_in.referer->value.len <= NGX_HTTP_CHATPORT_FORM_PAGE_MAX)
-    {
-        text = r->headers_in.referer->value;
+    ngx_http_chatport_json_literal(&j, ",\"referrer\":");
+    pair = ngx_http_chatport_pair(&pairs, &from);
+
+    if (pair && pair->is_string && ngx_http_chatport_url(&pair->value)) {
+        text = pair->value;
+
+    } else {
+        ngx_http_chatport_referrer(r, NULL, &text);
     }
 
     ngx_http_chatport_json_string(&j, &text);

@@ -23,8 +23,6 @@
 
 
 #define NGX_HTTP_CHATPORT_VID_LEN      32       /* hex of 128 bits */
-#define NGX_HTTP_CHATPORT_PAGE_MAX     2048
-#define NGX_HTTP_CHATPORT_REFERRER_MAX 2048
 #define NGX_HTTP_CHATPORT_AGENT_MAX    512      /* User-Agent kept */
 
 
@@ -352,7 +350,7 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
 {
     json_t                           *root;
     ngx_int_t                         rc;
-    ngx_str_t                         text, page;
+    ngx_str_t                         text, page, referrer;
     ngx_http_chatport_srv_conf_t     *cscf;
     ngx_http_chatport_loc_conf_t     *clcf;
     ngx_http_chatport_visitor_ctx_t  *ctx;
@@ -366,6 +364,10 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
     }
 
     rc = ngx_http_chatport_message_text(r, root, &text, &page);
+
+    if (rc == NGX_OK) {
+        ngx_http_chatport_referrer(r, root, &referrer);
+    }
 
     json_decref(root);
 
@@ -388,9 +390,7 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
     ctx->message.history = clcf->history;
     ctx->message.retention = clcf->retention;
 
-    ngx_http_chatport_header_text(r->headers_in.referer,
-                                  NGX_HTTP_CHATPORT_REFERRER_MAX,
-                                  &ctx->message.referrer);
+    ctx->message.referrer = referrer;
     ngx_http_chatport_header_text(r->headers_in.user_agent,
                                   NGX_HTTP_CHATPORT_AGENT_MAX,
                                   &ctx->message.user_agent);
@@ -595,6 +595,54 @@ ngx_http_chatport_notify_conversation(ngx_http_chatport_visitor_ctx_t *ctx,
 }
 
 
+/* an http(s) URL of at most 2048 bytes without control characters */
+
+ngx_uint_t
+ngx_http_chatport_url(ngx_str_t *url)
+{
+    ngx_uint_t  i;
+
+    if (url->len > NGX_HTTP_CHATPORT_PAGE_MAX
+        || !(ngx_strncmp(url->data, "https://", 8) == 0
+             || ngx_strncmp(url->data, "http://", 7) == 0))
+    {
+        return 0;
+    }
+
+    for (i = 0; i < url->len; i++) {
+        if (url->data[i] < 0x20 || url->data[i] == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * Where the visitor came from: the widget sends the page's
+ * document.referrer as "referrer" (the Referer of its own request is the
+ * page itself); a plain request has only its Referer header.
+ */
+
+void
+ngx_http_chatport_referrer(ngx_http_request_t *r, json_t *root,
+    ngx_str_t *referrer)
+{
+    if (root
+        && ngx_http_chatport_json_get_string(r->pool, root, "referrer",
+                                             referrer)
+           == NGX_OK
+        && ngx_http_chatport_url(referrer))
+    {
+        return;
+    }
+
+    ngx_http_chatport_header_text(r->headers_in.referer,
+                                  NGX_HTTP_CHATPORT_PAGE_MAX, referrer);
+}
+
+
 /*
  * A message's "text" and "page" from a JSON body, copied into the pool.
  * NGX_OK, or NGX_DONE when the request has been answered with the error.
@@ -606,7 +654,7 @@ ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
 {
     char                          *err;
     ngx_int_t                      rc, page_rc;
-    ngx_uint_t                     status, i;
+    ngx_uint_t                     status;
     ngx_http_chatport_loc_conf_t  *clcf;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
@@ -629,19 +677,8 @@ ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
         err = ngx_http_chatport_check_text(text, clcf, &status);
     }
 
-    if (err == NULL && page->len) {
-        if (page->len > NGX_HTTP_CHATPORT_PAGE_MAX
-            || !(ngx_strncmp(page->data, "https://", 8) == 0
-                 || ngx_strncmp(page->data, "http://", 7) == 0))
-        {
-            err = "invalid_page";
-        }
-
-        for (i = 0; err == NULL && i < page->len; i++) {
-            if (page->data[i] < 0x20 || page->data[i] == 0x7f) {
-                err = "invalid_page";
-            }
-        }
+    if (err == NULL && page->len && !ngx_http_chatport_url(page)) {
+        err = "invalid_page";
     }
 
     if (err == NULL) {

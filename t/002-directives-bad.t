@@ -1529,3 +1529,225 @@ GET /chatport/config
 --- must_die
 --- error_log
 invalid number of arguments in "chatport_title" directive
+
+
+
+=== TEST 94: chatport_form_field "Bad Name"
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field "Bad Name";
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "Bad Name" in "chatport_form_field" directive
+it must be a name of 1 to 32 of a-z 0-9 _
+
+
+
+=== TEST 95: chatport_form_field page (reserved)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field page;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "page" in "chatport_form_field" directive
+it must be a name other than "page", "referrer" and "website"
+
+
+
+=== TEST 96: chatport_form_field website (the honeypot)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field website;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "website" in "chatport_form_field" directive
+a name other than
+
+
+
+=== TEST 97: chatport_form_field declared twice
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field email;
+        chatport_form_field email required;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "email" in "chatport_form_field" directive
+it must be a field not declared yet
+
+
+
+=== TEST 98: chatport_form_field max=0
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field email max=0;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "email" in "chatport_form_field" directive
+followed by a max= of 1 to 64k
+
+
+
+=== TEST 99: chatport_form_field max=100k
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field email max=100k;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+in "chatport_form_field" directive
+followed by a max= of 1 to 64k
+
+
+
+=== TEST 100: chatport_form_field type=date
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field when type=date;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "when" in "chatport_form_field" directive
+followed by a type= of text, textarea, email or tel
+
+
+
+=== TEST 101: chatport_form_field optional (unknown word)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field email optional;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+in "chatport_form_field" directive
+followed by "required", "max=SIZE" or "type=TYPE"
+
+
+
+=== TEST 102: chatport_form_rate 5 (no window)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_rate 5;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "5" in "chatport_form_rate" directive
+it must be "COUNT/TIME", as "5/10m"
+
+
+
+=== TEST 103: chatport_form_rate 0/10m
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_rate 0/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "0/10m" in "chatport_form_rate" directive
+"COUNT/TIME"
+
+
+
+=== TEST 104: chatport_form_rate 5/100ms (under a second)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_rate 5/100ms;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "5/100ms" in "chatport_form_rate" directive
+"COUNT/TIME"
+
+
+
+=== TEST 105: chatport_form_rate 5/soon
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_rate 5/soon;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "5/soon" in "chatport_form_rate" directive
+"COUNT/TIME"
+
+
+
+=== TEST 106: chatport_form_rate twice
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_rate 5/10m;
+        chatport_form_rate 6/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+"chatport_form_rate" directive is duplicate

@@ -192,7 +192,7 @@
             return;
         }
         sending = 1;
-        api('messages', { text: text, page: location.href }).then(function (r) {
+        api('messages', { text: text, page: location.href, referrer: document.referrer }).then(function (r) {
             sending = 0;
             if (r.status !== 201) {
                 note.textContent = fail(r);
@@ -232,7 +232,7 @@
         submit = el('button', 'send', t.send, f);
 
         f.addEventListener('submit', function (e) {
-            var data = { website: hp.value, page: location.href }, k;
+            var data = { website: hp.value, page: location.href, referrer: document.referrer }, k;
             e.preventDefault();
             for (k in inputs) {
                 data[k] = inputs[k][0].value;

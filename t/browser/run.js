@@ -1,0 +1,565 @@
+'use strict';
+/* ChatPort browser checks, run by t/060-browser.t against the nginx it
+ * started. Debian's chromium driven by playwright-core; no browser is ever
+ * downloaded. Each check prints one line
+ *     @@ {"name": "...", "ok": true|false, "info": "..."}
+ * which the .t file turns into a TAP test; everything else is a log that
+ * the .t file shows when a check fails.
+ *
+ * The widget lives in a *closed* shadow root and offers no test hook, so
+ * the page's own scripts cannot see into it. This script looks in through
+ * the DevTools protocol instead (DOM.describeNode with pierce, then
+ * Runtime.callFunctionOn on the shadow root): that only reads the widget's
+ * state and positions; every action is real mouse and keyboard input at
+ * those positions, as a visitor would do it.
+ *
+ * Environment: CP_FRONT, CP_OFF (origins of the online and the closed-hours
+ * front servers), CP_USER, CP_PASS (the operator), CP_RUN (unique per run),
+ * CP_SHOTS (screenshot folder), CP_CHROMIUM (the browser binary). */
+
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const path = require('path');
+
+const FRONT = process.env.CP_FRONT;
+const OFF = process.env.CP_OFF;
+const USER = process.env.CP_USER || 'op';
+const PASS = process.env.CP_PASS || 'pw';
+const RUN = process.env.CP_RUN || String(Date.now());
+const SHOTS = process.env.CP_SHOTS;
+const CHROMIUM = process.env.CP_CHROMIUM || '/usr/bin/chromium';
+const AUTH = 'Basic ' + Buffer.from(USER + ':' + PASS).toString('base64');
+const XSS = '<img src=x onerror=window.__xss=1>';
+
+const started = Date.now();
+function log(...a) {
+    console.log('[' + ((Date.now() - started) / 1000).toFixed(1) + 's]', ...a);
+}
+function report(name, ok, info) {
+    console.log('@@ ' + JSON.stringify({ name, ok: !!ok, info: info || '' }));
+}
+async function check(name, fn) {
+    try {
+        const info = await fn();
+        report(name, true, info);
+        return true;
+    } catch (e) {
+        log('FAILED', name + ':', e && e.stack || e);
+        report(name, false, String(e && e.message || e));
+        return false;
+    }
+}
+function assert(cond, what) {
+    if (!cond) { throw new Error(what); }
+}
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+/* polls fn until it returns a truthy value, at most ms */
+async function until(fn, ms, what) {
+    const end = Date.now() + ms;
+    let last;
+    for (;;) {
+        try {
+            last = await fn();
+            if (last) { return last; }
+        } catch (e) {
+            last = 'error: ' + (e && e.message || e);
+        }
+        if (Date.now() > end) {
+            throw new Error('timed out after ' + ms + ' ms waiting for ' +
+                            what + '; last: ' + JSON.stringify(last));
+        }
+        await sleep(100);
+    }
+}
+
+/* the operator API with Basic auth */
+async function agent(method, p, body) {
+    const o = { method, headers: { Authorization: AUTH } };
+    if (body) {
+        o.headers['Content-Type'] = 'application/json';
+        o.body = JSON.stringify(body);
+    }
+    const r = await fetch(FRONT + '/chatport/agent/' + p, o);
+    const text = await r.text();
+    let j = null;
+    try { j = JSON.parse(text); } catch (e) { /* 204 */ }
+    return { status: r.status, j, text };
+}
+async function conversation(page) {
+    const r = await agent('GET', 'conversations?limit=200');
+    assert(r.status === 200, 'GET conversations: ' + r.status + ' ' + r.text);
+    return r.j.conversations.find(c => c.page === page);
+}
+
+/* ------------------------------------------------ the widget, from outside */
+
+/* runs in the widget's shadow root (this): what a visitor sees */
+function widgetState() {
+    const box = e => {
+        if (!e) { return null; }
+        const r = e.getBoundingClientRect(), cs = getComputedStyle(e);
+        return { x: r.x, y: r.y, w: r.width, h: r.height,
+                 shown: r.width > 0 && r.height > 0 &&
+                        cs.visibility !== 'hidden' && cs.display !== 'none' };
+    };
+    const q = s => this.querySelector(s);
+    const fields = {};
+    this.querySelectorAll('.off form [name]').forEach(e => {
+        if (e.name !== 'website') { fields[e.name] = box(e); }
+    });
+    return {
+        mode: this.mode,
+        launcher: box(q('.launcher')),
+        panel: box(q('.panel')),
+        textarea: box(q('.foot textarea')),
+        form: box(q('.off form')),
+        submit: box(q('.off form .send')),
+        fields,
+        texts: Array.from(this.querySelectorAll('.log .text'),
+                          e => e.textContent),
+        status: Array.from(this.querySelectorAll('.off [role=status]'),
+                           e => e.textContent).join(' '),
+        errors: Array.from(this.querySelectorAll('.err'), e => e.textContent)
+            .filter(Boolean),
+        imgs: this.querySelectorAll('img').length,
+        focus: this.activeElement ? this.activeElement.tagName : null
+    };
+}
+
+class Widget {
+    constructor(page) {
+        this.page = page;
+    }
+    async cdp() {
+        if (!this.session) {
+            this.session = await this.page.context().newCDPSession(this.page);
+        }
+        return this.session;
+    }
+    async state() {
+        const s = await this.cdp();
+        const { result } = await s.send('Runtime.evaluate', {
+            expression: 'document.querySelector("chatport-widget")' });
+        if (!result.objectId) { return null; }
+        const { node } = await s.send('DOM.describeNode',
+            { objectId: result.objectId, pierce: true, depth: 0 });
+        if (!node.shadowRoots || !node.shadowRoots.length) {
+            return { noShadow: true };
+        }
+        const { object } = await s.send('DOM.resolveNode',
+            { backendNodeId: node.shadowRoots[0].backendNodeId });
+        const r = await s.send('Runtime.callFunctionOn', {
+            objectId: object.objectId, returnByValue: true,
+            functionDeclaration: widgetState.toString() });
+        if (r.exceptionDetails) {
+            throw new Error(JSON.stringify(r.exceptionDetails));
+        }
+        return r.result.value;
+    }
+    async click(box) {
+        await this.page.mouse.click(box.x + box.w / 2, box.y + box.h / 2);
+    }
+    async launcher() {
+        return (await until(async () => {
+            const st = await this.state();
+            return st && st.launcher && st.launcher.shown && st;
+        }, 8000, 'the widget launcher')).launcher;
+    }
+    async open() {
+        let st = await this.state();
+        if (!(st && st.panel && st.panel.shown)) {
+            await this.click(await this.launcher());
+        }
+        return until(async () => {
+            const s = await this.state();
+            return s.panel.shown && s;
+        }, 5000, 'the widget panel');
+    }
+    async say(text) {
+        const st = await this.open();
+        assert(st.textarea && st.textarea.shown,
+               'no message box in the panel: ' + JSON.stringify(st));
+        await this.click(st.textarea);
+        await this.page.keyboard.type(text);
+        await this.page.keyboard.press('Enter');
+        await this.sees(text, 5000);
+    }
+    async sees(text, ms, times) {
+        return until(async () => {
+            const st = await this.state();
+            return st && st.texts.filter(x => x === text).length >=
+                (times || 1) && st;
+        }, ms, 'the widget to show ' + JSON.stringify(text));
+    }
+}
+
+/* ---------------------------------------------------------------- pages */
+
+const watched = [];
+function watch(page, label) {
+    const w = { label, console: [], errors: [] };
+    page.on('console', m => {
+        if (m.type() === 'error' || m.type() === 'warning') {
+            w.console.push(m.type() + ': ' + m.text());
+        }
+    });
+    page.on('pageerror', e => w.errors.push(String(e && e.message || e)));
+    watched.push(w);
+    return w;
+}
+async function visitor(browser, label, opts) {
+    const ctx = await browser.newContext(Object.assign(
+        { viewport: { width: 1280, height: 800 } }, opts || {}));
+    await ctx.addInitScript(() => {
+        window.__cspv = [];
+        document.addEventListener('securitypolicyviolation', e => {
+            window.__cspv.push(e.violatedDirective + ' ' + e.blockedURI +
+                               ' ' + e.sourceFile + ':' + e.lineNumber);
+        }, true);
+    });
+    const page = await ctx.newPage();
+    return { ctx, page, w: new Widget(page), watch: watch(page, label) };
+}
+async function shot(page, name) {
+    if (!SHOTS) { return; }
+    const file = path.join(SHOTS, name);
+    await page.screenshot({ path: file });
+    log('screenshot', file);
+}
+
+async function main() {
+    /* launch() gives chromium a fresh temporary profile (--user-data-dir)
+     * of its own and removes it on close */
+    log('chromium', CHROMIUM);
+    const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        timeout: 30000,
+        args: ['--no-sandbox', '--headless', '--disable-gpu',
+               '--disable-background-networking', '--disable-component-update',
+               '--disable-sync', '--no-first-run']
+    });
+    log('browser', browser.version());
+    try {
+        await checks(browser);
+    } finally {
+        await browser.close().catch(() => {});
+    }
+}
+
+async function checks(browser) {
+    const shop = FRONT + '/shop.html?run=' + RUN;
+    let cid;
+
+    await check('an operator goes online (POST presence)', async () => {
+        const r = await agent('POST', 'presence', { status: 'online' });
+        assert(r.status === 204, 'presence: ' + r.status + ' ' + r.text);
+        const c = await (await fetch(FRONT + '/chatport/config')).json();
+        assert(c.online === true, 'config not online: ' + JSON.stringify(c));
+    });
+
+    /* ---------------------------------------------------------- issue 6 */
+    const v = await visitor(browser, 'shop');
+
+    await check('the launcher appears on the proxied page (tag injected)',
+                async () => {
+        const resp = await v.page.goto(shop);
+        assert(resp.status() === 200, 'shop page: ' + resp.status());
+        const tags = await v.page.locator('script[src="/chatport/widget.js"]')
+            .count();
+        assert(tags === 1, 'injected script tags: ' + tags);
+        assert(await v.page.locator('h1').textContent() === 'Tea & Cups',
+               'not the shop page');
+        const l = await v.w.launcher();
+        assert(l.w >= 40 && l.h >= 40, 'launcher too small: ' +
+               JSON.stringify(l));
+        const st = await v.w.state();
+        return 'shadow root ' + st.mode + ', launcher ' +
+            Math.round(l.w) + 'x' + Math.round(l.h) + ' at ' +
+            Math.round(l.x) + ',' + Math.round(l.y);
+    });
+
+    const hello = 'Hello, do you ship to Osaka? ' + RUN;
+    await check('a message sent in the widget is stored with the page URL',
+                async () => {
+        await v.w.say(hello);
+        const c = await until(() => conversation(shop), 3000,
+                              'the conversation in GET conversations');
+        cid = c.id;
+        assert(c.last && c.last.text === hello && c.last.from === 'visitor',
+               'last message: ' + JSON.stringify(c.last));
+        return 'conversation ' + c.id + ' page ' + c.page;
+    });
+
+    const reply = 'Yes, we ship everywhere in Japan. ' + RUN;
+    await check('an agent reply sent through the API appears in the widget',
+                async () => {
+        assert(cid, 'no conversation');
+        const t0 = Date.now();
+        const r = await agent('POST', 'conversations/' +
+                              encodeURIComponent(cid) + '/messages',
+                              { text: reply });
+        assert(r.status === 201, 'reply: ' + r.status + ' ' + r.text);
+        await v.w.sees(reply, 8000);
+        return 'shown after ' + (Date.now() - t0) + ' ms';
+    });
+
+    await check('reloading the page shows the history', async () => {
+        await v.page.reload();
+        await v.w.launcher();
+        await v.w.open();
+        const st = await v.w.sees(reply, 5000);
+        const i = st.texts.indexOf(hello), j = st.texts.indexOf(reply);
+        assert(i >= 0 && j > i, 'history: ' + JSON.stringify(st.texts));
+        return st.texts.length + ' messages after reload';
+    });
+
+    await shot(v.page, 'widget-desktop-chat.png');
+
+    /* offline: same site, chatport_hours closed on that server */
+    const o = await visitor(browser, 'offline');
+    const offPage = OFF + '/shop.html?offline=' + RUN;
+    const formMsg = 'Please call me back about order 42. ' + RUN;
+    let formShown = false;
+    await check('offline (hours closed) the widget shows the contact form',
+                async () => {
+        const c = await (await fetch(OFF + '/chatport/config')).json();
+        assert(c.online === false, 'offline server is online: ' +
+               JSON.stringify(c));
+        await o.page.goto(offPage);
+        const st = await o.w.open();
+        assert(st.form && st.form.shown, 'no form: ' + JSON.stringify(st));
+        assert(!(st.textarea && st.textarea.shown),
+               'chat box shown while offline');
+        for (const f of ['name', 'email', 'message']) {
+            assert(st.fields[f] && st.fields[f].shown, 'no field ' + f);
+        }
+        formShown = true;
+        return 'fields: ' + Object.keys(st.fields).join(', ');
+    });
+    await shot(o.page, 'widget-desktop-form.png');
+
+    await check('a contact-form submission is stored (GET forms)', async () => {
+        assert(formShown, 'no form');
+        const fill = { name: 'Hanako Yamada', email: 'hanako@example.com',
+                       message: formMsg };
+        let st = await o.w.state();
+        for (const k of Object.keys(fill)) {
+            await o.w.click(st.fields[k]);
+            await o.page.keyboard.type(fill[k]);
+        }
+        st = await o.w.state();
+        await o.w.click(st.submit);
+        st = await until(async () => {
+            const s = await o.w.state();
+            return (s.status || s.errors.length) && s;
+        }, 5000, 'an answer to the form');
+        assert(st.status && !st.errors.length,
+               'form answer: ' + JSON.stringify(st));
+        const r = await agent('GET', 'forms');
+        assert(r.status === 200, 'GET forms: ' + r.status + ' ' + r.text);
+        const f = (r.j.forms || []).find(x => x.fields &&
+                                         x.fields.message === formMsg);
+        assert(f, 'submission not listed: ' + r.text.slice(0, 500));
+        assert(f.page === offPage, 'page: ' + f.page);
+        assert(f.fields.email === fill.email, 'email: ' + f.fields.email);
+        return 'form ' + f.id + ', widget says: ' + st.status;
+    });
+    await shot(o.page, 'widget-desktop-form-sent.png');
+
+    /* the page with a Content-Security-Policy */
+    const c = await visitor(browser, 'csp');
+    await check('a page with a strict CSP: widget works, no CSP violation',
+                async () => {
+        const resp = await c.page.goto(FRONT + '/csp.html?run=' + RUN);
+        const csp = resp.headers()['content-security-policy'];
+        assert(csp === "default-src 'self'", 'CSP header: ' + csp);
+        await c.w.launcher();
+        const text = 'Sent from the CSP page ' + RUN;
+        await c.w.say(text);
+        const conv = await until(() => conversation(c.page.url()), 3000,
+                                 'the CSP conversation');
+        assert(conv.last.text === text, 'stored: ' + JSON.stringify(conv));
+        await sleep(300);
+        const v1 = await c.page.evaluate(() => window.__cspv);
+        const v2 = c.watch.console.filter(m =>
+            /Content.Security.Policy|Refused to/i.test(m));
+        assert(!v1.length && !v2.length && !c.watch.errors.length,
+               'violations: ' + JSON.stringify(v1) + ' console: ' +
+               JSON.stringify(v2) + ' errors: ' +
+               JSON.stringify(c.watch.errors));
+        return 'other console messages: ' + JSON.stringify(c.watch.console);
+    });
+
+    /* the page whose CSS hides every button */
+    const h = await visitor(browser, 'hostile');
+    await check('hostile page CSS: launcher and panel still work', async () => {
+        await h.page.goto(FRONT + '/hostile.html?run=' + RUN);
+        const own = await h.page.locator('#buy').boundingBox();
+        assert(!own, 'the hostile CSS did not apply to the page: ' +
+               JSON.stringify(own));
+        const l = await h.w.launcher();
+        assert(l.w >= 40 && l.w <= 80 && l.h >= 40 && l.h <= 80,
+               'launcher ' + JSON.stringify(l));
+        const st = await h.w.open();
+        assert(st.panel.w >= 300 && st.panel.h >= 300,
+               'panel ' + JSON.stringify(st.panel));
+        const text = 'Sent from the hostile page ' + RUN;
+        await h.w.say(text);
+        const conv = await until(() => conversation(h.page.url()), 3000,
+                                 'the hostile page conversation');
+        assert(conv.last.text === text, 'stored: ' + JSON.stringify(conv));
+        return 'panel ' + Math.round(st.panel.w) + 'x' +
+            Math.round(st.panel.h);
+    });
+    await shot(h.page, 'widget-desktop-hostile.png');
+
+    /* a phone */
+    const m = await visitor(browser, 'phone',
+                            { viewport: { width: 360, height: 640 } });
+    await check('360x640: the panel is full-screen', async () => {
+        await m.page.goto(shop + '&phone=1');
+        const st = await m.w.open();
+        const p = st.panel;
+        assert(Math.abs(p.x) <= 1 && Math.abs(p.y) <= 1 &&
+               Math.abs(p.w - 360) <= 1 && Math.abs(p.h - 640) <= 1,
+               'panel box ' + JSON.stringify(p));
+        return 'panel ' + JSON.stringify(p);
+    });
+    await shot(m.page, 'widget-mobile-360x640.png');
+
+    /* ---------------------------------------------------------- issue 4 */
+    const opCtx = await browser.newContext({
+        viewport: { width: 1280, height: 800 },
+        httpCredentials: { username: USER, password: PASS } });
+    const op = await opCtx.newPage();
+    watch(op, 'console');
+    const v4 = await visitor(browser, 'console-visitor');
+    const page4 = FRONT + '/shop.html?console=' + RUN;
+    /* where the visitor came from (document.referrer of page4) */
+    const landing = FRONT + '/shop.html?landing=' + RUN;
+    let item;
+
+    await check('the operator console loads (Basic auth)', async () => {
+        const r = await op.goto(FRONT + '/chatport/agent/');
+        assert(r.status() === 200, 'console: ' + r.status());
+        await until(async () =>
+            await op.locator('#op').textContent() === USER, 5000,
+            'the operator name in the console');
+        /* the list is loaded and the inbox long-poll parked */
+        await sleep(700);
+    });
+
+    await check('the operator console gets no widget injected', async () => {
+        const tags = await op.locator('script[src*="widget.js"]').count();
+        const hosts = await op.locator('chatport-widget').count();
+        assert(!tags && !hosts, 'the console page has ' + tags +
+               ' widget script tag(s) and ' + hosts +
+               ' widget(s): its launcher covers the console');
+    });
+
+    const q4 = 'Is the blue teapot in stock? ' + RUN;
+    await check('the console shows a new conversation with its page URL ' +
+                'within about a second', async () => {
+        await v4.page.goto(page4, { referer: landing });
+        await v4.w.say(q4);
+        const t0 = Date.now();
+        item = op.locator('#convs li', {
+            has: op.locator('.where a[href="' + page4 + '"]') });
+        await until(async () => await item.count() === 1 &&
+                    (await item.textContent()).includes(q4),
+                    3000, 'the conversation in the console list');
+        const dt = Date.now() - t0;
+        assert(dt <= 1500, 'took ' + dt + ' ms');
+        return 'shown ' + dt + ' ms after the widget showed the message';
+    });
+
+    await check('a conversation records the page the visitor came from ' +
+                '(referrer)', async () => {
+        const c = await conversation(page4);
+        assert(c, 'no conversation for ' + page4);
+        assert(await v4.page.evaluate(() => document.referrer) === landing,
+               'the test did not set document.referrer');
+        assert(c.referrer === landing, 'referrer ' + JSON.stringify(c.referrer) +
+               ', expected ' + landing + ' (the page it came from)');
+    });
+
+    const a4 = 'Yes, 3 left. Shall I reserve one? ' + RUN;
+    await check('an operator reply typed in the console appears in the widget',
+                async () => {
+        await item.locator('button.pickc').click({ timeout: 3000 });
+        await until(async () => await op.locator('#conv').isVisible() &&
+                    (await op.locator('#meta').textContent()).includes(page4),
+                    3000, 'the open conversation with its page');
+        await until(async () => (await op.locator('#msgs .mt')
+                                 .allTextContents()).includes(q4),
+                    3000, 'the visitor message in the console');
+        await op.locator('#text').click({ timeout: 3000 });
+        await op.keyboard.type(a4);
+        await op.keyboard.press('Enter');
+        const t0 = Date.now();
+        await v4.w.sees(a4, 8000);
+        return 'in the widget ' + (Date.now() - t0) + ' ms after Enter';
+    });
+
+    await check('HTML in a message renders as text on both sides', async () => {
+        await v4.w.say(XSS);
+        await until(async () => (await op.locator('#msgs .mt')
+                                 .allTextContents()).includes(XSS),
+                    3000, 'the visitor HTML message, as text, in the console');
+        await op.locator('#text').click({ timeout: 3000 });
+        await op.keyboard.type(XSS);
+        await op.keyboard.press('Enter');
+        const st = await v4.w.sees(XSS, 8000, 2);
+        await until(async () => (await op.locator('#msgs .mt')
+                                 .allTextContents()).filter(x => x === XSS)
+                    .length === 2, 3000, 'the operator HTML message as text');
+        await sleep(300);
+        const xv = await v4.page.evaluate(() => typeof window.__xss);
+        const xo = await op.evaluate(() => typeof window.__xss);
+        const imgs = await op.locator('#msgs img').count();
+        assert(xv === 'undefined' && xo === 'undefined',
+               '__xss: visitor ' + xv + ', console ' + xo);
+        assert(st.imgs === 0 && imgs === 0,
+               'img elements: widget ' + st.imgs + ', console ' + imgs);
+    });
+
+    await shot(op, 'console-desktop.png');
+    await shot(v4.page, 'widget-desktop-console-chat.png');
+    await op.setViewportSize({ width: 360, height: 640 });
+    await sleep(300);
+    await shot(op, 'console-mobile-360x640.png');
+    await op.locator('#back').click({ timeout: 3000 }).catch(() => {});
+    await sleep(300);
+    await shot(op, 'console-mobile-360x640-list.png');
+    await op.locator('#tab-f').click({ timeout: 3000 }).catch(() => {});
+    await sleep(300);
+    await shot(op, 'console-mobile-360x640-forms.png');
+
+    await check('no uncaught script error on any page', async () => {
+        const bad = watched.filter(w => w.errors.length);
+        assert(!bad.length, JSON.stringify(bad));
+    });
+
+    for (const w of watched) {
+        if (w.console.length) {
+            log('console messages of', w.label + ':', JSON.stringify(w.console));
+        }
+    }
+    await agent('POST', 'presence', { status: 'away' }).catch(() => {});
+}
+
+const guard = setTimeout(() => {
+    log('giving up: the checks took more than 75 s');
+    process.exit(2);
+}, 75000);
+
+main().then(() => {
+    clearTimeout(guard);
+    log('done');
+}, e => {
+    clearTimeout(guard);
+    log('fatal:', e && e.stack || e);
+    process.exitCode = 1;
+});
