@@ -280,8 +280,8 @@ Content-Type: application/x-www-form-urlencoded
 --- more_headers
 Content-Type: application/x-www-form-urlencoded
 --- request eval
-["POST /chatport/form\nemail=a%40b.co&message=hi&&&" . join("&", map { "f$_=1" } 1 .. 62),
- "POST /chatport/form\nemail=a%40b.co&message=hi&" . join("&", map { "f$_=1" } 1 .. 63)]
+["POST /chatport/form\nemail=a%40b.co&message=hi&&&" . CORE::join("&", map { "f$_=1" } 1 .. 62),
+ "POST /chatport/form\nemail=a%40b.co&message=hi&" . CORE::join("&", map { "f$_=1" } 1 .. 63)]
 --- error_code eval
 [201, 400]
 --- response_body_like eval
@@ -293,8 +293,8 @@ Content-Type: application/x-www-form-urlencoded
 --- more_headers
 Content-Type: application/json
 --- request eval
-["POST /chatport/form\n{\"email\":\"a\@b.co\",\"message\":\"hi\"," . join(",", map { "\"f$_\":1" } 1 .. 62) . "}",
- "POST /chatport/form\n{\"email\":\"a\@b.co\",\"message\":\"hi\"," . join(",", map { "\"f$_\":1" } 1 .. 63) . "}"]
+["POST /chatport/form\n{\"email\":\"a\@b.co\",\"message\":\"hi\"," . CORE::join(",", map { "\"f$_\":1" } 1 .. 62) . "}",
+ "POST /chatport/form\n{\"email\":\"a\@b.co\",\"message\":\"hi\"," . CORE::join(",", map { "\"f$_\":1" } 1 .. 63) . "}"]
 --- error_code eval
 [201, 400]
 --- response_body_like eval
