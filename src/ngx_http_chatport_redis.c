@@ -41,6 +41,7 @@ typedef struct {
     ngx_event_t                   reconnect;
     ngx_msec_t                    backoff;
     ngx_http_chatport_link_state_e  state;
+    ngx_uint_t                    setup_pending;  /* AUTH, SELECT sent */
     char                         *name;
     unsigned                      pubsub:1;
     unsigned                      down_logged:1;
@@ -65,6 +66,8 @@ static void ngx_http_chatport_redis_schedule(
 static void ngx_http_chatport_redis_reconnect(ngx_event_t *ev);
 static void ngx_http_chatport_redis_connected(const redisAsyncContext *ac,
     int status);
+static void ngx_http_chatport_redis_ready(
+    ngx_http_chatport_redis_link_t *link);
 static void ngx_http_chatport_redis_setup_done(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_http_chatport_redis_close(
@@ -227,6 +230,9 @@ ngx_http_chatport_redis_connect(ngx_http_chatport_redis_link_t *link)
 
     /* these go out first, on every (re)connect */
 
+    link->setup_pending = (cmcf->redis_password.len ? 1 : 0)
+                          + (cmcf->redis_db ? 1 : 0);
+
     if (cmcf->redis_password.len) {
         redisAsyncCommand(ac, ngx_http_chatport_redis_setup_done, link,
                           "AUTH %b", cmcf->redis_password.data,
@@ -303,6 +309,16 @@ ngx_http_chatport_redis_connected(const redisAsyncContext *ac, int status)
         return;
     }
 
+    /* with AUTH or SELECT, the link is ready once they have succeeded */
+    if (link->setup_pending == 0) {
+        ngx_http_chatport_redis_ready(link);
+    }
+}
+
+
+static void
+ngx_http_chatport_redis_ready(ngx_http_chatport_redis_link_t *link)
+{
     link->state = NGX_HTTP_CHATPORT_LINK_READY;
     link->backoff = NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN;
 
@@ -329,7 +345,15 @@ ngx_http_chatport_redis_setup_done(redisAsyncContext *ac, void *r,
     redisReply                      *reply = r;
     ngx_http_chatport_redis_link_t  *link = privdata;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_ERROR) {
+    if (reply == NULL) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ERROR) {
+        if (--link->setup_pending == 0) {
+            ngx_http_chatport_redis_ready(link);
+        }
+
         return;
     }
 

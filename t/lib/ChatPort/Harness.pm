@@ -454,6 +454,7 @@ sub start_redis {
                                               TMPDIR => 1,
                                               CLEANUP => !$ENV{CHATPORT_KEEP}),
         appendonly => $o{appendonly} ? 1 : 0,
+        args => $o{args} || [],         # more redis-server options
     }, 'ChatPort::Harness::Redis';
 
     $self->start;
@@ -486,14 +487,18 @@ sub start {
                '--port', $self->{port}, '--dir', $self->{dir},
                '--daemonize', 'no', '--save', '',
                '--logfile', "$self->{dir}/redis.log",
-               '--appendonly', $self->{appendonly} ? 'yes' : 'no');
+               '--appendonly', $self->{appendonly} ? 'yes' : 'no',
+               @{ $self->{args} });
 
     my $pid = ChatPort::Harness::spawn("$self->{dir}/redis.out", @cmd);
     $self->{pid} = $pid;
     $running{$pid} = { kind => 'redis', obj => $self };
 
+    # start_loading(): up once it answers, even if only "LOADING"
     my $ok = ChatPort::Harness::wait_until(sub {
         my $r = eval { command($self->{port}, 'PING') };
+        return 1 if $self->{loading} && $@ =~ /LOADING/;
+        return 1 if $@ =~ /NOAUTH/;     # up, with a password
         return defined $r && $r eq 'PONG';
     }, 10);
 
@@ -515,6 +520,13 @@ sub stop {
     return ChatPort::Harness::stop_pid($pid, 'TERM', 10);
 }
 
+# starts on a dataset it has to load first, and returns while it loads
+sub start_loading {
+    my ($self) = @_;
+    local $self->{loading} = 1;
+    return $self->start;
+}
+
 sub pause  { kill 'STOP', $_[0]{pid} }
 sub resume { kill 'CONT', $_[0]{pid} }
 
@@ -523,12 +535,33 @@ sub cmd {
     return command($self->{port}, @args);
 }
 
+# several commands on one connection (AUTH, SELECT, then the one that
+# matters); the last one's reply
+sub command_many {
+    my ($port, @cmds) = @_;
+    my $reply;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 2)
+        or die "redis 127.0.0.1:$port: $!\n";
+
+    for my $args (@cmds) {
+        $reply = command($port, @$args, { socket => $s });
+    }
+
+    return $reply;
+}
+
 # one command over RESP; errors die, arrays come back as array refs
 sub command {
     my ($port, @args) = @_;
 
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Proto => 'tcp', Timeout => 2)
+    # a last hash argument may bring the connection to use
+    my $o = ref $args[-1] eq 'HASH' ? pop @args : {};
+
+    my $s = $o->{socket}
+        || IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                 Proto => 'tcp', Timeout => 2)
         or die "redis 127.0.0.1:$port: $!\n";
 
     my $req = '*' . @args . "\r\n";
@@ -559,7 +592,7 @@ sub command {
         die "redis 127.0.0.1:$port: connection closed\n" unless $n;
     }
 
-    close $s;
+    close $s unless $o->{socket};
 
     die "redis error: $reply->{error}\n"
         if ref $reply eq 'HASH' && exists $reply->{error};
