@@ -48,30 +48,19 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 KEEP=${KEEP:-0}
 
 BENCH=$REPO/build/bench
+
+# shellcheck source=lib.sh
+. "$REPO/bench/lib.sh"
 LOADGEN=$BENCH/loadgen
 RUN=$BENCH/run-$$
 RUNID=r$$x$RANDOM
 T_START=$(date +%s)
 
-say()  { printf '%s\n' "$*"; }
 warn() { printf 'fanout: %s\n' "$*" >&2; }
 
 # ------------------------------------------------------------ processes
 
 STARTED=()          # every pid we started, stopped on exit
-
-stop_pid() {        # stop_pid PID: TERM, wait up to 5 s, then KILL
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
 
 cleanup() {
     local pid
@@ -92,19 +81,6 @@ forget_pid() {      # forget_pid PID: drop it from STARTED after stopping it
         [ "$p" = "$pid" ] || keep+=("$p")
     done
     STARTED=("${keep[@]}")
-}
-
-free_port() {
-    perl "$REPO/scripts/free-port.pl"
-}
-
-wait_port() {       # wait_port PORT: until something answers on it (5 s)
-    local i
-    for i in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
 }
 
 # ---------------------------------------------------------------- checks

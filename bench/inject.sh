@@ -42,6 +42,9 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 KEEP=${KEEP:-0}
 
 BENCH=$REPO/build/bench
+
+# shellcheck source=lib.sh
+. "$REPO/bench/lib.sh"
 LOADGEN=$BENCH/loadgen
 RUN=$BENCH/inject/run-$$
 T_START=$(date +%s)
@@ -49,7 +52,6 @@ T_START=$(date +%s)
 TAG='<script src="/chatport/widget.js" defer data-chatport></script>'
 SUBJECTS="chatport sub_filter plain"
 
-say()  { printf '%s\n' "$*"; }
 warn() { printf 'inject: %s\n' "$*" >&2; }
 
 for v in ROUNDS DURATION CONNS WARMUP PAGE_KB; do
@@ -66,19 +68,6 @@ done
 
 NGINX_PID=
 
-stop_pid() {        # stop_pid PID: TERM, wait up to 5 s, then KILL
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-
 LG_PID=
 cleanup() {
     [ -n "$LG_PID" ] && stop_pid "$LG_PID"
@@ -93,19 +82,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'warn interrupted; exit 130' INT TERM
-
-free_port() {
-    perl "$REPO/scripts/free-port.pl"
-}
-
-wait_port() {       # wait_port PORT: until something answers on it (5 s)
-    local i
-    for i in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 # ---------------------------------------------------------------- checks
 
