@@ -2,6 +2,8 @@
 # locations that do not use it alone.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 no_shuffle();
 

@@ -3,6 +3,8 @@
 # is checked there too.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 no_shuffle();
 

@@ -3,6 +3,8 @@
 # nginx reads the configuration").  One block per bad value or context.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 no_shuffle();
 

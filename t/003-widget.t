@@ -3,6 +3,8 @@
 # widget/embed.sh), Cache-Control, nosniff, and 304 on If-None-Match.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 use Digest::SHA ();
 use File::Basename ();
 use File::Spec ();

@@ -3,6 +3,8 @@
 # per-language default texts, and the errors of the visitor router.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 # every block talks to the test Redis unless it says otherwise
 add_block_preprocessor(sub {

@@ -5,6 +5,8 @@
 # and second / plain-pw ({PLAIN}).
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 # every block talks to the test Redis unless it says otherwise
 add_block_preprocessor(sub {

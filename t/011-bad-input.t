@@ -12,6 +12,8 @@
 # Every non-ASCII byte in a request is written as a Perl or JSON escape.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 add_block_preprocessor(sub {
     my $block = shift;

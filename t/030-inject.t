@@ -6,6 +6,8 @@
 # t/032-inject-skip.t.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 # the filter never talks to Redis, but every config names it (no chatport
 # location here, so the module does not connect)

@@ -7,6 +7,8 @@
 # small and chunked upstream pieces.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 our $Tag = '<script src="/chatport/widget.js" defer data-chatport></script>';
 our @Sizes = (1, 2, 3, 4, 5, 6, 7, 8, 16);

@@ -5,6 +5,8 @@
 # it is compressed.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 our $Tag = '<script src="/chatport/widget.js" defer data-chatport></script>';
 

@@ -15,6 +15,8 @@
 # input is told apart from an unknown conversation.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 # an error body with this code (the message is human text)
 sub main::err {

@@ -18,6 +18,8 @@
 # the sum over the fields of 3 x max + name length + 2: 26624 bytes.
 
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use ChatPort::ErrorLog;
 
 my $run = $$;
 

@@ -32,6 +32,7 @@ use JSON::PP ();
 use POSIX qw(WNOHANG _exit);
 use Time::HiRes qw(time sleep);
 use Digest::SHA qw(sha1_hex);
+use Test2::API qw(test2_add_callback_testing_done);
 
 our @EXPORT = qw(require_env free_port start_nginx start_redis redis_cmd
                  http_request open_requests visitor background reap
@@ -43,6 +44,9 @@ my $json = JSON::PP->new->utf8->canonical;
 
 # pid => { kind => 'nginx'|'redis'|'child', obj => ... }
 my %running;
+
+# every nginx started, for the error-log check at done_testing()
+my @nginxes;
 
 
 # --------------------------------------------------------------- general
@@ -228,6 +232,26 @@ END {
 
 $SIG{INT} = $SIG{TERM} = sub { die "killed by a signal\n" };
 
+# At done_testing(), every nginx still running is stopped and each one's
+# error log is read whole: an [alert], an [emerg] or a worker that "exited
+# on signal" fails the file, unless that nginx was started with a
+# log_allow pattern matching the line (a test that kills a worker itself).
+test2_add_callback_testing_done(sub {
+    return unless $$ == $main_pid;
+
+    for my $ngx (@nginxes) {
+        $ngx->stop;
+
+        my @bad = grep { /\[(?:alert|emerg)\]|exited on signal/
+                         && !($ngx->{log_allow} && /$ngx->{log_allow}/) }
+                  split /\n/, $ngx->error_log;
+
+        Test::More::ok(!@bad, "error log of nginx $ngx->{dir} has no alert,"
+                              . " emerg or crash")
+            or Test::More::diag(join "\n", @bad);
+    }
+});
+
 
 # ---------------------------------------------------------------- nginx
 
@@ -241,7 +265,10 @@ $SIG{INT} = $SIG{TERM} = sub { die "killed by a signal\n" };
 #     port    => listen port (default: a free one),
 #     listen  => listen parameters, e.g. "reuseport",
 #     workers => N (master_process on when N > 1 or master => 1),
-#     redis_port, log_level (info), worker_connections (1024))
+#     redis_port, log_level (info), worker_connections (1024),
+#     load_modules => [ .so paths ] (default: TEST_NGINX_LOAD_MODULES),
+#     log_allow => qr// for [alert]/[emerg]/"exited on signal" lines the
+#                  test causes on purpose)
 #
 # The object: ->port, ->dir, ->pid, ->error_log, ->log_size,
 # ->log_since(OFFSET), ->workers, ->signal(SIG), ->stop, ->alive.
@@ -267,6 +294,7 @@ sub start {
                                   CLEANUP => !$ENV{CHATPORT_KEEP});
     $self->{dir} = $dir;
     $self->{port} = $o{port} || ChatPort::Harness::free_port();
+    $self->{log_allow} = $o{log_allow};
 
     mkdir "$dir/$_" for qw(conf logs html);
 
@@ -280,7 +308,8 @@ sub start {
 
     my $head = '';
     $head .= "load_module $_;\n"
-        for split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} || '');
+        for @{ $o{load_modules}
+               || [ split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} || '') ] };
     $head .= "user root;\n" if $> == 0;
     $head .= "daemon off;\n"
            . "master_process $master;\n"
@@ -342,6 +371,8 @@ _EOC_
     open my $fh, '>', "$dir/conf/nginx.conf" or die "$dir: $!";
     print $fh $conf;
     close $fh;
+
+    push @nginxes, $self;
 
     my $pid = ChatPort::Harness::spawn("$dir/logs/stderr.log",
                                        ChatPort::Harness::nginx_binary(),
