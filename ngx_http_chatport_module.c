@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatport.h"
+#include "ngx_http_chatport_errors.h"
 #include "ngx_http_chatport_filter.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_hours.h"
@@ -320,7 +321,7 @@ ngx_http_chatport_exit_process(ngx_cycle_t *cycle)
 }
 
 
-/* the filter is in the chain only where some location injects */
+/* the filters are in the chain only where some location needs them */
 
 static ngx_int_t
 ngx_http_chatport_postconfiguration(ngx_conf_t *cf)
@@ -328,6 +329,10 @@ ngx_http_chatport_postconfiguration(ngx_conf_t *cf)
     ngx_http_chatport_main_conf_t  *cmcf;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_chatport_module);
+
+    if (cmcf->used && ngx_http_chatport_errors_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (cmcf->inject_used) {
         return ngx_http_chatport_filter_init(cf);
@@ -626,6 +631,19 @@ ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     *prefix = core->name;
     core->handler = (ngx_http_handler_pt) cmd->post;
+
+    /*
+     * error_page inherited from the server would turn an error into a
+     * redirect to an HTML page: below ChatPort errors are JSON. An empty
+     * list is not inherited; error_page in this location still adds to it.
+     */
+    if (core->error_pages == NULL) {
+        core->error_pages = ngx_array_create(cf->pool, 1,
+                                             sizeof(ngx_http_err_page_t));
+        if (core->error_pages == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     /* "/chatport/agent" is redirected to "/chatport/agent/" */
     if (core->name.len && core->name.data[core->name.len - 1] == '/') {

@@ -143,7 +143,7 @@ Authorization: Basic c2Vjb25kOnBsYWluLXB3
 
 
 
-=== TEST 7: a wrong password gets nginx's own 401, the module is not reached
+=== TEST 7: a wrong password gets nginx's own 401 (as JSON), the module is not reached
 --- config
     location /chatport/agent/ {
         auth_basic "ChatPort operators";
@@ -157,8 +157,8 @@ Authorization: Basic b3BlcmF0b3I6d3Jvbmc=
 --- error_code: 401
 --- response_headers
 WWW-Authenticate: Basic realm="ChatPort operators"
-Content-Type: text/html
---- response_body_like: <title>401 Authorization Required</title>
+Content-Type: application/json; charset=utf-8
+--- response_body_like: ^\{"error":"unauthorized",
 --- error_log
 user "operator": password mismatch
 --- no_error_log
@@ -166,7 +166,7 @@ protect the
 
 
 
-=== TEST 8: no credentials at all: nginx's 401
+=== TEST 8: no credentials at all: nginx's 401, as JSON
 --- config
     location /chatport/agent/ {
         auth_basic "ChatPort operators";
@@ -178,7 +178,7 @@ GET /chatport/agent/
 --- error_code: 401
 --- response_headers
 WWW-Authenticate: Basic realm="ChatPort operators"
---- response_body_like: 401 Authorization Required
+--- response_body_like: ^\{"error":"unauthorized",
 --- no_error_log
 protect the
 [error]
@@ -201,7 +201,7 @@ protect the
 [404, 401]
 --- response_body_like eval
 [qr/^\{"error":"not_found","message":"no such endpoint"\}\n\z/,
- qr/401 Authorization Required/]
+ qr/^\{"error":"unauthorized",/]
 --- no_error_log
 protect the
 
@@ -231,7 +231,7 @@ protect the
 [404, 401]
 --- response_body_like eval
 [qr/^\{"error":"not_found","message":"no such endpoint"\}\n\z/,
- qr/401 Authorization Required/]
+ qr/^\{"error":"unauthorized",/]
 --- no_error_log
 protect the
 [error]
@@ -254,6 +254,6 @@ protect the
 --- error_code eval
 [200, 401]
 --- response_body_like eval
-[qr/^\{"site":"localhost","online":false,/, qr/401 Authorization Required/]
+[qr/^\{"site":"localhost","online":false,/, qr/^\{"error":"unauthorized",/]
 --- no_error_log
 protect the

@@ -12,13 +12,27 @@ package ChatPort::ErrorLog;
 #   use ChatPort::ErrorLog;
 #
 # A block that expects one of these lines names it in its --- error_log.
+#
+# The check is added when the file calls run_tests(), after the file's own
+# block preprocessors, so that their defaults for no_error_log still apply.
 
 use strict;
 use warnings;
 
 my @fatal = ('[alert]', '[emerg]', 'exited on signal');
 
-Test::Nginx::Socket::add_block_preprocessor(sub {
+my $run_tests = \&main::run_tests;
+
+{
+    no warnings 'redefine';
+
+    *main::run_tests = sub {
+        Test::Nginx::Util::add_block_preprocessor(\&add_checks);
+        $run_tests->(@_);
+    };
+}
+
+sub add_checks {
     my $block = shift;
 
     return if defined $block->must_die;
@@ -39,6 +53,6 @@ Test::Nginx::Socket::add_block_preprocessor(sub {
             $block->set_value($section, $have . join("\n", @add) . "\n");
         }
     }
-});
+}
 
 1;
