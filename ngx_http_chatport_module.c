@@ -69,6 +69,9 @@ static char *ngx_http_chatport_form_rate(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_chatport_inject_post(ngx_conf_t *cf, void *post,
     void *data);
 static ngx_int_t ngx_http_chatport_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_chatport_check_sites(ngx_conf_t *cf);
+static int ngx_libc_cdecl ngx_http_chatport_cmp_sites(const void *one,
+    const void *two);
 
 static char *ngx_http_chatport_invalid(ngx_conf_t *cf, ngx_command_t *cmd,
     const char *why);
@@ -330,7 +333,10 @@ ngx_http_chatport_postconfiguration(ngx_conf_t *cf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_chatport_module);
 
-    if (cmcf->used && ngx_http_chatport_errors_init(cf) != NGX_OK) {
+    if (cmcf->used
+        && (ngx_http_chatport_check_sites(cf) != NGX_OK
+            || ngx_http_chatport_errors_init(cf) != NGX_OK))
+    {
         return NGX_ERROR;
     }
 
@@ -339,6 +345,94 @@ ngx_http_chatport_postconfiguration(ngx_conf_t *cf)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Two servers whose default sites (derived from server_name) come out the
+ * same from different names, "*.a.test" and "_.a.test", two long names
+ * alike in their first 64 bytes, or two servers without a name, would
+ * share conversations by accident: nginx -t fails and asks for
+ * chatport_site. The same first name, or a chatport_site set on purpose,
+ * shares them as meant.
+ */
+
+static ngx_int_t
+ngx_http_chatport_check_sites(ngx_conf_t *cf)
+{
+    ngx_uint_t                     i, n;
+    ngx_http_core_srv_conf_t     **cores, **derived, *a, *b;
+    ngx_http_core_main_conf_t     *core;
+    ngx_http_chatport_srv_conf_t  *cscf;
+
+    core = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    cores = core->servers.elts;
+
+    derived = ngx_palloc(cf->temp_pool,
+                         core->servers.nelts * sizeof(void *));
+    if (derived == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < core->servers.nelts; i++) {
+        cscf = cores[i]->ctx->srv_conf[ngx_http_chatport_module.ctx_index];
+
+        if (cscf->used && cscf->site_derived) {
+            derived[n++] = cores[i];
+        }
+    }
+
+    ngx_qsort(derived, n, sizeof(void *), ngx_http_chatport_cmp_sites);
+
+    for (i = 1; i < n; i++) {
+        if (ngx_http_chatport_cmp_sites(&derived[i - 1], &derived[i]) != 0) {
+            continue;
+        }
+
+        a = derived[i - 1];
+        b = derived[i];
+
+        if (a->server_name.len
+            && a->server_name.len == b->server_name.len
+            && ngx_strncmp(a->server_name.data, b->server_name.data,
+                           a->server_name.len) == 0)
+        {
+            continue;
+        }
+
+        cscf = a->ctx->srv_conf[ngx_http_chatport_module.ctx_index];
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "servers \"%V\" and \"%V\" would share the "
+                           "chatport site \"%V\" derived from their names: "
+                           "set \"chatport_site\" in each of them",
+                           &a->server_name, &b->server_name, &cscf->site);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static int ngx_libc_cdecl
+ngx_http_chatport_cmp_sites(const void *one, const void *two)
+{
+    ngx_http_core_srv_conf_t     *a, *b;
+    ngx_http_chatport_srv_conf_t  *sa, *sb;
+
+    a = *(ngx_http_core_srv_conf_t **) one;
+    b = *(ngx_http_core_srv_conf_t **) two;
+
+    sa = a->ctx->srv_conf[ngx_http_chatport_module.ctx_index];
+    sb = b->ctx->srv_conf[ngx_http_chatport_module.ctx_index];
+
+    if (sa->site.len != sb->site.len) {
+        return sa->site.len < sb->site.len ? -1 : 1;
+    }
+
+    return ngx_strncmp(sa->site.data, sb->site.data, sa->site.len);
 }
 
 
@@ -418,6 +512,8 @@ ngx_http_chatport_create_srv_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     cscf->site = { 0, NULL };
+     *     cscf->site_derived = 0;
+     *     cscf->used = 0;
      *     cscf->timezone = { 0, NULL };
      */
 
@@ -455,6 +551,7 @@ ngx_http_chatport_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     core = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
 
+    conf->site_derived = 1;
     len = ngx_min(core->server_name.len, NGX_HTTP_CHATPORT_SITE_MAX);
 
     if (len == 0) {
@@ -650,10 +747,11 @@ ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         core->auto_redirect = 1;
     }
 
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_chatport_module);
+    cscf->used = 1;
+
     if (cmd->post == ngx_http_chatport_agent_handler) {
         /* notifications link to the server's first console */
-        cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_chatport_module);
-
         if (cscf->agent_prefix.len == 0) {
             cscf->agent_prefix = core->name;
         }

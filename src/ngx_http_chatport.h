@@ -45,6 +45,8 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                 site;
+    ngx_uint_t                site_derived;    /* from server_name */
+    ngx_uint_t                used;            /* a chatport location */
     ngx_str_t                 timezone;
     ngx_http_chatport_tz_t   *tz;              /* NULL: UTC */
     ngx_str_t                 agent_prefix;    /* for links to the console */

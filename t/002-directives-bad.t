@@ -1753,3 +1753,93 @@ GET /chatport/config
 --- must_die
 --- error_log
 "chatport_form_rate" directive is duplicate
+
+
+
+=== TEST 107: "*.wild.test" and "_.wild.test" would both be the site "_.wild.test"
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        server_name *.wild.test;
+
+        location /chatport/ {
+            chatport;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        server_name _.wild.test;
+
+        location /chatport/ {
+            chatport;
+        }
+    }
+--- config
+--- request
+GET /
+--- must_die
+--- error_log
+servers "*.wild.test" and "_.wild.test" would share the chatport site "_.wild.test" derived from their names: set "chatport_site" in each of them
+
+
+
+=== TEST 108: two servers without a name would both be the site "default"
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+
+        location /chatport/agent/ {
+            auth_basic "operators";
+            auth_basic_user_file /dev/null;
+            chatport_agent;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+
+        location /chatport/ {
+            chatport;
+        }
+    }
+--- config
+--- request
+GET /
+--- must_die
+--- error_log
+servers "" and "" would share the chatport site "default"
+
+
+
+=== TEST 109: two long names alike in their first 64 bytes
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        server_name aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.one.test;
+
+        location /chatport/ {
+            chatport;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        server_name aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.two.test;
+
+        location /chatport/ {
+            chatport;
+        }
+    }
+--- config
+--- request
+GET /
+--- must_die
+--- error_log
+would share the chatport site "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -435,3 +435,97 @@ Content-Length: 315
 [qr/^\{"site":"localhost",/, qr/^$/]
 --- no_error_log
 [error]
+
+
+
+=== TEST 18: the same first server_name in two servers (http and another port) is the same site, as meant
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        server_name localhost;
+
+        location /chatport/ {
+            chatport;
+        }
+    }
+--- config
+    location /chatport/ {
+        chatport;
+    }
+
+    location /other/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/chatport/;
+    }
+--- request eval
+["GET /chatport/config", "GET /other/config"]
+--- response_body_like eval
+[qr/^\{"site":"localhost",/, qr/^\{"site":"localhost",/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 19: a chatport_site equal to another server's derived site, or set alike in two servers, is allowed; so are unnamed servers without ChatPort
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        server_name other.example;
+        chatport_site localhost;
+
+        location /chatport/ {
+            chatport;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        server_name *.wild.test;
+        chatport_site shared-wild;
+
+        location /chatport/ {
+            chatport;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        server_name _.wild.test;
+        chatport_site shared-wild;
+
+        location /chatport/ {
+            chatport;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_3;
+    }
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_4;
+    }
+--- config
+    location /chatport/ {
+        chatport;
+    }
+
+    location /other/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/chatport/;
+    }
+
+    location /wild/ {
+        proxy_set_header Host x.wild.test;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/chatport/;
+    }
+--- request eval
+["GET /chatport/config", "GET /other/config", "GET /wild/config"]
+--- response_body_like eval
+[qr/^\{"site":"localhost",/, qr/^\{"site":"localhost",/,
+ qr/^\{"site":"shared-wild",/]
+--- no_error_log
+[error]
+
