@@ -133,6 +133,13 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       offsetof(ngx_http_chatport_srv_conf_t, timezone),
       NULL },
 
+    { ngx_string("chatport_console_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_uri,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_chatport_srv_conf_t, console_url),
+      (void *) 2 },                        /* http(s):// URLs only */
+
     { ngx_string("chatport"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_chatport_endpoints,
@@ -515,6 +522,7 @@ ngx_http_chatport_create_srv_conf(ngx_conf_t *cf)
      *     cscf->site_derived = 0;
      *     cscf->used = 0;
      *     cscf->timezone = { 0, NULL };
+     *     cscf->console_url = { 0, NULL };
      */
 
     cscf->tz = NGX_CONF_UNSET_PTR;
@@ -534,6 +542,7 @@ ngx_http_chatport_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_srv_conf_t  *core;
 
     ngx_conf_merge_str_value(conf->timezone, prev->timezone, "UTC");
+    ngx_conf_merge_str_value(conf->console_url, prev->console_url, "");
     ngx_conf_merge_ptr_value(conf->tz, prev->tz, NULL);
 
     if (conf->site.data == NULL) {
@@ -1142,7 +1151,7 @@ static char *
 ngx_http_chatport_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_str_t  *uri, *value;
-    ngx_uint_t  i;
+    ngx_uint_t  i, absolute;
 
     uri = (ngx_str_t *) ((char *) conf + cmd->offset);
 
@@ -1157,13 +1166,26 @@ ngx_http_chatport_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
      * a subrequest: neither may hold a quote, an angle bracket or a space.
      */
 
-    if (value[1].len == 0
-        || (value[1].data[0] != '/'
-            && !(cmd->post != NULL
-                 && (ngx_strncmp(value[1].data, "https://", 8) == 0
-                     || ngx_strncmp(value[1].data, "http://", 7) == 0))))
-    {
-        return ngx_http_chatport_invalid(cf, cmd, "a URI starting with \"/\"");
+    absolute = ngx_strncmp(value[1].data, "https://", 8) == 0
+               || ngx_strncmp(value[1].data, "http://", 7) == 0;
+
+    switch ((uintptr_t) cmd->post) {
+
+    case 2:
+        if (!absolute) {
+            return ngx_http_chatport_invalid(cf, cmd,
+                                             "an http:// or https:// URL");
+        }
+
+        break;
+
+    default:
+        if (value[1].len == 0
+            || (value[1].data[0] != '/' && !(cmd->post != NULL && absolute)))
+        {
+            return ngx_http_chatport_invalid(cf, cmd,
+                                             "a URI starting with \"/\"");
+        }
     }
 
     for (i = 0; i < value[1].len; i++) {

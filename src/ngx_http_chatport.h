@@ -50,6 +50,7 @@ typedef struct {
     ngx_str_t                 timezone;
     ngx_http_chatport_tz_t   *tz;              /* NULL: UTC */
     ngx_str_t                 agent_prefix;    /* for links to the console */
+    ngx_str_t                 console_url;     /* chatport_console_url */
 } ngx_http_chatport_srv_conf_t;
 
 

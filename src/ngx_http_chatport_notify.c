@@ -7,6 +7,11 @@
  * runs in the background: the visitor's answer never waits for it, and its
  * failure is only logged. It carries none of the visitor's headers (their
  * cookie stays theirs): only Content-Type and the body.
+ *
+ * Like nginx's mirror module, the subrequest is header-only: a background
+ * subrequest's body (the webhook's answer, an error page) would be held
+ * by the postpone filter for good, and the visitor's request, and so its
+ * connection, would never be finished.
  */
 
 
@@ -65,6 +70,8 @@ ngx_http_chatport_notify(ngx_http_request_t *r, ngx_str_t *event)
     {
         return NGX_ERROR;
     }
+
+    sr->header_only = 1;
 
     b->pos = event->data;
     b->last = event->data + event->len;
@@ -139,36 +146,77 @@ ngx_http_chatport_notify_done(ngx_http_request_t *r, void *data,
 }
 
 
-/* "https://shop.example/chatport/agent/#CID" */
+/*
+ * "https://shop.example/chatport/agent/#CID": from chatport_console_url,
+ * or from the server's first name, the port the request came in on and
+ * the first chatport_agent location; never from a request header (a Host
+ * of "shop.example:1@evil.example" is served by shop.example). No link
+ * when the server's name is a wildcard, a regex or empty.
+ */
 
 ngx_int_t
 ngx_http_chatport_console_link(ngx_http_request_t *r, ngx_str_t *cid,
     ngx_str_t *link)
 {
-    ngx_str_t                      *host;
-    ngx_http_chatport_srv_conf_t   *cscf;
+    u_char                        *p;
+    ngx_str_t                     *name;
+    in_port_t                      port, standard;
+    ngx_http_core_srv_conf_t      *core;
+    ngx_http_chatport_srv_conf_t  *cscf;
 
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
 
     ngx_str_null(link);
 
-    if (cscf->agent_prefix.len == 0 || r->headers_in.host == NULL) {
+    if (cscf->console_url.len) {
+        link->data = ngx_pnalloc(r->pool, cscf->console_url.len + 1
+                                          + cid->len);
+        if (link->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        link->len = ngx_sprintf(link->data, "%V#%V", &cscf->console_url, cid)
+                    - link->data;
         return NGX_OK;
     }
 
-    host = &r->headers_in.host->value;
+    core = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    name = &core->server_name;
 
-    link->data = ngx_pnalloc(r->pool, sizeof("https://#") - 1 + host->len
-                                      + cscf->agent_prefix.len + cid->len);
+    if (cscf->agent_prefix.len == 0 || name->len == 0 || name->data[0] == '~'
+        || ngx_strlchr(name->data, name->data + name->len, '*') != NULL)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_connection_local_sockaddr(r->connection, NULL, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    port = ngx_inet_get_port(r->connection->local_sockaddr);
+    standard = 80;
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        standard = 443;
+    }
+#endif
+
+    link->data = ngx_pnalloc(r->pool, sizeof("https://:65535#") - 1
+                                      + name->len + cscf->agent_prefix.len
+                                      + cid->len);
     if (link->data == NULL) {
         return NGX_ERROR;
     }
 
-    link->len = ngx_sprintf(link->data, "%s://%V%V#%V",
-#if (NGX_HTTP_SSL)
-                            r->connection->ssl ? "https" :
-#endif
-                            "http", host, &cscf->agent_prefix, cid)
+    p = ngx_sprintf(link->data, "%s://%V", standard == 443 ? "https" : "http",
+                    name);
+
+    if (port != standard) {
+        p = ngx_sprintf(p, ":%ui", (ngx_uint_t) port);
+    }
+
+    link->len = ngx_sprintf(p, "%V#%V", &cscf->agent_prefix, cid)
                 - link->data;
 
     return NGX_OK;

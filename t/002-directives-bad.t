@@ -1843,3 +1843,53 @@ GET /
 --- must_die
 --- error_log
 would share the chatport site "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+
+
+=== TEST 110: chatport_console_url /relative (server)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    chatport_console_url /chatport/agent/;
+
+    location /chatport/ {
+        chatport;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "/chatport/agent/" in "chatport_console_url" directive, it must be an http:// or https:// URL
+
+
+
+=== TEST 111: chatport_console_url with a quote (server)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    chatport_console_url "https://ops.example/a\"b";
+
+    location /chatport/ {
+        chatport;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+in "chatport_console_url" directive, it must be a URI without spaces, quotes or angle brackets
+
+
+
+=== TEST 112: chatport_console_url in a location
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_console_url https://ops.example/;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+"chatport_console_url" directive is not allowed here

@@ -748,7 +748,7 @@ subtest 'chatport_notify: the new conversation reaches the webhook, without the 
                 referrer => 'https://ref.test/from',
                 user_agent => 'NotifyUA/3.1',
                 message => { id => $mid, text => 'Need help with order #12' },
-                console => "http://localhost/chatport/agent/#$ncid" },
+                console => "http://localhost:$pa/chatport/agent/#$ncid" },
               'webhook: the event JSON')
         or diag $h->{body};
 
@@ -774,7 +774,7 @@ subtest 'chatport_notify: the new conversation reaches the webhook, without the 
     is($h->{json}{site}, $SA, 'form webhook: site');
     is($h->{json}{form}{fields}{email}, 'visitor@example.test', 'form webhook: the email');
     is($h->{json}{form}{fields}{message}, 'call me back', 'form webhook: the message');
-    is($h->{json}{console}, 'http://localhost/chatport/agent/#forms',
+    is($h->{json}{console}, "http://localhost:$pa/chatport/agent/#forms",
        'form webhook: console link to the forms');
     ok(!exists $h->{headers}{cookie}, 'form webhook: no Cookie header');
     unlike($h->{raw} // '', qr/s3cr3t-cookie/, "form webhook: no visitor cookie");
