@@ -122,6 +122,16 @@ static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
 
 static ngx_str_t  ngx_http_chatport_no_operator = ngx_string("operator");
 
+static ngx_str_t  ngx_http_chatport_console_cache =
+    ngx_string("private, no-cache");
+
+static ngx_str_t  ngx_http_chatport_console_frames = ngx_string("DENY");
+
+static ngx_str_t  ngx_http_chatport_console_csp =
+    ngx_string("default-src 'none'; script-src 'self'; style-src 'self'; "
+               "connect-src 'self'; img-src 'self' data:; "
+               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+
 
 ngx_int_t
 ngx_http_chatport_agent_handler(ngx_http_request_t *r)
@@ -194,24 +204,42 @@ ngx_http_chatport_operator(ngx_http_request_t *r)
 }
 
 
+/*
+ * The console is never framed (clickjacking an operator's replies), runs
+ * only its own script and style, and stays out of shared caches.
+ */
+
 static ngx_int_t
 ngx_http_chatport_console(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    return ngx_http_chatport_asset_send(r, "console");
+    if (ngx_http_chatport_add_header(r, "X-Frame-Options",
+                                     &ngx_http_chatport_console_frames)
+        != NGX_OK
+        || ngx_http_chatport_add_header(r, "Content-Security-Policy",
+                                        &ngx_http_chatport_console_csp)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_chatport_asset_send(r, "console",
+                                        &ngx_http_chatport_console_cache);
 }
 
 
 static ngx_int_t
 ngx_http_chatport_console_js(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    return ngx_http_chatport_asset_send(r, "console.js");
+    return ngx_http_chatport_asset_send(r, "console.js",
+                                        &ngx_http_chatport_console_cache);
 }
 
 
 static ngx_int_t
 ngx_http_chatport_console_css(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    return ngx_http_chatport_asset_send(r, "console.css");
+    return ngx_http_chatport_asset_send(r, "console.css",
+                                        &ngx_http_chatport_console_cache);
 }
 
 
@@ -420,6 +448,15 @@ ngx_http_chatport_close(ngx_http_request_t *r, ngx_str_t *arg)
                                             "cross_origin",
                                             "requests from other sites "
                                             "are refused");
+    }
+
+    /* as for every operator POST: a page of another site cannot send it
+     * without a CORS preflight */
+    if (ngx_http_chatport_json_request(r) != NGX_OK) {
+        return ngx_http_chatport_send_error(r,
+                                            NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                            "unsupported_media_type",
+                                            "send application/json");
     }
 
     if (ngx_http_chatport_cid(r, arg) != NGX_OK) {

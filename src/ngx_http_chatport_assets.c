@@ -15,14 +15,15 @@
 #include "ngx_http_chatport_assets_data.h"
 
 
-static ngx_str_t  ngx_http_chatport_asset_cache =
-    ngx_string("public, max-age=600");
-
 static ngx_str_t  ngx_http_chatport_nosniff = ngx_string("nosniff");
 
 
+/* cache: the Cache-Control value, public for the widget, private for the
+ * console behind its login */
+
 ngx_int_t
-ngx_http_chatport_asset_send(ngx_http_request_t *r, char *name)
+ngx_http_chatport_asset_send(ngx_http_request_t *r, char *name,
+    ngx_str_t *cache)
 {
     size_t                      len;
     ngx_table_elt_t            *etag;
@@ -52,8 +53,7 @@ ngx_http_chatport_asset_send(ngx_http_request_t *r, char *name)
     etag->value = a->etag;
     r->headers_out.etag = etag;
 
-    if (ngx_http_chatport_add_header(r, "Cache-Control",
-                                     &ngx_http_chatport_asset_cache)
+    if (ngx_http_chatport_add_header(r, "Cache-Control", cache)
         != NGX_OK
         || ngx_http_chatport_add_header(r, "X-Content-Type-Options",
                                         &ngx_http_chatport_nosniff)

@@ -22,7 +22,7 @@ typedef struct {
 
 
 ngx_int_t ngx_http_chatport_asset_send(ngx_http_request_t *r,
-    char *name);
+    char *name, ngx_str_t *cache);
 
 
 #endif /* _NGX_HTTP_CHATPORT_ASSETS_H_INCLUDED_ */

@@ -112,6 +112,9 @@ static ngx_str_t  ngx_http_chatport_default_greeting[] = {
 static ngx_str_t  ngx_http_chatport_config_cache =
     ngx_string("public, max-age=5");
 
+static ngx_str_t  ngx_http_chatport_widget_cache =
+    ngx_string("public, max-age=600");
+
 
 ngx_int_t
 ngx_http_chatport_visitor_handler(ngx_http_request_t *r)
@@ -128,14 +131,16 @@ ngx_http_chatport_visitor_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_chatport_widget_js(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    return ngx_http_chatport_asset_send(r, "widget.js");
+    return ngx_http_chatport_asset_send(r, "widget.js",
+                                        &ngx_http_chatport_widget_cache);
 }
 
 
 static ngx_int_t
 ngx_http_chatport_widget_css(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    return ngx_http_chatport_asset_send(r, "widget.css");
+    return ngx_http_chatport_asset_send(r, "widget.css",
+                                        &ngx_http_chatport_widget_cache);
 }
 
 

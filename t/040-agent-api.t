@@ -95,7 +95,7 @@ protect the "chatport_agent" location "/chatport/agent/" with auth_basic or auth
 
 
 
-=== TEST 2: without credentials every endpoint answers nginx's 401, the module is not reached
+=== TEST 2: without credentials every endpoint answers nginx's 401 (as JSON), the module is not reached
 --- request eval
 my $c = "/chatport/agent/conversations/" . ("0" x 32);
 ["GET /chatport/agent/",
@@ -114,14 +114,14 @@ Content-Type: application/json
 --- response_headers eval
 [("WWW-Authenticate: Basic realm=\"ops\"") x 9]
 --- response_body eval
-[(qr/<title>401 Authorization Required<\/title>/) x 9]
+[(qr/^\{"error":"unauthorized","message":"operators must log in"\}\n\z/) x 9]
 --- no_error_log
 protect the
 chatport:
 
 
 
-=== TEST 3: a wrong password gets nginx's 401
+=== TEST 3: a wrong password gets nginx's 401, as JSON
 --- request
 GET /chatport/agent/session
 --- more_headers
@@ -129,7 +129,7 @@ Authorization: Basic YWxpY2U6d3Jvbmc=
 --- error_code: 401
 --- response_headers
 WWW-Authenticate: Basic realm="ops"
---- response_body_like: 401 Authorization Required
+--- response_body_like: ^\{"error":"unauthorized",
 --- error_log
 user "alice": password mismatch
 
@@ -141,13 +141,13 @@ GET /chatport/agent/conversations
 --- more_headers
 Authorization: Basic bWFsbG9yeTpzZWNyZXQ=
 --- error_code: 401
---- response_body_like: 401 Authorization Required
+--- response_body_like: ^\{"error":"unauthorized",
 --- error_log
 user "mallory" was not found in
 
 
 
-=== TEST 5: console: the page and its assets are served to a logged-in operator (bodies are the console's own tests' business)
+=== TEST 5: console: the page and its assets are served to a logged-in operator, never framed, never in a shared cache (bodies are the console's own tests' business)
 --- request eval
 ["GET /chatport/agent/", "GET /chatport/agent/console.js",
  "GET /chatport/agent/console.css", "HEAD /chatport/agent/"]
@@ -156,10 +156,10 @@ Authorization: Basic YWxpY2U6c2VjcmV0
 --- error_code eval
 [200, 200, 200, 200]
 --- response_headers eval
-["Content-Type: text/html; charset=utf-8",
- "Content-Type: application/javascript; charset=utf-8",
- "Content-Type: text/css",
- "Content-Type: text/html; charset=utf-8"]
+["Content-Type: text/html; charset=utf-8\nX-Frame-Options: DENY\nCache-Control: private, no-cache\nContent-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+ "Content-Type: application/javascript; charset=utf-8\nCache-Control: private, no-cache",
+ "Content-Type: text/css\nCache-Control: private, no-cache",
+ "Content-Type: text/html; charset=utf-8\nX-Frame-Options: DENY"]
 --- no_error_log
 [error]
 
@@ -522,20 +522,25 @@ Content-Type: application/json; charset=utf-8
 
 
 
-=== TEST 21: close: another site's page cannot close a conversation
+=== TEST 21: close: another site's page cannot close a conversation, not even with a plain form (no Origin, not JSON)
 --- request eval
 my $c = "/chatport/agent/conversations/" . ("0" x 32) . "/close";
-["POST $c", "POST $c", "POST $c"]
+["POST $c", "POST $c", "POST $c", "POST $c\na=b", "POST $c\na=b",
+ "POST $c"]
 --- more_headers eval
 my $a = "Authorization: Basic YWxpY2U6c2VjcmV0\n";
 [$a . "Origin: https://evil.test\n",
  $a . "Sec-Fetch-Site: same-site\n",
- $a . "Origin: http://localhost\nSec-Fetch-Site: same-origin\n"]
+ $a . "Origin: http://localhost\nSec-Fetch-Site: same-origin\n",
+ $a . "Content-Type: application/x-www-form-urlencoded\n",
+ $a . "Content-Type: text/plain\n",
+ $a . "Origin: http://localhost\nContent-Type: application/json\n"]
 --- error_code eval
-[403, 403, 403]
+[403, 403, 415, 415, 415, 403]
 --- response_body eval
 [main::err("cross_origin"), main::err("cross_origin"),
- main::err("unknown_conversation")]
+ main::err("unsupported_media_type"), main::err("unsupported_media_type"),
+ main::err("unsupported_media_type"), main::err("unknown_conversation")]
 --- no_error_log
 [error]
 
@@ -706,4 +711,4 @@ Authorization: Basic YWxpY2U6c2VjcmV0
 --- error_code eval
 [200, 401]
 --- response_body eval
-[qr/^\{"site":"t040-empty","online":false,/, qr/401 Authorization Required/]
+[qr/^\{"site":"t040-empty","online":false,/, qr/^\{"error":"unauthorized",/]

@@ -376,7 +376,7 @@ subtest 'visitor opens a conversation, operator lists, reads, replies, closes' =
     is($c->{updated}, ts_of($r2), 'list: updated at the reply');
 
     # close
-    $res = agent($pa, POST => "conversations/$cid/close");
+    $res = agent($pa, POST => "conversations/$cid/close", {});
     is($res->{status}, 204, 'operator: close 204') or diag explain $res;
     is($res->{body}, '', 'close: no body');
 
@@ -489,7 +489,7 @@ subtest 'tenant isolation: an operator of site B cannot reach site A (and back)'
         is($res->{status}, 403, "$who replies to $whose\'s conversation: 403");
         is($res->{json}{error}, 'unknown_conversation', '... unknown_conversation');
 
-        $res = agent($port, POST => "conversations/$target/close");
+        $res = agent($port, POST => "conversations/$target/close", {});
         is($res->{status}, 403, "$who closes $whose\'s conversation: 403");
         is($res->{json}{error}, 'unknown_conversation', '... unknown_conversation');
     }
