@@ -1562,7 +1562,7 @@ GET /chatport/config
 --- must_die
 --- error_log
 invalid value "page" in "chatport_form_field" directive
-it must be a name other than "page", "referrer" and "website"
+it must be a name other than "page", "referrer", "key" and "website"
 
 
 
@@ -1751,3 +1751,188 @@ GET /chatport/config
 --- must_die
 --- error_log
 "chatport_form_rate" directive is duplicate
+
+
+
+=== TEST 107: chatport_form_field key (the retry key)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field key;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "key" in "chatport_form_field" directive
+a name other than
+
+
+
+=== TEST 108: chatport_chat_rate 10 (no window)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "10" in "chatport_chat_rate" directive
+it must be "COUNT/TIME", as "10/10m"
+
+
+
+=== TEST 109: chatport_chat_rate 0/10m
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 0/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "0/10m" in "chatport_chat_rate" directive
+"COUNT/TIME"
+
+
+
+=== TEST 110: chatport_chat_rate 10/100ms (under a second)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/100ms;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "10/100ms" in "chatport_chat_rate" directive
+"COUNT/TIME"
+
+
+
+=== TEST 111: chatport_chat_rate -1/10m
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate -1/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "-1/10m" in "chatport_chat_rate" directive
+
+
+
+=== TEST 112: chatport_chat_rate 10/10m 100/10m (no site=)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m 100/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "100/10m" in "chatport_chat_rate" directive
+it must be "site=COUNT/TIME", as "site=1000/10m"
+
+
+
+=== TEST 113: chatport_chat_rate 10/10m site=
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m site=;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "site=" in "chatport_chat_rate" directive
+"site=COUNT/TIME"
+
+
+
+=== TEST 114: chatport_chat_rate 10/10m site=0/1m
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m site=0/1m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "site=0/1m" in "chatport_chat_rate" directive
+"site=COUNT/TIME"
+
+
+
+=== TEST 115: chatport_chat_rate 10/10m site=5/later
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m site=5/later;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "site=5/later" in "chatport_chat_rate" directive
+"site=COUNT/TIME"
+
+
+
+=== TEST 116: chatport_chat_rate with three values
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m site=100/10m 5/1m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid number of arguments in "chatport_chat_rate" directive
+
+
+
+=== TEST 117: chatport_chat_rate twice
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m;
+        chatport_chat_rate 20/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+"chatport_chat_rate" directive is duplicate
