@@ -85,7 +85,9 @@ static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
 "  if n == 1 then redis.call('PEXPIRE', counter, window) end\n"               \
 "  if n <= tonumber(max) then return nil end\n"                               \
 "  local ttl = redis.call('PTTL', counter)\n"                                 \
-"  if ttl < 0 then redis.call('PEXPIRE', counter, window); ttl = window end\n"\
+"  if ttl < 0 then\n"                                                         \
+"    redis.call('PEXPIRE', counter, window); ttl = window\n"                  \
+"  end\n"                                                                     \
 "  return ttl\n"                                                              \
 "end\n"
 
@@ -97,10 +99,10 @@ static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
 #define NGX_HTTP_CHATPORT_LUA_KEY                                             \
 "local function repeated(idem)\n"                                             \
 "  local first = idem and redis.call('GET', idem)\n"                          \
-"  if first then return redis.status_reply(first) end\n"                     \
+"  if first then return redis.status_reply(first) end\n"                      \
 "end\n"                                                                       \
 "local function remember(idem, id, ttl)\n"                                    \
-"  if idem then redis.call('SET', idem, id, 'PX', ttl) end\n"                \
+"  if idem then redis.call('SET', idem, id, 'PX', ttl) end\n"                 \
 "end\n"
 
 
