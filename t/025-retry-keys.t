@@ -1,10 +1,11 @@
 # Retries are safe (SPEC "Visitor endpoints"): a visitor's message, an
 # operator's reply and a JSON form post carry an optional "key"; a post
 # that repeats a key answers the first post's 201 {"id"} and stores and
-# publishes nothing new. Bad keys are 400 invalid_key. And the case the
-# keys are for: Redis stalls (SIGSTOP) longer than chatport_redis_timeout
-# while a message is posted, the visitor gets 503, and the same post with
-# the same key after SIGCONT is stored exactly once.
+# publishes nothing new, also when copies race over two workers. Bad keys
+# are 400 invalid_key. And the case the keys are for: Redis stalls
+# (SIGSTOP) longer than chatport_redis_timeout while a message is posted,
+# the visitor gets 503, and the same post with the same key after SIGCONT
+# is stored exactly once.
 #
 # Uses a private redis-server (it is paused), never the shared one.
 
@@ -36,6 +37,7 @@ close $fh;
 my $AUTH = 'Basic ' . encode_base64('alice:secret', '');
 
 my $ngx = start_nginx(
+    workers => 2,
     redis_port => $rport,
     http => "chatport_redis 127.0.0.1:$rport;\n"
           . "chatport_redis_timeout 500ms;\n",
@@ -152,13 +154,27 @@ subtest 'different keys, and no key, store every post' => sub {
 };
 
 
+subtest 'copies of one post racing each other store one message' => sub {
+    my $before = xlen(msgs_key($v));
+    my $batch = open_requests([ map { $v->post_request('race', key => 'race')
+                                    } 1 .. 20 ]);
+    my $answers = $batch->collect(timeout => 10);
+    my %ids = map { ($_->{json}{id} // 'none') => 1 } @$answers;
+
+    is(scalar(grep { $_->{status} == 201 } @$answers), 20, 'twenty 201s');
+    is_deeply([ keys %ids ], [ grep { /$ID/ } keys %ids ], 'each with an id');
+    is(scalar keys %ids, 1, 'all with the same id');
+    is(xlen(msgs_key($v)), $before + 1, 'one stream entry');
+};
+
+
 subtest 'keys belong to one conversation' => sub {
     my $w = visitor(port => $port);
     my $id = is_201($w->post('hello', key => 'k-1'),
                     'another visitor with the first visitor\'s key');
     isnt($id, $first, 'its own message');
     is(xlen(msgs_key($w)), 1, 'stored in its own conversation');
-    is(xlen(msgs_key($v)), 7, 'the first conversation unchanged');
+    is(xlen(msgs_key($v)), 8, 'the first conversation unchanged');
 };
 
 
