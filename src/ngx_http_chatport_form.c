@@ -37,6 +37,7 @@ typedef struct {
     ngx_str_t                       key;
     ngx_str_t                       value;
     ngx_uint_t                      is_string;  /* unsigned:1 */
+    ngx_uint_t                      is_null;    /* unsigned:1 */
 } ngx_http_chatport_pair_t;
 
 
@@ -406,9 +407,13 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
         return;
     }
 
-    /* a retry's key: the same submission is stored once */
+    /* a retry's key: the same submission is stored once; null is none */
 
     pair = ngx_http_chatport_pair(&pairs, &idem);
+
+    if (pair && pair->is_null) {
+        pair = NULL;
+    }
 
     if (pair && !(pair->is_string && ngx_http_chatport_post_key(&pair->value)))
     {
@@ -611,6 +616,7 @@ ngx_http_chatport_form_pairs(ngx_http_request_t *r, ngx_array_t *pairs,
             pair->key.data = ngx_pstrdup(r->pool, &pair->key);
 
             pair->is_string = json_is_string(value);
+            pair->is_null = json_is_null(value);
             ngx_str_null(&pair->value);
 
             if (pair->is_string) {

@@ -249,13 +249,18 @@ subtest 'a JSON form retried with the same key is one submission' => sub {
 
     is_400_key(post_form({ %f, key => 'x' x 65 }), 'a form\'s long key');
     is_400_key(post_form({ %f, key => [] }), 'a form\'s array key');
+    is_400_key(post_form({ %f, key => 1 }), 'a form\'s numeric key');
     is(xlen($forms), 2, 'nothing more stored');
+
+    is_201(post_form({ %f, key => undef }), 'a form with a null key');
+    is_201(post_form({ %f, key => undef }), '... again');
+    is(xlen($forms), 4, 'a null key counts as none');
 
     # keys count per client address: another address has its own
     my $res = post_form({ %f, key => 'form-1' }, from => '127.0.0.2');
     isnt(is_201($res, 'the same key from another address'), $id,
          'a submission of its own');
-    is(xlen($forms), 3, 'three submissions stored');
+    is(xlen($forms), 5, 'five submissions stored');
 };
 
 
