@@ -28,8 +28,11 @@
 #include "ngx_http_chatport_store.h"
 
 
-/* "chatport:{<64-byte site>}:conv:<32-byte CID>:key:<64-byte key>" */
-#define NGX_HTTP_CHATPORT_KEY_MAX   256
+/* the longest key name: a form's key, with a client address */
+#define NGX_HTTP_CHATPORT_KEY_MAX                                             \
+    (sizeof("chatport:{}:form-key::") + NGX_HTTP_CHATPORT_SITE_MAX           \
+     + NGX_SOCKADDR_STRLEN + NGX_HTTP_CHATPORT_POST_KEY_MAX)
+
 #define NGX_HTTP_CHATPORT_ARGS_MAX  24
 
 /* a post's key is remembered this long, at most for the retention */
