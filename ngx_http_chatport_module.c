@@ -65,6 +65,12 @@ static char *ngx_http_chatport_form_field(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_form_rate(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_chatport_chat_rate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_chatport_rate_parse(ngx_str_t *value,
+    ngx_http_chatport_rate_t *rate);
+static void ngx_http_chatport_merge_rate(ngx_http_chatport_rate_t *conf,
+    ngx_http_chatport_rate_t *prev, ngx_uint_t count, ngx_msec_t window);
 
 static char *ngx_http_chatport_inject_post(ngx_conf_t *cf, void *post,
     void *data);
@@ -248,6 +254,13 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
     { ngx_string("chatport_form_rate"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_chatport_form_rate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chatport_chat_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_chatport_chat_rate,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -617,8 +630,9 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->hours = NGX_CONF_UNSET_PTR;
     clcf->lang = NGX_CONF_UNSET_UINT;
     clcf->form_fields = NGX_CONF_UNSET_PTR;
-    clcf->form_rate = NGX_CONF_UNSET_UINT;
-    clcf->form_window = NGX_CONF_UNSET_MSEC;
+    clcf->form_rate.count = NGX_CONF_UNSET_UINT;
+    clcf->chat_rate.count = NGX_CONF_UNSET_UINT;
+    clcf->chat_site_rate.count = NGX_CONF_UNSET_UINT;
 
     return clcf;
 }
@@ -676,9 +690,12 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         prev->form_fields = conf->form_fields;
     }
 
-    ngx_conf_merge_uint_value(conf->form_rate, prev->form_rate, 5);
-    ngx_conf_merge_msec_value(conf->form_window, prev->form_window,
-                              10 * 60 * 1000);
+    ngx_http_chatport_merge_rate(&conf->form_rate, &prev->form_rate,
+                                 5, 10 * 60 * 1000);
+    ngx_http_chatport_merge_rate(&conf->chat_rate, &prev->chat_rate,
+                                 10, 10 * 60 * 1000);
+    ngx_http_chatport_merge_rate(&conf->chat_site_rate, &prev->chat_site_rate,
+                                 1000, 10 * 60 * 1000);
 
     if (conf->agent_prefix.data) {
         conf->agent_protected = ngx_http_chatport_agent_protected(cf);
@@ -1222,44 +1239,117 @@ ngx_http_chatport_form_field(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* "5/10m": at most 5 submissions from an address in 10 minutes */
-
 static char *
 ngx_http_chatport_form_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_chatport_loc_conf_t *clcf = conf;
 
-    u_char     *slash;
-    ngx_int_t   n, window;
-    ngx_str_t  *value, w;
+    ngx_str_t  *value;
 
-    if (clcf->form_rate != NGX_CONF_UNSET_UINT) {
+    if (clcf->form_rate.count != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
-    slash = ngx_strlchr(value[1].data, value[1].data + value[1].len, '/');
-    if (slash == NULL) {
+    if (ngx_http_chatport_rate_parse(&value[1], &clcf->form_rate) != NGX_OK) {
         return ngx_http_chatport_invalid(cf, cmd,
                                          "\"COUNT/TIME\", as \"5/10m\"");
     }
 
-    n = ngx_atoi(value[1].data, slash - value[1].data);
+    return NGX_CONF_OK;
+}
+
+
+/* chatport_chat_rate 10/10m [site=1000/10m] */
+
+static char *
+ngx_http_chatport_chat_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_loc_conf_t *clcf = conf;
+
+    ngx_str_t  *value, site;
+
+    if (clcf->chat_rate.count != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_chatport_rate_parse(&value[1], &clcf->chat_rate) != NGX_OK) {
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         "\"COUNT/TIME\", as \"10/10m\"");
+    }
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    site.data = value[2].data + 5;
+    site.len = value[2].len - 5;
+
+    if (value[2].len <= 5 || ngx_strncmp(value[2].data, "site=", 5) != 0
+        || ngx_http_chatport_rate_parse(&site, &clcf->chat_site_rate)
+           != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive, "
+                           "it must be \"site=COUNT/TIME\", "
+                           "as \"site=1000/10m\"",
+                           &value[2], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "5/10m": at most 5 in 10 minutes; a window of at least a second */
+
+static ngx_int_t
+ngx_http_chatport_rate_parse(ngx_str_t *value, ngx_http_chatport_rate_t *rate)
+{
+    u_char     *slash;
+    ngx_int_t   n, window;
+    ngx_str_t   w;
+
+    slash = ngx_strlchr(value->data, value->data + value->len, '/');
+    if (slash == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = ngx_atoi(value->data, slash - value->data);
 
     w.data = slash + 1;
-    w.len = value[1].data + value[1].len - w.data;
+    w.len = value->data + value->len - w.data;
     window = ngx_parse_time(&w, 0);
 
     if (n <= 0 || window == NGX_ERROR || window < 1000) {
-        return ngx_http_chatport_invalid(cf, cmd,
-                                         "\"COUNT/TIME\", as \"5/10m\"");
+        return NGX_ERROR;
     }
 
-    clcf->form_rate = n;
-    clcf->form_window = window;
+    rate->count = n;
+    rate->window = window;
 
-    return NGX_CONF_OK;
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_chatport_merge_rate(ngx_http_chatport_rate_t *conf,
+    ngx_http_chatport_rate_t *prev, ngx_uint_t count, ngx_msec_t window)
+{
+    if (conf->count != NGX_CONF_UNSET_UINT) {
+        return;
+    }
+
+    if (prev->count != NGX_CONF_UNSET_UINT) {
+        *conf = *prev;
+        return;
+    }
+
+    conf->count = count;
+    conf->window = window;
 }
 
 

@@ -207,6 +207,9 @@ EOF
         location /chatport/ {
             chatport;
             chatport_poll_timeout 60s;
+            # every visitor of the benchmark opens its conversation from
+            # one address
+            chatport_chat_rate 1000000/1m site=1000000/1m;
         }
 EOF
             ;;

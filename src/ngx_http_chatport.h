@@ -21,6 +21,17 @@
 #define NGX_HTTP_CHATPORT_SITE_MAX     64
 #define NGX_HTTP_CHATPORT_TEXT_MAX     512     /* title, greeting */
 #define NGX_HTTP_CHATPORT_PAGE_MAX     2048    /* page, referrer URLs */
+#define NGX_HTTP_CHATPORT_POST_KEY_MAX 64      /* a post's "key" */
+
+#define NGX_HTTP_CHATPORT_KEY_ERROR                                          \
+    "\"key\" must be 1 to 64 characters of A-Z a-z 0-9 _ -"
+
+
+/* "COUNT/TIME": at most count in a window, counted in Redis */
+typedef struct {
+    ngx_uint_t                count;           /* NGX_CONF_UNSET_UINT */
+    ngx_msec_t                window;
+} ngx_http_chatport_rate_t;
 
 
 typedef enum {
@@ -78,8 +89,10 @@ typedef struct {
     ngx_str_t                 notify;
 
     ngx_array_t              *form_fields;     /* of form_field_t */
-    ngx_uint_t                form_rate;       /* submissions a window */
-    ngx_msec_t                form_window;
+    ngx_http_chatport_rate_t  form_rate;       /* from an address */
+
+    ngx_http_chatport_rate_t  chat_rate;       /* new conversations from */
+    ngx_http_chatport_rate_t  chat_site_rate;  /* an address, in the site */
 } ngx_http_chatport_loc_conf_t;
 
 
@@ -99,6 +112,9 @@ void ngx_http_chatport_referrer(ngx_http_request_t *r, json_t *root,
     ngx_str_t *referrer);
 ngx_int_t ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
     ngx_str_t *text, ngx_str_t *page);
+ngx_uint_t ngx_http_chatport_post_key(ngx_str_t *key);
+ngx_int_t ngx_http_chatport_json_key(ngx_http_request_t *r, json_t *root,
+    ngx_str_t *key);
 ngx_uint_t ngx_http_chatport_agent_protected(ngx_conf_t *cf);
 ngx_int_t ngx_http_chatport_cursor(ngx_http_request_t *r, ngx_str_t *cursor);
 ngx_int_t ngx_http_chatport_visitor_cookie(ngx_http_request_t *r,

@@ -387,6 +387,10 @@ ngx_http_chatport_reply_body(ngx_http_request_t *r)
 
     rc = ngx_http_chatport_message_text(r, root, &ctx->message.text, &page);
 
+    if (rc == NGX_OK) {
+        rc = ngx_http_chatport_json_key(r, root, &ctx->message.key);
+    }
+
     json_decref(root);
 
     if (rc != NGX_OK) {
@@ -397,6 +401,11 @@ ngx_http_chatport_reply_body(ngx_http_request_t *r)
     ctx->message.agent = *ngx_http_chatport_operator(r);
     ctx->message.history = clcf->history;
     ctx->message.retention = clcf->retention;
+
+    /* an operator never opens a conversation: the rates do not apply */
+    ctx->message.client = r->connection->addr_text;
+    ctx->message.rate = &clcf->chat_rate;
+    ctx->message.site_rate = &clcf->chat_site_rate;
 
     rc = ngx_http_chatport_store_append(r->pool, &ctx->message,
                                         ngx_http_chatport_reply_done, ctx,
@@ -419,8 +428,10 @@ ngx_http_chatport_reply_done(void *data, redisReply *reply, ngx_int_t rc)
 
     status = ngx_http_chatport_store_status(reply, rc, r->connection->log);
 
-    if (status != NGX_HTTP_CHATPORT_STORE_OK
-        || reply->type != REDIS_REPLY_STRING)
+    /* a repeated key is answered with the first post's id */
+    if (status != NGX_HTTP_CHATPORT_STORE_REPEAT
+        && (status != NGX_HTTP_CHATPORT_STORE_OK
+            || reply->type != REDIS_REPLY_STRING))
     {
         ngx_http_chatport_store_error(status, ctx->call.unknown, &err);
         ngx_http_chatport_call_done(&ctx->call,

@@ -273,3 +273,33 @@ ngx_http_chatport_send_created(ngx_http_request_t *r, redisReply *reply)
 
     return ngx_http_chatport_send_json(r, NGX_HTTP_CREATED, &body);
 }
+
+
+/* 429 with Retry-After in whole seconds, from a script's "RATE <ms>" */
+
+ngx_int_t
+ngx_http_chatport_send_rate_limited(ngx_http_request_t *r, redisReply *reply,
+    char *message)
+{
+    ngx_int_t  ms;
+    ngx_str_t  retry;
+
+    ms = (reply->len > 5) ? ngx_atoi((u_char *) reply->str + 5, reply->len - 5)
+                          : NGX_ERROR;
+
+    retry.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (retry.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    retry.len = ngx_sprintf(retry.data, "%i",
+                            ms == NGX_ERROR ? 60 : (ms + 999) / 1000)
+                - retry.data;
+
+    if (ngx_http_chatport_add_header(r, "Retry-After", &retry) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_chatport_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                        "rate_limited", message);
+}

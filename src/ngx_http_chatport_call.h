@@ -46,6 +46,8 @@ void ngx_http_chatport_call_empty(void *data, redisReply *reply,
 
 ngx_int_t ngx_http_chatport_send_created(ngx_http_request_t *r,
     redisReply *reply);
+ngx_int_t ngx_http_chatport_send_rate_limited(ngx_http_request_t *r,
+    redisReply *reply, char *message);
 ngx_http_chatport_store_status_e ngx_http_chatport_reply_json(
     redisReply *reply, ngx_int_t rc, ngx_http_request_t *r,
     ngx_int_t *count, ngx_str_t *body);

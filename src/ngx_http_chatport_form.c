@@ -37,6 +37,7 @@ typedef struct {
     ngx_str_t                       key;
     ngx_str_t                       value;
     ngx_uint_t                      is_string;  /* unsigned:1 */
+    ngx_uint_t                      is_null;    /* unsigned:1 */
 } ngx_http_chatport_pair_t;
 
 
@@ -45,6 +46,7 @@ typedef struct {
     ngx_uint_t                      html;       /* unsigned:1 */
     ngx_str_t                       page;
     ngx_str_t                       fields;     /* JSON object */
+    ngx_str_t                       key;        /* the client's, if any */
 } ngx_http_chatport_form_ctx_t;
 
 
@@ -117,13 +119,15 @@ ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields)
     }
 
     if ((value[1].len == 4 && ngx_strncmp(value[1].data, "page", 4) == 0)
+        || (value[1].len == 3 && ngx_strncmp(value[1].data, "key", 3) == 0)
         || (value[1].len == 8
             && ngx_strncmp(value[1].data, "referrer", 8) == 0)
         || (value[1].len == sizeof(NGX_HTTP_CHATPORT_HONEYPOT) - 1
             && ngx_strncmp(value[1].data, NGX_HTTP_CHATPORT_HONEYPOT,
                            value[1].len) == 0))
     {
-        return "a name other than \"page\", \"referrer\" and \"website\"";
+        return "a name other than \"page\", \"referrer\", \"key\" and "
+               "\"website\"";
     }
 
     other = (*fields)->elts;
@@ -345,6 +349,7 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
     ngx_http_chatport_form_field_t  *f;
     ngx_str_t                        name = ngx_string("page");
     ngx_str_t                        from = ngx_string("referrer");
+    ngx_str_t                        idem = ngx_string("key");
     ngx_str_t                        trap = ngx_string(
                                                 NGX_HTTP_CHATPORT_HONEYPOT);
 
@@ -400,6 +405,28 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
                  : ngx_http_chatport_send_error(r, status, err,
                                                 "the form could not be read"));
         return;
+    }
+
+    /* a retry's key: the same submission is stored once; null is none */
+
+    pair = ngx_http_chatport_pair(&pairs, &idem);
+
+    if (pair && pair->is_null) {
+        pair = NULL;
+    }
+
+    if (pair && !(pair->is_string && ngx_http_chatport_post_key(&pair->value)))
+    {
+        ngx_http_finalize_request(r,
+            html ? ngx_http_chatport_form_answer(r, 1, &ctx->page, "error")
+                 : ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                "invalid_key",
+                                                NGX_HTTP_CHATPORT_KEY_ERROR));
+        return;
+    }
+
+    if (pair) {
+        ctx->key = pair->value;
     }
 
     /* anything in the trap, even a JSON number, is a robot's */
@@ -523,9 +550,15 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
         return;
     }
 
+    /*
+     * A key counts per client address, as the rate does: a retry comes
+     * from the same browser, without a cookie on a first visit, and one
+     * client's key can never swallow another client's submission.
+     */
+
     rc = ngx_http_chatport_store_form(r->pool, &cscf->site,
-                                      &r->connection->addr_text, &ctx->fields,
-                                      clcf->form_rate, clcf->form_window,
+                                      &r->connection->addr_text, &ctx->key,
+                                      &ctx->fields, &clcf->form_rate,
                                       clcf->retention,
                                       ngx_http_chatport_form_done, ctx,
                                       &ctx->call.cmd);
@@ -583,6 +616,7 @@ ngx_http_chatport_form_pairs(ngx_http_request_t *r, ngx_array_t *pairs,
             pair->key.data = ngx_pstrdup(r->pool, &pair->key);
 
             pair->is_string = json_is_string(value);
+            pair->is_null = json_is_null(value);
             ngx_str_null(&pair->value);
 
             if (pair->is_string) {
@@ -869,9 +903,6 @@ ngx_http_chatport_form_done(void *data, redisReply *reply, ngx_int_t rc)
 {
     ngx_http_chatport_form_ctx_t  *ctx = data;
 
-    u_char                            *p;
-    ngx_int_t                          ms;
-    ngx_str_t                          retry;
     ngx_http_request_t                *r;
     ngx_http_chatport_store_status_e   status;
 
@@ -881,33 +912,18 @@ ngx_http_chatport_form_done(void *data, redisReply *reply, ngx_int_t rc)
     status = ngx_http_chatport_store_status(reply, rc, r->connection->log);
 
     if (status == NGX_HTTP_CHATPORT_STORE_RATE) {
-        /* "RATE <ms>": Retry-After in whole seconds */
-        p = (u_char *) reply->str + 5;
-        ms = (reply->len > 5) ? ngx_atoi(p, reply->len - 5) : NGX_ERROR;
-
-        retry.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-        if (retry.data == NULL) {
-            ngx_http_chatport_call_done(&ctx->call,
-                                        NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        retry.len = ngx_sprintf(retry.data, "%i",
-                                ms == NGX_ERROR ? 60 : (ms + 999) / 1000)
-                    - retry.data;
-
-        if (ngx_http_chatport_add_header(r, "Retry-After", &retry) != NGX_OK)
-        {
-            ngx_http_chatport_call_done(&ctx->call,
-                                        NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
         ngx_http_chatport_call_done(&ctx->call,
-            ngx_http_chatport_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                         "rate_limited",
-                                         "too many messages from this "
-                                         "address, try again later"));
+            ngx_http_chatport_send_rate_limited(r, reply,
+                                                "too many messages from this "
+                                                "address, try again later"));
+        return;
+    }
+
+    if (status == NGX_HTTP_CHATPORT_STORE_REPEAT) {
+        /* a retry of a stored submission: no second notification */
+        ngx_http_chatport_call_done(&ctx->call,
+            ctx->html ? ngx_http_chatport_form_answer(r, 1, &ctx->page, "sent")
+                      : ngx_http_chatport_send_created(r, reply));
         return;
     }
 

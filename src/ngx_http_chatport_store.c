@@ -10,6 +10,11 @@
  *   chatport:{site}:conv:CID:msgs   stream: its messages
  *   chatport:{site}:convs           sorted set: CIDs by last activity
  *   chatport:{site}:inbox           stream: events for the operators
+ *   chatport:{site}:conv:CID:key:K  string: the id of the message posted
+ *                                   with key K, for a retry window
+ *   chatport:{site}:form-key:A:K    the same for a form from address A
+ *   chatport:{site}:chat-rate:A     counter: conversations opened from A
+ *   chatport:{site}:chat-rate       counter: conversations opened
  *
  * A message is published to the channel named like its conversation's
  * hash, an event to the channel named like the inbox, each as
@@ -23,13 +28,23 @@
 #include "ngx_http_chatport_store.h"
 
 
-/* "chatport:{<64-byte site>}:conv:<32-byte CID>:msgs" and the like */
-#define NGX_HTTP_CHATPORT_KEY_MAX   160
-#define NGX_HTTP_CHATPORT_ARGS_MAX  16
+/* the longest key name: a form's key, with a client address */
+#define NGX_HTTP_CHATPORT_KEY_MAX                                             \
+    (sizeof("chatport:{}:form-key::") + NGX_HTTP_CHATPORT_SITE_MAX           \
+     + NGX_SOCKADDR_STRLEN + NGX_HTTP_CHATPORT_POST_KEY_MAX)
+
+#define NGX_HTTP_CHATPORT_ARGS_MAX  24
+
+/* a post's key is remembered this long, at most for the retention */
+#define NGX_HTTP_CHATPORT_KEY_WINDOW  (24 * 60 * 60 * 1000)
 
 
 static ngx_int_t ngx_http_chatport_store_key(ngx_pool_t *pool,
     ngx_str_t *key, const char *fmt, ...);
+static ngx_int_t ngx_http_chatport_store_number(ngx_pool_t *pool,
+    ngx_str_t *s, int64_t n);
+static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
+    ngx_http_chatport_rate_t *rate, ngx_str_t *args);
 
 
 /* Lua shared by the scripts: a stream entry as a message's JSON */
@@ -63,22 +78,64 @@ static ngx_int_t ngx_http_chatport_store_key(ngx_pool_t *pool,
 " ts .. ',' .. string.sub(json, 2))\n"                                        \
 "end\n"
 
+/*
+ * ... and a fixed-window rate limit: nil, or the ms until the counter
+ * allows again. Refused attempts count too, but never extend the window.
+ */
+#define NGX_HTTP_CHATPORT_LUA_LIMITED                                         \
+"local function limited(counter, max, window)\n"                              \
+"  local n = redis.call('INCR', counter)\n"                                   \
+"  if n == 1 then redis.call('PEXPIRE', counter, window) end\n"               \
+"  if n <= tonumber(max) then return nil end\n"                               \
+"  local ttl = redis.call('PTTL', counter)\n"                                 \
+"  if ttl < 0 then\n"                                                         \
+"    redis.call('PEXPIRE', counter, window); ttl = window\n"                  \
+"  end\n"                                                                     \
+"  return ttl\n"                                                              \
+"end\n"
 
 /*
- * KEYS: meta, msgs, convs, inbox. ARGV: create, cid, from, agent, text,
- * page, referrer, user agent, history, retention (ms).
+ * ... and a post's key (idem, nil without one): a key seen before is
+ * answered with the first post's id as a status reply, which tells the
+ * caller that nothing was stored.
+ */
+#define NGX_HTTP_CHATPORT_LUA_KEY                                             \
+"local function repeated(idem)\n"                                             \
+"  local first = idem and redis.call('GET', idem)\n"                          \
+"  if first then return redis.status_reply(first) end\n"                      \
+"end\n"                                                                       \
+"local function remember(idem, id, ttl)\n"                                    \
+"  if idem then redis.call('SET', idem, id, 'PX', ttl) end\n"                 \
+"end\n"
+
+
+/*
+ * KEYS: meta, msgs, convs, inbox, the client's and the site's counters of
+ * new conversations, the post's key (optional). ARGV: create, cid, from,
+ * agent, text, page, referrer, user agent, history, retention (ms), the
+ * client's rate (count, window), the site's, the key's lifetime (ms).
  */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script = {
     ngx_string(
 NGX_HTTP_CHATPORT_LUA_EVENT
+NGX_HTTP_CHATPORT_LUA_LIMITED
+NGX_HTTP_CHATPORT_LUA_KEY
 "local meta, msgs, convs, inbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
+"local idem = KEYS[7]\n"
 "local create, cid, from, agent, text = ARGV[1], ARGV[2], ARGV[3],"
 " ARGV[4], ARGV[5]\n"
 "local page, referrer, ua = ARGV[6], ARGV[7], ARGV[8]\n"
 "local history, retention = ARGV[9], tonumber(ARGV[10])\n"
+"local first = repeated(idem)\n"
+"if first then return first end\n"
 "local exists = redis.call('EXISTS', meta) == 1\n"
 "if not exists and create ~= '1' then\n"
 "  return redis.error_reply('UNKNOWN conversation')\n"
+"end\n"
+"if not exists then\n"
+"  local ttl = limited(KEYS[5], ARGV[11], ARGV[12])"
+" or limited(KEYS[6], ARGV[13], ARGV[14])\n"
+"  if ttl then return redis.error_reply('RATE ' .. ttl) end\n"
 "end\n"
 "local fields = {'from', from, 'text', text}\n"
 "if agent ~= '' then fields[5] = 'agent'; fields[6] = agent end\n"
@@ -105,6 +162,7 @@ NGX_HTTP_CHATPORT_LUA_EVENT
 " conversation = cid, message = msg}\n"
 "if page ~= '' then ev.page = page end\n"
 "event(inbox, retention, cjson.encode(ev))\n"
+"remember(idem, id, ARGV[15])\n"
 "return id\n"),
     { 0 }
 };
@@ -219,27 +277,29 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_stream_script = {
 
 
 /*
- * KEYS: forms, inbox, the client's rate counter. ARGV: the submission's
- * JSON, the most submissions in a window, the window (ms), retention (ms).
+ * KEYS: forms, inbox, the client's rate counter, the post's key
+ * (optional). ARGV: the submission's JSON, the most submissions in a
+ * window, the window (ms), retention (ms), the key's lifetime (ms). A
+ * repeated post does not count against the rate.
  */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script = {
     ngx_string(
 NGX_HTTP_CHATPORT_LUA_EVENT
-"local forms, inbox, rate = KEYS[1], KEYS[2], KEYS[3]\n"
+NGX_HTTP_CHATPORT_LUA_LIMITED
+NGX_HTTP_CHATPORT_LUA_KEY
+"local forms, inbox, rate, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
 "local retention = tonumber(ARGV[4])\n"
-"local n = redis.call('INCR', rate)\n"
-"if n == 1 then redis.call('PEXPIRE', rate, ARGV[3]) end\n"
-"if n > tonumber(ARGV[2]) then\n"
-"  local ttl = redis.call('PTTL', rate)\n"
-"  if ttl < 0 then redis.call('PEXPIRE', rate, ARGV[3]); ttl = ARGV[3] end\n"
-"  return redis.error_reply('RATE ' .. ttl)\n"
-"end\n"
+"local first = repeated(idem)\n"
+"if first then return first end\n"
+"local ttl = limited(rate, ARGV[2], ARGV[3])\n"
+"if ttl then return redis.error_reply('RATE ' .. ttl) end\n"
 "local id = redis.call('XADD', forms, 'MAXLEN', '~', 10000, '*',"
 " 'json', ARGV[1])\n"
 "redis.call('PEXPIRE', forms, retention)\n"
 "local item = '{\"id\":\"' .. id .. '\",\"ts\":' .. string.match(id, '^%d+')"
 " .. ',' .. string.sub(ARGV[1], 2)\n"
 "event(inbox, retention, '{\"type\":\"form\",\"form\":' .. item .. '}')\n"
+"remember(idem, id, ARGV[5])\n"
 "return id\n"),
     { 0 }
 };
@@ -336,6 +396,23 @@ ngx_http_chatport_store_number(ngx_pool_t *pool, ngx_str_t *s, int64_t n)
 }
 
 
+/* a rate as two arguments: the count and the window (ms) */
+
+static ngx_int_t
+ngx_http_chatport_store_rate(ngx_pool_t *pool, ngx_http_chatport_rate_t *rate,
+    ngx_str_t *args)
+{
+    if (ngx_http_chatport_store_number(pool, &args[0], rate->count) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &args[1], rate->window)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * Runs a script with nkeys keys followed by the other arguments. They
  * stay in the caller's pool while the command is under way: a NOSCRIPT
@@ -377,7 +454,12 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     ngx_http_chatport_message_t *m, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t  a[14];
+    ngx_str_t   a[22], *argv;
+    ngx_uint_t  nkeys;
+
+    /* the key is the last of KEYS, and only there when the post has one */
+    nkeys = m->key.len ? 7 : 6;
+    argv = &a[nkeys];
 
     if (ngx_http_chatport_store_channel(pool, &m->site, &m->cid, &a[0])
         != NGX_OK
@@ -388,31 +470,52 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
            != NGX_OK
         || ngx_http_chatport_store_inbox_channel(pool, &m->site, &a[3])
            != NGX_OK
-        || ngx_http_chatport_store_number(pool, &a[12], m->history) != NGX_OK
-        || ngx_http_chatport_store_number(pool, &a[13],
+        || ngx_http_chatport_store_key(pool, &a[4],
+                                       "chatport:{%V}:chat-rate:%V",
+                                       &m->site, &m->client)
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[5], "chatport:{%V}:chat-rate",
+                                       &m->site)
+           != NGX_OK
+        || (m->key.len
+            && ngx_http_chatport_store_key(pool, &a[6], "%V:key:%V", &a[0],
+                                           &m->key)
+               != NGX_OK)
+        || ngx_http_chatport_store_number(pool, &argv[8], m->history)
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &argv[9],
                                           (int64_t) m->retention * 1000)
+           != NGX_OK
+        || ngx_http_chatport_store_rate(pool, m->rate, &argv[10]) != NGX_OK
+        || ngx_http_chatport_store_rate(pool, m->site_rate, &argv[12])
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &argv[14],
+                                          ngx_min((int64_t) m->retention
+                                                  * 1000,
+                                                  NGX_HTTP_CHATPORT_KEY_WINDOW))
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     if (m->create) {
-        ngx_str_set(&a[4], "1");
+        ngx_str_set(&argv[0], "1");
 
     } else {
-        ngx_str_set(&a[4], "0");
+        ngx_str_set(&argv[0], "0");
     }
 
-    a[5] = m->cid;
-    a[6] = m->from;
-    a[7] = m->agent;
-    a[8] = m->text;
-    a[9] = m->page;
-    a[10] = m->referrer;
-    a[11] = m->user_agent;
+    argv[1] = m->cid;
+    argv[2] = m->from;
+    argv[3] = m->agent;
+    argv[4] = m->text;
+    argv[5] = m->page;
+    argv[6] = m->referrer;
+    argv[7] = m->user_agent;
 
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_append_script,
-                                        a, 4, 14, handler, data, cmdp);
+                                        a, nkeys, nkeys + 15, handler, data,
+                                        cmdp);
 }
 
 
@@ -526,11 +629,16 @@ ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
 
 ngx_int_t
 ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *client, ngx_str_t *json, ngx_uint_t rate, ngx_msec_t window,
-    time_t retention, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_str_t *client, ngx_str_t *key, ngx_str_t *json,
+    ngx_http_chatport_rate_t *rate, time_t retention,
+    ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t  a[7];
+    ngx_str_t   a[9], *argv;
+    ngx_uint_t  nkeys;
+
+    nkeys = key->len ? 4 : 3;
+    argv = &a[nkeys];
 
     if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:forms", site)
         != NGX_OK
@@ -538,19 +646,28 @@ ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
         || ngx_http_chatport_store_key(pool, &a[2], "chatport:{%V}:rate:%V",
                                        site, client)
            != NGX_OK
-        || ngx_http_chatport_store_number(pool, &a[4], rate) != NGX_OK
-        || ngx_http_chatport_store_number(pool, &a[5], window) != NGX_OK
-        || ngx_http_chatport_store_number(pool, &a[6],
+        || (key->len
+            && ngx_http_chatport_store_key(pool, &a[3],
+                                           "chatport:{%V}:form-key:%V:%V",
+                                           site, client, key)
+               != NGX_OK)
+        || ngx_http_chatport_store_rate(pool, rate, &argv[1]) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &argv[3],
                                           (int64_t) retention * 1000)
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &argv[4],
+                                          ngx_min((int64_t) retention * 1000,
+                                                  NGX_HTTP_CHATPORT_KEY_WINDOW))
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    a[3] = *json;
+    argv[0] = *json;
 
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_form_script,
-                                        a, 3, 7, handler, data, cmdp);
+                                        a, nkeys, nkeys + 5, handler, data,
+                                        cmdp);
 }
 
 
@@ -600,6 +717,10 @@ ngx_http_chatport_store_status(redisReply *reply, ngx_int_t rc,
 {
     if (rc != NGX_OK || reply == NULL) {
         return NGX_HTTP_CHATPORT_STORE_UNAVAILABLE;
+    }
+
+    if (reply->type == REDIS_REPLY_STATUS) {
+        return NGX_HTTP_CHATPORT_STORE_REPEAT;
     }
 
     if (reply->type != REDIS_REPLY_ERROR) {

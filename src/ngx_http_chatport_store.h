@@ -35,11 +35,16 @@ typedef struct {
     ngx_str_t                 user_agent;
     ngx_int_t                 history;
     time_t                    retention;
+    ngx_str_t                 key;         /* the client's, may be empty */
+    ngx_str_t                 client;      /* address, for the rates */
+    ngx_http_chatport_rate_t *rate;        /* new conversations from it */
+    ngx_http_chatport_rate_t *site_rate;   /* ... in the site */
 } ngx_http_chatport_message_t;
 
 
 typedef enum {
     NGX_HTTP_CHATPORT_STORE_OK = 0,
+    NGX_HTTP_CHATPORT_STORE_REPEAT,        /* a key seen: the first id */
     NGX_HTTP_CHATPORT_STORE_UNKNOWN,       /* no such conversation */
     NGX_HTTP_CHATPORT_STORE_CURSOR,        /* cursor ahead of the stream */
     NGX_HTTP_CHATPORT_STORE_RATE,          /* "RATE <ms left>" */
@@ -70,8 +75,9 @@ ngx_int_t ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *client, ngx_str_t *json, ngx_uint_t rate, ngx_msec_t window,
-    time_t retention, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_str_t *client, ngx_str_t *key, ngx_str_t *json,
+    ngx_http_chatport_rate_t *rate, time_t retention,
+    ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_presence(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *operator, ngx_uint_t online,

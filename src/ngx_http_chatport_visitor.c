@@ -60,7 +60,8 @@ static void ngx_http_chatport_append_done(void *data, redisReply *reply,
 static ngx_int_t ngx_http_chatport_notify_conversation(
     ngx_http_chatport_visitor_ctx_t *ctx, ngx_str_t *id);
 static ngx_int_t ngx_http_chatport_created(
-    ngx_http_chatport_visitor_ctx_t *ctx, redisReply *reply);
+    ngx_http_chatport_visitor_ctx_t *ctx, redisReply *reply,
+    ngx_uint_t stored);
 static ngx_int_t ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w);
 
 static ngx_int_t ngx_http_chatport_new_visitor(ngx_pool_t *pool,
@@ -355,7 +356,7 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
 {
     json_t                           *root;
     ngx_int_t                         rc;
-    ngx_str_t                         text, page, referrer;
+    ngx_str_t                         text, page, referrer, key;
     ngx_http_chatport_srv_conf_t     *cscf;
     ngx_http_chatport_loc_conf_t     *clcf;
     ngx_http_chatport_visitor_ctx_t  *ctx;
@@ -369,6 +370,10 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
     }
 
     rc = ngx_http_chatport_message_text(r, root, &text, &page);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_chatport_json_key(r, root, &key);
+    }
 
     if (rc == NGX_OK) {
         ngx_http_chatport_referrer(r, root, &referrer);
@@ -394,6 +399,10 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
     ctx->message.page = page;
     ctx->message.history = clcf->history;
     ctx->message.retention = clcf->retention;
+    ctx->message.key = key;
+    ctx->message.client = r->connection->addr_text;
+    ctx->message.rate = &clcf->chat_rate;
+    ctx->message.site_rate = &clcf->chat_site_rate;
 
     ctx->message.referrer = referrer;
     ngx_http_chatport_header_text(r->headers_in.user_agent,
@@ -448,15 +457,26 @@ ngx_http_chatport_append_done(void *data, redisReply *reply, ngx_int_t rc)
 {
     ngx_http_chatport_visitor_ctx_t  *ctx = data;
 
-    ngx_http_request_t  *r;
+    ngx_http_request_t                *r;
+    ngx_http_chatport_store_status_e   status;
 
     r = ctx->call.request;
     ctx->call.cmd = NULL;
 
-    switch (ngx_http_chatport_store_status(reply, rc, r->connection->log)) {
+    status = ngx_http_chatport_store_status(reply, rc, r->connection->log);
+
+    switch (status) {
 
     case NGX_HTTP_CHATPORT_STORE_OK:
-        rc = ngx_http_chatport_created(ctx, reply);
+    case NGX_HTTP_CHATPORT_STORE_REPEAT:
+        rc = ngx_http_chatport_created(ctx, reply,
+                                       status == NGX_HTTP_CHATPORT_STORE_OK);
+        break;
+
+    case NGX_HTTP_CHATPORT_STORE_RATE:
+        rc = ngx_http_chatport_send_rate_limited(r, reply,
+                                                 "too many new conversations, "
+                                                 "try again later");
         break;
 
     case NGX_HTTP_CHATPORT_STORE_UNKNOWN:
@@ -493,9 +513,11 @@ ngx_http_chatport_append_done(void *data, redisReply *reply, ngx_int_t rc)
 }
 
 
+/* stored: 0 for a repeated key, whose first post was told already */
+
 static ngx_int_t
 ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
-    redisReply *reply)
+    redisReply *reply, ngx_uint_t stored)
 {
     ngx_str_t                      id, cookie;
     ngx_http_request_t            *r;
@@ -503,7 +525,8 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
 
     r = ctx->call.request;
 
-    if (reply->type != REDIS_REPLY_STRING) {
+    if (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_STATUS)
+    {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "chatport: unexpected reply from the append script");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -513,7 +536,9 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
     id.len = reply->len;
 
     if (ctx->new_visitor) {
-        if (ngx_http_chatport_notify_conversation(ctx, &id) != NGX_OK) {
+        if (stored
+            && ngx_http_chatport_notify_conversation(ctx, &id) != NGX_OK)
+        {
             /* a notification never fails the visitor's message */
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "chatport: cannot notify of a new conversation");
@@ -698,6 +723,57 @@ ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
                                        "most 2048 bytes"
                                      : "the text is longer than "
                                        "chatport_max_message"));
+    return NGX_DONE;
+}
+
+
+/* a post's "key": 1 to 64 of A-Z a-z 0-9 _ - */
+
+ngx_uint_t
+ngx_http_chatport_post_key(ngx_str_t *key)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (key->len == 0 || key->len > NGX_HTTP_CHATPORT_POST_KEY_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < key->len; i++) {
+        c = key->data[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * The optional "key" of a JSON post, empty when absent. NGX_OK, or
+ * NGX_DONE when the request has been answered with the error.
+ */
+
+ngx_int_t
+ngx_http_chatport_json_key(ngx_http_request_t *r, json_t *root,
+    ngx_str_t *key)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_chatport_json_get_string(r->pool, root, "key", key);
+
+    if (rc == NGX_DECLINED || (rc == NGX_OK && ngx_http_chatport_post_key(key)))
+    {
+        return NGX_OK;
+    }
+
+    ngx_http_finalize_request(r,
+        ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST, "invalid_key",
+                                     NGX_HTTP_CHATPORT_KEY_ERROR));
     return NGX_DONE;
 }
 

@@ -388,3 +388,23 @@ GET /chatport/widget.js
 AUTH or SELECT failed
 --- no_error_log
 [emerg]
+
+
+
+=== TEST 16: chatport_chat_rate in every context, with and without site=
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    chatport_chat_rate 10/10m site=1000/1h;
+--- config
+    chatport_chat_rate 5/1m;
+
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 20/30s site=200/10m;
+    }
+--- request
+GET /chatport/widget.js
+--- response_body_like: ^/\* ChatPort widget
+--- no_error_log
+[error]
+[emerg]

@@ -1564,7 +1564,7 @@ GET /chatport/config
 --- must_die
 --- error_log
 invalid value "page" in "chatport_form_field" directive
-it must be a name other than "page", "referrer" and "website"
+it must be a name other than "page", "referrer", "key" and "website"
 
 
 
@@ -1756,7 +1756,192 @@ GET /chatport/config
 
 
 
-=== TEST 107: "*.wild.test" and "_.wild.test" would both be the site "_.wild.test"
+=== TEST 107: chatport_form_field key (the retry key)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_form_field key;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "key" in "chatport_form_field" directive
+a name other than
+
+
+
+=== TEST 108: chatport_chat_rate 10 (no window)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "10" in "chatport_chat_rate" directive
+it must be "COUNT/TIME", as "10/10m"
+
+
+
+=== TEST 109: chatport_chat_rate 0/10m
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 0/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "0/10m" in "chatport_chat_rate" directive
+"COUNT/TIME"
+
+
+
+=== TEST 110: chatport_chat_rate 10/100ms (under a second)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/100ms;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "10/100ms" in "chatport_chat_rate" directive
+"COUNT/TIME"
+
+
+
+=== TEST 111: chatport_chat_rate -1/10m
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate -1/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "-1/10m" in "chatport_chat_rate" directive
+
+
+
+=== TEST 112: chatport_chat_rate 10/10m 100/10m (no site=)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m 100/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "100/10m" in "chatport_chat_rate" directive
+it must be "site=COUNT/TIME", as "site=1000/10m"
+
+
+
+=== TEST 113: chatport_chat_rate 10/10m site=
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m site=;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "site=" in "chatport_chat_rate" directive
+"site=COUNT/TIME"
+
+
+
+=== TEST 114: chatport_chat_rate 10/10m site=0/1m
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m site=0/1m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "site=0/1m" in "chatport_chat_rate" directive
+"site=COUNT/TIME"
+
+
+
+=== TEST 115: chatport_chat_rate 10/10m site=5/later
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m site=5/later;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "site=5/later" in "chatport_chat_rate" directive
+"site=COUNT/TIME"
+
+
+
+=== TEST 116: chatport_chat_rate with three values
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m site=100/10m 5/1m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid number of arguments in "chatport_chat_rate" directive
+
+
+
+=== TEST 117: chatport_chat_rate twice
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_chat_rate 10/10m;
+        chatport_chat_rate 20/10m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+"chatport_chat_rate" directive is duplicate
+
+
+
+=== TEST 118: "*.wild.test" and "_.wild.test" would both be the site "_.wild.test"
 --- http_config
     chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 
@@ -1786,7 +1971,7 @@ servers "*.wild.test" and "_.wild.test" would share the chatport site "_.wild.te
 
 
 
-=== TEST 108: two servers without a name would both be the site "default"
+=== TEST 119: two servers without a name would both be the site "default"
 --- http_config
     chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 
@@ -1816,7 +2001,7 @@ servers "" and "" would share the chatport site "default"
 
 
 
-=== TEST 109: two long names alike in their first 64 bytes
+=== TEST 120: two long names alike in their first 64 bytes
 --- http_config
     chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 
@@ -1846,7 +2031,7 @@ would share the chatport site "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 
 
 
-=== TEST 110: chatport_console_url /relative (server)
+=== TEST 121: chatport_console_url /relative (server)
 --- http_config
     chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 --- config
@@ -1863,7 +2048,7 @@ invalid value "/chatport/agent/" in "chatport_console_url" directive, it must be
 
 
 
-=== TEST 111: chatport_console_url with a quote (server)
+=== TEST 122: chatport_console_url with a quote (server)
 --- http_config
     chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 --- config
@@ -1880,7 +2065,7 @@ in "chatport_console_url" directive, it must be a URI without spaces, quotes or 
 
 
 
-=== TEST 112: chatport_console_url in a location
+=== TEST 123: chatport_console_url in a location
 --- http_config
     chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 --- config

@@ -6,7 +6,8 @@
 # checks are known not to be too broad. The last block sends many of the bad
 # inputs to one nginx and then checks a normal request still works.
 #
-# Unless a block says otherwise, it uses the test Redis, the location
+# Unless a block says otherwise, it uses the test Redis (with a
+# chatport_chat_rate no block reaches), the location
 # "location /chatport/ { chatport; }" and no_error_log [alert], [crit] and
 # [error]: a client's bad input is never an error of the server's.
 # Every non-ASCII byte in a request is written as a Perl or JSON escape.
@@ -19,8 +20,10 @@ add_block_preprocessor(sub {
     my $block = shift;
 
     if (!defined $block->http_config) {
+        # every block opens conversations from 127.0.0.1
         $block->set_value("http_config",
-                          "    chatport_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n");
+                          "    chatport_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n"
+                          . "    chatport_chat_rate 100000/1m;\n");
     }
 
     if (!defined $block->config) {

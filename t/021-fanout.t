@@ -15,8 +15,10 @@ require_env();
 
 my $site = 't021';
 
+# every visitor here comes from 127.0.0.1: no chatport_chat_rate in the way
 my $server = <<"_EOC_";
         chatport_site $site;
+        chatport_chat_rate 10000/1m;
 
         location /chatport/ {
             chatport;

@@ -18,8 +18,6 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use File::Temp ();
-use IO::Socket::INET;
-use IO::Select;
 use MIME::Base64 qw(encode_base64);
 use JSON::PP ();
 
@@ -93,41 +91,6 @@ my $redis_port = shared_redis_port();
 
 # ------------------------------------------------------------------ helpers
 
-# one request on its own connection, optionally from another loopback
-# address (the client address the rate limit counts)
-sub request_from {
-    my ($local, %r) = @_;
-
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                  PeerPort => $r{port}, Proto => 'tcp',
-                                  LocalAddr => $local, Timeout => 5)
-        or return { status => 0, error => "connect from $local: $!" };
-
-    my $text = ChatPort::Harness::build_request(\%r);
-    my $off = 0;
-    while ($off < length $text) {
-        my $n = syswrite $s, $text, length($text) - $off, $off;
-        return { status => 0, error => "write: $!" } unless defined $n;
-        $off += $n;
-    }
-
-    my ($buf, $res) = ('');
-    my $sel = IO::Select->new($s);
-    my $deadline = time + ($r{timeout} // 5);
-
-    while (1) {
-        my $left = $deadline - time;
-        last if $left <= 0 || !$sel->can_read($left);
-        my $n = sysread $s, $buf, 65536, length $buf;
-        $res = ChatPort::Harness::parse_response($buf, !$n);
-        last if $res || !$n;
-    }
-
-    close $s;
-    return $res || { status => 0, error => 'no complete answer',
-                     body => $buf };
-}
-
 # POST P form; $body: a hash (sent as JSON) or an urlencoded string
 sub post_form {
     my (%o) = @_;
@@ -136,11 +99,11 @@ sub post_form {
 
     my %r = (port => $o{port} || $port_a, method => 'POST',
              path => $o{path} || '/chatport/form', headers => $h,
-             body => $o{body}, cookie => $o{cookie},
+             body => $o{body}, cookie => $o{cookie}, from => $o{from},
              timeout => $o{timeout} // 5);
 
-    return $o{from} ? request_from($o{from}, %r)
-                    : http_request(%r);
+    # from: another loopback address, the client the rate limit counts
+    return http_request(%r);
 }
 
 sub urlencode {

@@ -4,7 +4,9 @@
 # through the API and through the console; the contact form when the
 # business hours are closed; a page with a strict Content-Security-Policy;
 # a page whose CSS hides every button; a phone-sized viewport; HTML in
-# messages shown as text. Also the gzipped size of widget.js + widget.css.
+# messages shown as text; a message and a reply whose 201 is lost (503)
+# sent again with the same key, stored and shown once. Also the gzipped
+# size of widget.js + widget.css.
 # Screenshots go to build/screenshots/.
 
 use strict;
@@ -341,6 +343,7 @@ my @expected = (
     'a message sent in the widget is stored with the page URL',
     'an agent reply sent through the API appears in the widget',
     'reloading the page shows the history',
+    'a message whose answer is lost (503) is sent again with the same key: stored and shown once',
     'offline (hours closed) the widget shows the contact form',
     'a contact-form submission is stored (GET forms)',
     'a page with a strict CSP: widget works, no CSP violation',
@@ -351,6 +354,7 @@ my @expected = (
     'the console shows a new conversation with its page URL within about a second',
     'a conversation records the page the visitor came from (referrer)',
     'an operator reply typed in the console appears in the widget',
+    'an operator reply whose answer is lost (503) is sent again with the same key: stored and shown once',
     'HTML in a message renders as text on both sides',
     'no uncaught script error on any page',
 );
@@ -378,7 +382,7 @@ my @expected = (
     close $w;
 
     my $sel = IO::Select->new($r);
-    my $deadline = time + 80;
+    my $deadline = time + 120;
     my $buf = '';
     while (time < $deadline) {
         next unless $sel->can_read(0.5);

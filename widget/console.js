@@ -94,6 +94,19 @@
     });
   }
 
+  /* a POST with a random key; a 503 or a lost answer is sent again with the
+     same key (the server stores it once), 1 s doubling or Retry-After, 5 times */
+  function post(path, body, n) {
+    n = n || 0;
+    body.key = body.key || Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(16)),
+      function (b) { return (b + 256).toString(16).slice(1); }).join('');
+    return api('POST', path, body).catch(function (e) {
+      if (n >= 5 || (e.status && e.status !== 503)) { throw e; }
+      return new Promise(function (ok) { setTimeout(ok, Math.max(1000 << n, (e.retry || 0) * 1000)); })
+        .then(function () { return post(path, body, n + 1); });
+    });
+  }
+
   function ago(ms) {
     var s = Math.round((ms - Date.now()) / 1000), a = Math.abs(s);
     return a < 45 ? rtf.format(0, 'second') : a < 3600 ? rtf.format(Math.round(s / 60), 'minute') :
@@ -331,7 +344,7 @@
     ev.preventDefault();
     if (!id || !text.trim() || ta.disabled) { return; }
     ta.disabled = $('send').disabled = true;
-    api('POST', cpath(id, 'messages'), { text: text }).then(function (j) {
+    post(cpath(id, 'messages'), { text: text }).then(function (j) {
       var m = { id: j && j.id, from: 'agent', agent: me, text: text, ts: Date.now() };
       if (id === cur) { addMsg(m); ta.value = ''; }
       if (bump(convs[id], m)) { convs[id].status = 'open'; }

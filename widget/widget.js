@@ -79,6 +79,27 @@
         });
     }
 
+    /* a POST with a random key; a 503 or a lost answer is sent again with
+     * the same key (the server stores it once), 1 s doubling, 5 times */
+    function post(path, data, n) {
+        n = n || 0;
+        data.key = data.key || Array.prototype.map.call(
+            crypto.getRandomValues(new Uint8Array(16)),
+            function (b) { return (b + 256).toString(16).slice(1); }).join('');
+        function again(r) {
+            return new Promise(function (ok) {
+                setTimeout(ok, Math.max(1000 << n,
+                    (r && r.headers.get('Retry-After')) * 1000 || 0));
+            }).then(function () { return post(path, data, n + 1); });
+        }
+        return api(path, data).then(function (r) {
+            return r.status === 503 && n < 5 ? again(r) : r;
+        }, function (e) {
+            if (n < 5) { return again(); }
+            throw e;
+        });
+    }
+
     /* backoff: 1 s doubling to 30 s, or longer if Retry-After says so */
     function later(fn, r) {
         delay = Math.min(delay * 2 || 1000, 30000);
@@ -192,7 +213,7 @@
             return;
         }
         sending = 1;
-        api('messages', { text: text, page: location.href, referrer: document.referrer }).then(function (r) {
+        post('messages', { text: text, page: location.href, referrer: document.referrer }).then(function (r) {
             sending = 0;
             if (r.status !== 201) {
                 note.textContent = fail(r);
@@ -241,7 +262,7 @@
             }
             fnote.textContent = '';
             submit.disabled = true;
-            api('form', data).then(function (r) {
+            post('form', data).then(function (r) {
                 var bad = r.j.fields || {}, first;
                 submit.disabled = false;
                 if (r.status === 201) {

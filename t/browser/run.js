@@ -92,6 +92,45 @@ async function conversation(page) {
     return r.j.conversations.find(c => c.page === page);
 }
 
+/* Loses the answer to the first POST to url: the server gets it (and
+ * stores it), the page gets a 503 instead. Returns the keys of every POST
+ * seen, and off() to stop. */
+async function loseFirstAnswer(page, url) {
+    const keys = [];
+    const handler = async route => {
+        const req = route.request();
+        if (req.method() !== 'POST') {
+            return route.continue();
+        }
+        keys.push(JSON.parse(req.postData() || '{}').key);
+        const resp = await route.fetch();
+        if (keys.length > 1) {
+            return route.fulfill({ response: resp });
+        }
+        log('answer', resp.status(), 'to', url, 'lost, 503 instead');
+        return route.fulfill({ status: 503, contentType: 'application/json',
+                               headers: { 'Retry-After': '1' },
+                               body: '{"error":"unavailable","message":"x"}' });
+    };
+    await page.route(url, handler);
+    return { keys, off: () => page.unroute(url, handler) };
+}
+
+/* the stored copies of a text in a conversation */
+async function copies(cid, text) {
+    const r = await agent('GET', 'conversations/' + encodeURIComponent(cid) +
+                          '/messages');
+    assert(r.status === 200, 'GET messages: ' + r.status + ' ' + r.text);
+    return r.j.messages.filter(m => m.text === text).length;
+}
+
+/* the same random key on a post and its retry */
+function sameKey(keys) {
+    assert(keys.length === 2 && /^[0-9a-f]{32}$/.test(keys[0]) &&
+           keys[1] === keys[0], 'keys of the post and its retry: ' +
+           JSON.stringify(keys));
+}
+
 /* ------------------------------------------------ the widget, from outside */
 
 /* runs in the widget's shadow root (this): what a visitor sees */
@@ -315,6 +354,25 @@ async function checks(browser) {
         return st.texts.length + ' messages after reload';
     });
 
+    const lost = 'Is the green tea in stock? ' + RUN;
+    await check('a message whose answer is lost (503) is sent again with ' +
+                'the same key: stored and shown once', async () => {
+        const l = await loseFirstAnswer(v.page, '**/chatport/messages');
+        try {
+            await v.w.say(lost);
+            await until(() => l.keys.length >= 2, 5000, 'the retry');
+        } finally {
+            await l.off();
+        }
+        sameKey(l.keys);
+        await sleep(500);
+        const st = await v.w.state();
+        const shown = st.texts.filter(x => x === lost).length;
+        assert(shown === 1, 'shown ' + shown + ' times');
+        const n = await copies(cid, lost);
+        assert(n === 1, 'stored ' + n + ' times');
+    });
+
     await shot(v.page, 'widget-desktop-chat.png');
 
     /* offline: same site, chatport_hours closed on that server */
@@ -501,6 +559,34 @@ async function checks(browser) {
         const t0 = Date.now();
         await v4.w.sees(a4, 8000);
         return 'in the widget ' + (Date.now() - t0) + ' ms after Enter';
+    });
+
+    const a5 = 'It is reserved for you. ' + RUN;
+    await check('an operator reply whose answer is lost (503) is sent ' +
+                'again with the same key: stored and shown once', async () => {
+        const l = await loseFirstAnswer(op, '**/conversations/*/messages');
+        try {
+            await op.locator('#text').click({ timeout: 3000 });
+            await op.keyboard.type(a5);
+            await op.keyboard.press('Enter');
+            await until(() => l.keys.length >= 2, 5000, 'the retry');
+            await until(async () => await op.locator('#text')
+                        .inputValue() === '', 3000, 'the reply box emptied');
+        } finally {
+            await l.off();
+        }
+        sameKey(l.keys);
+        await v4.w.sees(a5, 5000);
+        await sleep(500);
+        const shown = (await op.locator('#msgs .mt').allTextContents())
+            .filter(x => x === a5).length;
+        assert(shown === 1, 'shown in the console ' + shown + ' times');
+        const st = await v4.w.state();
+        assert(st.texts.filter(x => x === a5).length === 1,
+               'shown in the widget more than once');
+        const c = await conversation(page4);
+        const n = await copies(c.id, a5);
+        assert(n === 1, 'stored ' + n + ' times');
     });
 
     await check('HTML in a message renders as text on both sides', async () => {

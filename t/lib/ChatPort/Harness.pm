@@ -675,7 +675,8 @@ sub parse {
 package ChatPort::Harness;
 
 # A request: { port, method (GET), path, headers => {..} or [[k, v]...],
-# body, cookie => 'name=value', timeout (for http_request), wait_close
+# body, cookie => 'name=value', from (the client's loopback address,
+# 127.0.0.1 unless given), timeout (for http_request), wait_close
 # (the answer is complete only when the server closes the connection, as
 # it must after Connection: close; otherwise an answer is complete at its
 # Content-Length) }.
@@ -812,8 +813,11 @@ sub start {
         my $item = { req => $r, buf => '' };
         push @{ $self->{items} }, $item;
 
+        # from: another loopback source address, e.g. 127.0.0.2
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $r->{port},
+                                      ($r->{from} ? (LocalAddr => $r->{from})
+                                                  : ()),
                                       Proto => 'tcp', Timeout => 5);
         unless ($s) {
             $item->{res} = { error => "connect: $!", status => 0 };
@@ -1000,12 +1004,15 @@ sub post_request {
     my %h = %{ $o{headers} || {} };
     $h{'User-Agent'} = $self->{ua} if $self->{ua} && !$h{'User-Agent'};
 
+    my %body = (text => $text,
+                page => $o{page} // 'https://shop.test/products');
+    $body{key} = $o{key} if exists $o{key};
+
     return { port => $o{port} || $self->{port}, method => 'POST',
              path => $self->{prefix} . 'messages',
              headers => \%h, cookie => $self->cookie,
-             wait_close => $o{wait_close},
-             body => { text => $text,
-                       page => $o{page} // 'https://shop.test/products' } };
+             wait_close => $o{wait_close}, from => $o{from},
+             body => \%body };
 }
 
 sub get_request {
