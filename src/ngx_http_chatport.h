@@ -21,6 +21,7 @@
 #define NGX_HTTP_CHATPORT_SITE_MAX     64
 #define NGX_HTTP_CHATPORT_TEXT_MAX     512     /* title, greeting */
 #define NGX_HTTP_CHATPORT_PAGE_MAX     2048    /* page, referrer URLs */
+#define NGX_HTTP_CHATPORT_AGENT_MAX    512     /* User-Agent kept */
 #define NGX_HTTP_CHATPORT_POST_KEY_MAX 64      /* a post's "key" */
 
 #define NGX_HTTP_CHATPORT_KEY_ERROR                                          \
@@ -121,6 +122,8 @@ ngx_int_t ngx_http_chatport_visitor_cookie(ngx_http_request_t *r,
     ngx_str_t *vid);
 ngx_int_t ngx_http_chatport_visitor_cid(ngx_pool_t *pool, ngx_str_t *vid,
     ngx_str_t *cid);
+void ngx_http_chatport_header_text(ngx_table_elt_t *h, size_t max,
+    ngx_str_t *text);
 
 
 

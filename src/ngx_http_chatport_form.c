@@ -522,13 +522,8 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
     ngx_http_chatport_json_string(&j, &text);
 
     ngx_http_chatport_json_literal(&j, ",\"user_agent\":");
-    text.len = 0;
-
-    if (r->headers_in.user_agent) {
-        text = r->headers_in.user_agent->value;
-        text.len = ngx_min(text.len, 512);
-    }
-
+    ngx_http_chatport_header_text(r->headers_in.user_agent,
+                                  NGX_HTTP_CHATPORT_AGENT_MAX, &text);
     ngx_http_chatport_json_string(&j, &text);
 
     /*

@@ -23,7 +23,6 @@
 
 
 #define NGX_HTTP_CHATPORT_VID_LEN      32       /* hex of 128 bits */
-#define NGX_HTTP_CHATPORT_AGENT_MAX    512      /* User-Agent kept */
 
 
 
@@ -66,8 +65,6 @@ static ngx_int_t ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w);
 
 static ngx_int_t ngx_http_chatport_new_visitor(ngx_pool_t *pool,
     ngx_str_t *vid);
-static void ngx_http_chatport_header_text(ngx_table_elt_t *h, size_t max,
-    ngx_str_t *text);
 
 
 static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
@@ -992,11 +989,12 @@ ngx_http_chatport_visitor_cid(ngx_pool_t *pool, ngx_str_t *vid,
  * that is valid UTF-8 without control characters.
  */
 
-static void
+void
 ngx_http_chatport_header_text(ngx_table_elt_t *h, size_t max,
     ngx_str_t *text)
 {
-    u_char  *p, *next, *last;
+    u_char    *p, *next, *last;
+    uint32_t   u;
 
     ngx_str_null(text);
 
@@ -1017,8 +1015,13 @@ ngx_http_chatport_header_text(ngx_table_elt_t *h, size_t max,
 
             next++;
 
-        } else if (ngx_utf8_decode(&next, last - p) > 0x10ffff) {
-            break;
+        } else {
+            u = ngx_utf8_decode(&next, last - p);
+
+            /* ngx_utf8_decode() lets UTF-16 surrogates through */
+            if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff)) {
+                break;
+            }
         }
 
         if ((size_t) (next - h->value.data) > max) {

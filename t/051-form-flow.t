@@ -417,6 +417,33 @@ subtest 'submissions through GET A forms: as posted, escaped as data, newest las
 
 
 # ---------------------------------------------------------------------------
+subtest 'a User-Agent that is not UTF-8 is stored up to its first bad byte' => sub {
+    my $before = agent_forms($port_c);
+    my $res = post_form(port => $port_c,
+                        body => { email => 'ua@example.com',
+                                  message => 'odd agent' },
+                        headers => { 'User-Agent' => "Good/1.0 \xff\xfe"
+                                                     . "Bad \xed\xa0\x80" });
+    is_201($res, 'the form with a broken User-Agent');
+
+    my $after = agent_forms($port_c, $before->{cursor});
+    my ($form) = grep { ($_->{fields}{message} // '') eq 'odd agent' }
+                 @{ $after->{forms} || [] };
+    ok($form, 'listed in GET A forms') or return diag explain $after;
+    is($form->{user_agent}, 'Good/1.0 ', 'the valid prefix only');
+
+    $res = post_form(port => $port_c,
+                     body => { email => 'ua2@example.com',
+                               message => 'surrogate agent' },
+                     headers => { 'User-Agent' => "Sur \xed\xa0\x80 x" });
+    is_201($res, 'a User-Agent with an encoded UTF-16 surrogate');
+    $after = agent_forms($port_c, $after->{cursor});
+    ($form) = grep { ($_->{fields}{message} // '') eq 'surrogate agent' }
+              @{ $after->{forms} || [] };
+    is($form && $form->{user_agent}, 'Sur ', 'cut before the surrogate');
+};
+
+# ---------------------------------------------------------------------------
 subtest 'Redis down, paused, reconnecting: 503, never a lost success' => sub {
     my $redis = start_redis(appendonly => 1);
     my $rport = $redis->port;
