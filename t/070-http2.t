@@ -555,54 +555,60 @@ subtest 'a stream reset ends its parked poll; the other streams go on' => sub {
 subtest 'a closed HTTP/2 connection ends its parked polls' => sub {
     my $log = $ngx->log_size;
 
-    my $res = h2($port, POST => '/chatport/messages', { text => 'C' });
-    my ($vc) = ($res->{set_cookie}[0] // '') =~ /^chatport_vid=(\w+)/;
-    my $idc = $res->{json}{id};
-    my $ch = conv_channel($site, $vc);
-
-    # two polls and an inbox poll on HTTP/2, one poll on HTTP/1.1 (plain
-    # text is refused on the TLS port: it goes through curl in the
-    # background instead)
-    $res = h2($port, GET => '/chatport/agent/poll', undef,
-              headers => { Authorization => $AUTH });
-    my $inbox = $res->{json}{cursor} // '0-0';
-
-    my $h = H2->new($port);
-    $h->request("c$_" => "/chatport/poll?after=$idc",
-                headers => { cookie => "chatport_vid=$vc" }) for 1, 2;
-    $h->request(op => "/chatport/agent/poll?after=$inbox",
-                headers => { authorization => $AUTH });
+    # visitor C: a poll on HTTP/1.1 (through curl: plain text is refused
+    # on the TLS port) and one on HTTP/2; visitor D: two on HTTP/2
+    my (%vid, %id);
+    for my $n (qw(C D)) {
+        my $res = h2($port, POST => '/chatport/messages', { text => $n });
+        ($vid{$n}) = ($res->{set_cookie}[0] // '') =~ /^chatport_vid=(\w+)/;
+        $id{$n} = $res->{json}{id};
+    }
+    my $chC = conv_channel($site, $vid{C});
+    my $chD = conv_channel($site, $vid{D});
 
     my $h1 = "$tmp/h1.out";
     my $pid = background(sub {
         exec 'curl', '-sk', '--http1.1', '--max-time', '20', '-o', $h1,
              '--resolve', "localhost:$port:127.0.0.1",
-             '-H', "Cookie: chatport_vid=$vc",
-             "https://localhost:$port/chatport/poll?after=$idc";
+             '-H', "Cookie: chatport_vid=$vid{C}",
+             "https://localhost:$port/chatport/poll?after=$id{C}";
     });
+    ok(wait_until(sub { numsub($chC) }, 5), 'the HTTP/1.1 poll is parked');
 
-    ok(wait_until(sub { (numsub($ch) // 0) == 1
-                        && numsub(inbox_channel($site)) }, 5),
-       'the polls are parked');
+    my $res = h2($port, GET => '/chatport/agent/poll', undef,
+                 headers => { Authorization => $AUTH });
+    my $inbox = $res->{json}{cursor} // '0-0';
+
+    my $h = H2->new($port);
+    $h->request(c => "/chatport/poll?after=$id{C}",
+                headers => { cookie => "chatport_vid=$vid{C}" });
+    $h->request("d$_" => "/chatport/poll?after=$id{D}",
+                headers => { cookie => "chatport_vid=$vid{D}" }) for 1, 2;
+    $h->request(op => "/chatport/agent/poll?after=$inbox",
+                headers => { authorization => $AUTH });
+
+    ok(wait_until(sub { numsub($chD) && numsub(inbox_channel($site)) }, 5),
+       'the HTTP/2 polls are parked');
     sleep 0.5;
 
     $h->hangup;
     $h->done;
 
-    ok(wait_until(sub { !numsub(inbox_channel($site)) }, 5),
-       'the inbox poll is gone with the connection');
+    ok(wait_until(sub { !numsub($chD) && !numsub(inbox_channel($site)) }, 5),
+       'the polls are gone with the connection: their channels are '
+       . 'unsubscribed');
     like($ngx->log_since($log), qr/client prematurely closed connection/,
          'nginx saw the close');
-    is(numsub($ch), 1, 'the HTTP/1.1 poll still holds its channel');
+    is(numsub($chC), 1, 'the HTTP/1.1 poll still holds its channel');
 
     $res = h2($port, POST => '/chatport/messages', { text => 'after close' },
-              cookie => "chatport_vid=$vc");
-    is($res->{status}, 201, 'a message: 201');
+              cookie => "chatport_vid=$vid{C}");
+    is($res->{status}, 201, 'a message to C: 201');
 
     ok(reap($pid, 10), 'the HTTP/1.1 poll returned');
     like(ChatPort::Harness::slurp($h1), qr/"after close"/,
          '... with the message');
-    ok(wait_until(sub { !numsub($ch) }, 5), 'no channel left subscribed');
+    ok(wait_until(sub { !numsub($chC) }, 5), 'no channel left subscribed');
 
     my @a = alerts($ngx, $log);
     ok(!@a, 'no alert in the error log') or diag join "\n", @a;
