@@ -459,9 +459,10 @@ ngx_http_chatport_waiter_read(ngx_event_t *rev)
 
 
 /*
- * While polls wait, every second: once the worker is exiting (a graceful
- * shutdown or a reload), each parked one gets its normal empty answer.
- * The timer is cancelable, so it never holds an exiting worker itself.
+ * Runs every second from the first parked HTTP/2 poll on, while any poll
+ * waits: once the worker is exiting (a graceful shutdown or a reload),
+ * each parked poll gets its normal empty answer. The timer is cancelable,
+ * so it never holds an exiting worker itself.
  */
 
 static void
