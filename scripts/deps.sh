@@ -6,7 +6,7 @@ set -eu
 packages="make gcc nginx nginx-dev libhiredis-dev libjansson-dev
 redis-server redis-tools tzdata curl openssl perl libtest-base-perl
 libtest-longstring-perl liblist-moreutils-perl libipc-run-perl
-libtext-diff-perl chromium libfaketime libnginx-mod-nchan"
+libtext-diff-perl chromium libfaketime libnginx-mod-nchan python3-h2"
 
 missing=""
 for p in $packages; do

@@ -26,6 +26,9 @@
 #include "ngx_http_chatport_waiters.h"
 
 
+#define NGX_HTTP_CHATPORT_EXIT_WATCH  1000
+
+
 typedef enum {
     NGX_HTTP_CHATPORT_WAITER_SUBSCRIBING = 0,
     NGX_HTTP_CHATPORT_WAITER_CHECKING,
@@ -66,6 +69,7 @@ static void ngx_http_chatport_waiter_finish(ngx_http_chatport_waiter_t *w,
 static void ngx_http_chatport_waiter_detach(ngx_http_chatport_waiter_t *w);
 static void ngx_http_chatport_waiter_timeout(ngx_event_t *ev);
 static void ngx_http_chatport_waiter_read(ngx_event_t *rev);
+static void ngx_http_chatport_waiters_exit_watch(ngx_event_t *ev);
 static void ngx_http_chatport_waiter_cleanup(void *data);
 static ngx_int_t ngx_http_chatport_waiter_body(ngx_http_chatport_waiter_t *w,
     ngx_str_t *items, ngx_str_t *cursor, ngx_str_t *body);
@@ -74,15 +78,25 @@ static ngx_int_t ngx_http_chatport_waiter_body(ngx_http_chatport_waiter_t *w,
 static ngx_rbtree_t       ngx_http_chatport_channels;
 static ngx_rbtree_node_t  ngx_http_chatport_channels_sentinel;
 static ngx_queue_t        ngx_http_chatport_channels_all;
+static ngx_event_t        ngx_http_chatport_exit_watch;
 
 
 void
 ngx_http_chatport_waiters_init(void)
 {
+    ngx_event_t  *ev;
+
     ngx_rbtree_init(&ngx_http_chatport_channels,
                     &ngx_http_chatport_channels_sentinel,
                     ngx_str_rbtree_insert_value);
     ngx_queue_init(&ngx_http_chatport_channels_all);
+
+    ev = &ngx_http_chatport_exit_watch;
+
+    ngx_memzero(ev, sizeof(ngx_event_t));
+    ev->handler = ngx_http_chatport_waiters_exit_watch;
+    ev->log = ngx_cycle->log;
+    ev->cancelable = 1;
 }
 
 
@@ -238,6 +252,18 @@ ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
     ngx_add_timer(&w->timeout, w->poll_timeout);
     w->request->main->count++;
 
+#if (NGX_HTTP_V2)
+    if (w->request->stream) {
+        /*
+         * A stream reset, or its connection closed, comes to the stream
+         * as a read event with the error set: the request then ends and
+         * the pool cleanup frees the waiter, instead of the reset poll
+         * staying parked until its timeout.
+         */
+        w->request->read_event_handler = ngx_http_test_reading;
+    }
+#endif
+
     /* the ctx is the waiter exactly while it is registered */
     ngx_http_set_ctx(w->request, w, ngx_http_chatport_module);
 
@@ -389,6 +415,16 @@ ngx_http_chatport_waiter_park(ngx_http_chatport_waiter_t *w)
 
 #if (NGX_HTTP_V2)
     if (w->request->stream) {
+        /*
+         * The stream has no connection of its own to mark idle, and
+         * nginx keeps an HTTP/2 connection with open streams after a
+         * GOAWAY: a timer looks for the worker's exit instead.
+         */
+        if (!ngx_http_chatport_exit_watch.timer_set) {
+            ngx_add_timer(&ngx_http_chatport_exit_watch,
+                          NGX_HTTP_CHATPORT_EXIT_WATCH);
+        }
+
         return;
     }
 #endif
@@ -419,6 +455,59 @@ ngx_http_chatport_waiter_read(ngx_event_t *rev)
     /* a closed client connection ends the request and frees the waiter */
     ngx_http_test_reading(r);
     ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * Runs every second from the first parked HTTP/2 poll on, while any poll
+ * waits: once the worker is exiting (a graceful shutdown or a reload),
+ * each parked poll gets its normal empty answer. The timer is cancelable,
+ * so it never holds an exiting worker itself.
+ */
+
+static void
+ngx_http_chatport_waiters_exit_watch(ngx_event_t *ev)
+{
+    ngx_queue_t                  *q, *next, *wq, *wnext;
+    ngx_http_chatport_waiter_t   *w;
+    ngx_http_chatport_channel_t  *ch;
+
+    if (!ngx_exiting) {
+        if (!ngx_queue_empty(&ngx_http_chatport_channels_all)) {
+            ngx_add_timer(ev, NGX_HTTP_CHATPORT_EXIT_WATCH);
+        }
+
+        return;
+    }
+
+    for (q = ngx_queue_head(&ngx_http_chatport_channels_all);
+         q != ngx_queue_sentinel(&ngx_http_chatport_channels_all);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        ch = ngx_queue_data(q, ngx_http_chatport_channel_t, all);
+
+        ch->busy++;
+
+        for (wq = ngx_queue_head(&ch->waiters);
+             wq != ngx_queue_sentinel(&ch->waiters);
+             wq = wnext)
+        {
+            wnext = ngx_queue_next(wq);
+            w = ngx_queue_data(wq, ngx_http_chatport_waiter_t, queue);
+
+            /* the others are answered when they would park */
+
+            if (w->state == NGX_HTTP_CHATPORT_WAITER_PARKED) {
+                w->request->keepalive = 0;
+                ngx_http_chatport_waiter_finish(w, NGX_HTTP_OK, NULL, NULL,
+                                                NULL);
+            }
+        }
+
+        ch->busy--;
+        ngx_http_chatport_channel_release(ch);
+    }
 }
 
 
