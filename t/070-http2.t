@@ -399,7 +399,7 @@ subtest 'operator over HTTP/2: list, reply to a parked poll, inbox poll, close' 
               'the operator reads the conversation');
 
     $res = h2($port, POST => "/chatport/agent/conversations/$cid/close",
-              undef, headers => { %A, Origin => $ORIGIN,
+              {}, headers => { %A, Origin => $ORIGIN,
                                   'Sec-Fetch-Site' => 'same-origin' });
     is($res->{status}, 204, 'close: 204') or diag explain $res;
 
