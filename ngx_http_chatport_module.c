@@ -335,11 +335,19 @@ ngx_http_chatport_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_chatport_main_conf_t  *cmcf;
 
+    /* only what ngx_http_chatport_init_process() started */
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return;
+    }
+
     cmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_chatport_module);
 
     if (cmcf != NULL && cmcf->used) {
         ngx_http_chatport_redis_exit();
+        ngx_http_chatport_waiters_exit();
     }
 }
 

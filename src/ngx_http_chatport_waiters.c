@@ -100,6 +100,29 @@ ngx_http_chatport_waiters_init(void)
 }
 
 
+/*
+ * At the worker's exit, after the Redis links are closed: the channels
+ * still known (one being unsubscribed, or left by a request that never
+ * finished) are freed, so that sanitizers see no leak.
+ */
+
+void
+ngx_http_chatport_waiters_exit(void)
+{
+    ngx_queue_t                  *q;
+    ngx_http_chatport_channel_t  *ch;
+
+    while (!ngx_queue_empty(&ngx_http_chatport_channels_all)) {
+        q = ngx_queue_head(&ngx_http_chatport_channels_all);
+        ch = ngx_queue_data(q, ngx_http_chatport_channel_t, all);
+
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&ngx_http_chatport_channels, &ch->node.node);
+        ngx_free(ch);
+    }
+}
+
+
 /* "1700000000000-3": a Redis stream id */
 
 ngx_int_t

@@ -76,6 +76,7 @@ void ngx_http_chatport_waiters_on_message(redisReply *reply);
 void ngx_http_chatport_waiters_on_sub_state(ngx_uint_t up);
 void ngx_http_chatport_waiters_on_cmd_ready(void);
 void ngx_http_chatport_waiters_init(void);
+void ngx_http_chatport_waiters_exit(void);
 
 
 #endif /* _NGX_HTTP_CHATPORT_WAITERS_H_INCLUDED_ */
