@@ -19,17 +19,23 @@ package ChatPort::ErrorLog;
 use strict;
 use warnings;
 
+use Scalar::Util ();
+
 my @fatal = ('[alert]', '[emerg]', 'exited on signal');
 
 my $run_tests = \&main::run_tests;
 
 {
-    no warnings 'redefine';
-
-    *main::run_tests = sub {
+    my $wrapper = sub {
         Test::Nginx::Util::add_block_preprocessor(\&add_checks);
         $run_tests->(@_);
     };
+
+    # the same prototype as the runner's own run_tests (the real one has ())
+    Scalar::Util::set_prototype(\&$wrapper, prototype($run_tests));
+
+    no warnings 'redefine';
+    *main::run_tests = $wrapper;
 }
 
 sub add_checks {
