@@ -3,12 +3,14 @@
 # (master + 2 workers) with everything under build/demo/.
 # Usage: demo.sh start /abs/path/ngx_http_chatport_module.so
 #        demo.sh stop
-# CHATPORT_DEMO_PORT=N picks the front's port (default 8080 when free).
+# CHATPORT_DEMO_PORT=N picks the front's port (default 8080 when free),
+# CHATPORT_NGINX the nginx binary (default /usr/sbin/nginx).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 demo="$top/build/demo"
-nginx=${NGINX:-/usr/sbin/nginx}
+# not $NGINX: nginx itself reads that one (sockets inherited on upgrade)
+nginx=${CHATPORT_NGINX:-/usr/sbin/nginx}
 
 nginx_pid_file="$demo/logs/nginx.pid"
 redis_pid_file="$demo/redis/redis.pid"
