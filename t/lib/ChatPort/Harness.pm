@@ -281,6 +281,8 @@ sub start {
     my $head = '';
     $head .= "load_module $_;\n"
         for split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} || '');
+    # as root, workers as root too (as Test::Nginx does): as nobody they
+    # could not enter $dir (0700) or a checkout only root may read
     $head .= "user root;\n" if $> == 0;
     $head .= "daemon off;\n"
            . "master_process $master;\n"
