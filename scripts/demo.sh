@@ -3,11 +3,14 @@
 # (master + 2 workers) with everything under build/demo/.
 # Usage: demo.sh start /abs/path/ngx_http_chatport_module.so
 #        demo.sh stop
+# CHATPORT_DEMO_PORT=N picks the front's port (default 8080 when free),
+# CHATPORT_NGINX the nginx binary (default /usr/sbin/nginx).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 demo="$top/build/demo"
-nginx=${NGINX:-/usr/sbin/nginx}
+# not $NGINX: nginx itself reads that one (sockets inherited on upgrade)
+nginx=${CHATPORT_NGINX:-/usr/sbin/nginx}
 
 nginx_pid_file="$demo/logs/nginx.pid"
 redis_pid_file="$demo/redis/redis.pid"
@@ -109,12 +112,13 @@ start() {
 
     mkdir -p "$demo/conf" "$demo/logs" "$demo/temp" "$demo/html" \
              "$demo/redis"
-    chmod 755 "$demo" "$demo/html"
     cp "$top/scripts/demo-site/index.html" "$demo/html/index.html"
-    chmod 644 "$demo/html/index.html"
 
-    # ports: the front on 8080 when that is free
-    if port_free 8080; then
+    # ports: the front on $CHATPORT_DEMO_PORT when given, else on 8080
+    # when that is free
+    if [ -n "${CHATPORT_DEMO_PORT:-}" ]; then
+        front=$CHATPORT_DEMO_PORT
+    elif port_free 8080; then
         front=8080
     else
         front=$(free_port)
@@ -147,15 +151,19 @@ start() {
         "$(printf '%s\n' "$password" | openssl passwd -apr1 -stdin)" \
         > "$demo/conf/htpasswd"
 
-    # as root, the workers run as nobody and must be able to read it
+    chmod 600 "$demo/conf/htpasswd"
+
+    # The workers read the page, this password file and the temp folders
+    # in build/demo/ at request time. Started by root, nginx would run
+    # them as nobody, who cannot reach a checkout in a folder only root
+    # may read (/root/..., mktemp -d): 403 for the site, 500 for the
+    # console. So, like Test::Nginx, the demo keeps them as root then;
+    # it listens on 127.0.0.1 only. Any other user cannot switch users
+    # at all: nginx warns about a "user" line and runs the workers as
+    # that user, who can read its own checkout.
     user_line=""
     if [ "$(id -u)" -eq 0 ]; then
-        group=$(id -gn nobody)
-        user_line="user nobody $group;"
-        chgrp "$group" "$demo/conf/htpasswd"
-        chmod 640 "$demo/conf/htpasswd"
-    else
-        chmod 600 "$demo/conf/htpasswd"
+        user_line="user root;"
     fi
 
     cat > "$demo/conf/nginx.conf" <<EOF

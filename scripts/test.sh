@@ -15,9 +15,17 @@ redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
     --pidfile "$dir/redis.pid" --dir "$dir" --logfile "$dir/redis.log" \
     --save "" --appendonly no || exit 1
 
+# waits (10 s at most) for Redis to exit: it writes its log until then,
+# and a file written after rm -rf leaves the folder behind
 stop_redis() {
     if [ -s "$dir/redis.pid" ]; then
-        kill "$(cat "$dir/redis.pid")" 2>/dev/null
+        pid=$(cat "$dir/redis.pid")
+        kill "$pid" 2>/dev/null
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+            i=$((i + 1))
+            sleep 0.1
+        done
     fi
     rm -rf "$dir"
 }

@@ -15,14 +15,16 @@ use warnings;
 use Test::More;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
-use File::Path qw(make_path remove_tree);
-use IO::Socket::INET;
+use File::Path qw(make_path);
 use IO::Select;
 use IO::Compress::Gzip qw(gzip $GzipError);
 use HTTP::Tiny;
 use JSON::PP ();
 use POSIX qw(WNOHANG strftime);
 use Time::HiRes qw(time sleep);
+
+use lib 't/lib';
+use ChatPort::Harness qw(free_port start_nginx);
 
 for my $v (qw(TEST_NGINX_LOAD_MODULES TEST_NGINX_REDIS_PORT)) {
     plan skip_all => "$v is not set (run it through `make test`, which "
@@ -34,7 +36,6 @@ my $T0 = time;
 my $top = abs_path(dirname(__FILE__) . '/..');
 my $bdir = "$top/t/browser";
 my $chromium = '/usr/bin/chromium';
-my $nginx_bin = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
 
 # ---------------------------------------------------------- prerequisites
 
@@ -78,15 +79,6 @@ pass('chromium, node and npm are there');
 
 # ------------------------------------------------------------------ nginx
 
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, Proto => 'tcp',
-                                  ReuseAddr => 1) or die "free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
-
 my %port;
 while (1) {
     %port = map { $_ => free_port() } qw(back front off);
@@ -95,9 +87,6 @@ while (1) {
 
 my $run = sprintf '%x%04x', time, $$ & 0xffff;
 my $site = "t060-$run";
-my $dir = "$top/t/servroot_browser";
-remove_tree($dir);
-make_path(map { "$dir/$_" } qw(conf logs html tmp));
 
 sub spew {
     my ($file, $text) = @_;
@@ -105,6 +94,134 @@ sub spew {
     print $fh $text;
     close $fh or die "$file: $!";
 }
+
+# closed hours for the "off" server: a day three days from today (UTC)
+my $closed_day = (qw(Sun Mon Tue Wed Thu Fri Sat))[((gmtime)[6] + 3) % 7];
+
+my $redis = $ENV{TEST_NGINX_REDIS_PORT};
+my $proxy = <<"_EOC_";
+            proxy_pass http://127.0.0.1:$port{back};
+            proxy_set_header Accept-Encoding "";
+_EOC_
+my $chatport = <<"_EOC_";
+        location /chatport/ {
+            chatport;
+            chatport_poll_timeout 5s;
+        }
+_EOC_
+
+# the Harness adds load_module, pid, error_log (info), the workers and,
+# as root, "user root" (the workers read html/ and conf/htpasswd in its
+# private temporary folder); paths here are relative to that folder
+my $conf = <<"_EOC_";
+events {
+    worker_connections 512;
+}
+
+http {
+    access_log logs/access.log;
+    client_body_temp_path client_body_temp;
+    proxy_temp_path proxy_temp;
+    fastcgi_temp_path fastcgi_temp;
+    uwsgi_temp_path uwsgi_temp;
+    scgi_temp_path scgi_temp;
+
+    types {
+        text/html html;
+        text/css css;
+        image/x-icon ico;
+    }
+    default_type application/octet-stream;
+
+    chatport_redis 127.0.0.1:$redis;
+
+    # the site's own web server
+    server {
+        listen 127.0.0.1:$port{back};
+        root html;
+    }
+
+    # nginx in front of it, with ChatPort
+    server {
+        listen 127.0.0.1:$port{front};
+        chatport_site $site;
+        chatport_inject on;
+
+        location / {
+$proxy        }
+
+        location = /csp.html {
+            add_header Content-Security-Policy "default-src 'self'" always;
+$proxy        }
+
+$chatport
+        location /chatport/agent/ {
+            chatport_agent;
+            auth_basic ops;
+            auth_basic_user_file htpasswd;     # conf/htpasswd
+        }
+    }
+
+    # the same site where the business hours are closed today
+    server {
+        listen 127.0.0.1:$port{off};
+        chatport_site $site;
+        chatport_inject on;
+        chatport_hours "$closed_day 10:00-11:00";
+
+        location / {
+$proxy        }
+
+$chatport    }
+}
+_EOC_
+
+my $node_pid;
+
+sub reaped {
+    return waitpid($node_pid, WNOHANG) != 0 ? $? : undef;
+}
+
+sub stop_node {
+    my ($grace) = @_;      # seconds to let it exit on its own
+    return unless $node_pid;
+    my $rc;
+    for (1 .. ($grace // 0) * 10) {
+        last if defined($rc = reaped());
+        sleep 0.1;
+    }
+    if (!defined $rc) {
+        kill 'TERM', $node_pid;
+        for (1 .. 50) {
+            last if defined($rc = reaped());
+            sleep 0.1;
+        }
+        if (!defined $rc) {
+            kill 'KILL', $node_pid;
+            waitpid $node_pid, 0;
+        }
+    }
+    undef $node_pid;
+    return $rc // -1;
+}
+
+# nginx is the Harness's to stop (its END block, after this one)
+END {
+    my $rc = $?;
+    stop_node();
+    $? = $rc;
+}
+$SIG{$_} = sub { stop_node(); exit 1 } for qw(INT TERM HUP);
+
+my $ngx = eval {
+    start_nginx(conf => $conf, workers => 2, port => $port{front});
+};
+if (!ok($ngx, "nginx is up (2 workers, site $site)")) {
+    diag($@);
+    done_testing();
+    exit;
+}
+my $dir = $ngx->dir;
 
 # no inline script or style: the same HTML is served under the CSP
 my $shop = <<'_HTML_';
@@ -136,178 +253,7 @@ spew("$dir/html/hostile.css", "* { all: unset }\nbutton { display: none }\n");
 (my $hostile = $shop) =~ s{/shop\.css}{/hostile.css};
 spew("$dir/html/hostile.html", $hostile);
 spew("$dir/html/favicon.ico", '');
-spew("$dir/htpasswd", "op:{PLAIN}pw\n");
-
-# closed hours for the "off" server: a day three days from today (UTC)
-my $closed_day = (qw(Sun Mon Tue Wed Thu Fri Sat))[((gmtime)[6] + 3) % 7];
-
-my $module = $ENV{TEST_NGINX_LOAD_MODULES};
-my $redis = $ENV{TEST_NGINX_REDIS_PORT};
-my $proxy = <<"_EOC_";
-            proxy_pass http://127.0.0.1:$port{back};
-            proxy_set_header Accept-Encoding "";
-_EOC_
-my $chatport = <<"_EOC_";
-        location /chatport/ {
-            chatport;
-            chatport_poll_timeout 5s;
-        }
-_EOC_
-
-spew("$dir/conf/nginx.conf", <<"_EOC_");
-load_module $module;
-
-daemon on;
-master_process on;
-worker_processes 2;
-pid $dir/logs/nginx.pid;
-error_log $dir/logs/error.log info;
-
-events {
-    worker_connections 512;
-}
-
-http {
-    access_log $dir/logs/access.log;
-    client_body_temp_path $dir/tmp/client_body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-
-    types {
-        text/html html;
-        text/css css;
-        image/x-icon ico;
-    }
-    default_type application/octet-stream;
-
-    chatport_redis 127.0.0.1:$redis;
-
-    # the site's own web server
-    server {
-        listen 127.0.0.1:$port{back};
-        root $dir/html;
-    }
-
-    # nginx in front of it, with ChatPort
-    server {
-        listen 127.0.0.1:$port{front};
-        chatport_site $site;
-        chatport_inject on;
-
-        location / {
-$proxy        }
-
-        location = /csp.html {
-            add_header Content-Security-Policy "default-src 'self'" always;
-$proxy        }
-
-$chatport
-        location /chatport/agent/ {
-            chatport_agent;
-            auth_basic ops;
-            auth_basic_user_file $dir/htpasswd;
-        }
-    }
-
-    # the same site where the business hours are closed today
-    server {
-        listen 127.0.0.1:$port{off};
-        chatport_site $site;
-        chatport_inject on;
-        chatport_hours "$closed_day 10:00-11:00";
-
-        location / {
-$proxy        }
-
-$chatport    }
-}
-_EOC_
-
-my ($nginx_pid, $node_pid);
-
-sub stop_nginx {
-    return unless $nginx_pid;
-    my $pid = $nginx_pid;
-    undef $nginx_pid;
-    kill 'QUIT', $pid;
-    for (1 .. 50) {
-        return unless kill 0, $pid;
-        sleep 0.1;
-    }
-    kill 'TERM', $pid;
-    for (1 .. 30) {
-        return unless kill 0, $pid;
-        sleep 0.1;
-    }
-    kill 'KILL', $pid;
-}
-
-sub reaped {
-    return waitpid($node_pid, WNOHANG) != 0 ? $? : undef;
-}
-
-sub stop_node {
-    my ($grace) = @_;      # seconds to let it exit on its own
-    return unless $node_pid;
-    my $rc;
-    for (1 .. ($grace // 0) * 10) {
-        last if defined($rc = reaped());
-        sleep 0.1;
-    }
-    if (!defined $rc) {
-        kill 'TERM', $node_pid;
-        for (1 .. 50) {
-            last if defined($rc = reaped());
-            sleep 0.1;
-        }
-        if (!defined $rc) {
-            kill 'KILL', $node_pid;
-            waitpid $node_pid, 0;
-        }
-    }
-    undef $node_pid;
-    return $rc // -1;
-}
-
-END {
-    my $rc = $?;
-    stop_node();
-    stop_nginx();
-    $? = $rc;
-}
-$SIG{$_} = sub { stop_node(); stop_nginx(); exit 1 } for qw(INT TERM HUP);
-
-my $out = `'$nginx_bin' -p '$dir/' -c '$dir/conf/nginx.conf' -e '$dir/logs/error.log' 2>&1`;
-if ($? != 0) {
-    fail('nginx starts');
-    diag($out);
-    done_testing();
-    exit;
-}
-for (1 .. 50) {
-    last if -s "$dir/logs/nginx.pid";
-    sleep 0.1;
-}
-{
-    open my $fh, '<', "$dir/logs/nginx.pid" or die "nginx.pid: $!";
-    ($nginx_pid) = <$fh> =~ /(\d+)/;
-}
-
-sub port_open {
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $_[0],
-                                  Proto => 'tcp', Timeout => 1);
-    return !!$s;
-}
-my $up = 0;
-for (1 .. 50) {
-    $up = !grep { !port_open($_) } values %port;
-    last if $up;
-    sleep 0.1;
-}
-ok($up, "nginx is up (master $nginx_pid, 2 workers, site $site)")
-    or diag(`tail -20 '$dir/logs/error.log'`);
+spew("$dir/conf/htpasswd", "op:{PLAIN}pw\n");
 
 my $front = "http://127.0.0.1:$port{front}";
 
@@ -423,9 +369,11 @@ my @expected = (
 my @shots = glob "$shots/*.png";
 diag('screenshots: ' . join(' ', map { s{^\Q$top/\E}{}r } @shots));
 
-stop_nginx();
-my $errors = `grep -E '\\[(alert|crit|emerg)\\]' '$dir/logs/error.log'`;
-is($errors, '', 'no alert, crit or emerg in the error log');
+ok($ngx->stop, 'nginx stops gracefully');
+my $errors = join '', grep { /\[(alert|crit|emerg)\]|exited on signal/ }
+                      split /^/, $ngx->error_log;
+is($errors, '',
+   'no alert, crit, emerg or "exited on signal" in the error log');
 diag(sprintf 'took %.1f s', time - $T0);
 
 done_testing();

@@ -310,6 +310,8 @@ sub start {
     $head .= "load_module $_;\n"
         for @{ $o{load_modules}
                || [ split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} || '') ] };
+    # as root, workers as root too (as Test::Nginx does): as nobody they
+    # could not enter $dir (0700) or a checkout only root may read
     $head .= "user root;\n" if $> == 0;
     $head .= "daemon off;\n"
            . "master_process $master;\n"
