@@ -53,6 +53,10 @@ struct ngx_http_chatport_channel_s {
 };
 
 
+typedef void (*ngx_http_chatport_waiter_visit_pt)(
+    ngx_http_chatport_waiter_t *w);
+
+
 static ngx_http_chatport_channel_t *ngx_http_chatport_channel_get(
     ngx_str_t *name, ngx_uint_t create);
 static void ngx_http_chatport_channel_release(
@@ -70,6 +74,11 @@ static void ngx_http_chatport_waiter_detach(ngx_http_chatport_waiter_t *w);
 static void ngx_http_chatport_waiter_timeout(ngx_event_t *ev);
 static void ngx_http_chatport_waiter_read(ngx_event_t *rev);
 static void ngx_http_chatport_waiters_exit_watch(ngx_event_t *ev);
+static void ngx_http_chatport_waiter_answer_empty(
+    ngx_http_chatport_waiter_t *w);
+static void ngx_http_chatport_waiter_reread(ngx_http_chatport_waiter_t *w);
+static void ngx_http_chatport_waiters_walk(
+    ngx_http_chatport_waiter_visit_pt visit);
 static void ngx_http_chatport_waiter_cleanup(void *data);
 static ngx_int_t ngx_http_chatport_waiter_body(ngx_http_chatport_waiter_t *w,
     ngx_str_t *items, ngx_str_t *cursor, ngx_str_t *body);
@@ -383,6 +392,27 @@ ngx_http_chatport_waiter_recheck(ngx_http_chatport_waiter_t *w)
 void
 ngx_http_chatport_waiters_on_cmd_ready(void)
 {
+    ngx_http_chatport_waiters_walk(ngx_http_chatport_waiter_reread);
+}
+
+
+static void
+ngx_http_chatport_waiter_reread(ngx_http_chatport_waiter_t *w)
+{
+    if (w->dirty) {
+        ngx_http_chatport_waiter_recheck(w);
+    }
+}
+
+
+/*
+ * Calls visit() for every parked waiter of every channel; visit() may end
+ * the waiter, and a channel left without waiters is released after it.
+ */
+
+static void
+ngx_http_chatport_waiters_walk(ngx_http_chatport_waiter_visit_pt visit)
+{
     ngx_queue_t                  *q, *next, *wq, *wnext;
     ngx_http_chatport_waiter_t   *w;
     ngx_http_chatport_channel_t  *ch;
@@ -403,8 +433,8 @@ ngx_http_chatport_waiters_on_cmd_ready(void)
             wnext = ngx_queue_next(wq);
             w = ngx_queue_data(wq, ngx_http_chatport_waiter_t, queue);
 
-            if (w->state == NGX_HTTP_CHATPORT_WAITER_PARKED && w->dirty) {
-                ngx_http_chatport_waiter_recheck(w);
+            if (w->state == NGX_HTTP_CHATPORT_WAITER_PARKED) {
+                visit(w);
             }
         }
 
@@ -491,10 +521,6 @@ ngx_http_chatport_waiter_read(ngx_event_t *rev)
 static void
 ngx_http_chatport_waiters_exit_watch(ngx_event_t *ev)
 {
-    ngx_queue_t                  *q, *next, *wq, *wnext;
-    ngx_http_chatport_waiter_t   *w;
-    ngx_http_chatport_channel_t  *ch;
-
     if (!ngx_exiting) {
         if (!ngx_queue_empty(&ngx_http_chatport_channels_all)) {
             ngx_add_timer(ev, NGX_HTTP_CHATPORT_EXIT_WATCH);
@@ -503,34 +529,16 @@ ngx_http_chatport_waiters_exit_watch(ngx_event_t *ev)
         return;
     }
 
-    for (q = ngx_queue_head(&ngx_http_chatport_channels_all);
-         q != ngx_queue_sentinel(&ngx_http_chatport_channels_all);
-         q = next)
-    {
-        next = ngx_queue_next(q);
-        ch = ngx_queue_data(q, ngx_http_chatport_channel_t, all);
+    /* the others are answered when they would park */
+    ngx_http_chatport_waiters_walk(ngx_http_chatport_waiter_answer_empty);
+}
 
-        ch->busy++;
 
-        for (wq = ngx_queue_head(&ch->waiters);
-             wq != ngx_queue_sentinel(&ch->waiters);
-             wq = wnext)
-        {
-            wnext = ngx_queue_next(wq);
-            w = ngx_queue_data(wq, ngx_http_chatport_waiter_t, queue);
-
-            /* the others are answered when they would park */
-
-            if (w->state == NGX_HTTP_CHATPORT_WAITER_PARKED) {
-                w->request->keepalive = 0;
-                ngx_http_chatport_waiter_finish(w, NGX_HTTP_OK, NULL, NULL,
-                                                NULL);
-            }
-        }
-
-        ch->busy--;
-        ngx_http_chatport_channel_release(ch);
-    }
+static void
+ngx_http_chatport_waiter_answer_empty(ngx_http_chatport_waiter_t *w)
+{
+    w->request->keepalive = 0;
+    ngx_http_chatport_waiter_finish(w, NGX_HTTP_OK, NULL, NULL, NULL);
 }
 
 
