@@ -13,8 +13,9 @@ package ChatPort::ErrorLog;
 #
 # A block that expects one of these lines names it in its --- error_log.
 #
-# The check is added when the file calls run_tests(), after the file's own
-# block preprocessors, so that their defaults for no_error_log still apply.
+# The check is added when the file calls run_tests(), to run after the
+# file's own block preprocessors, so that their defaults for no_error_log
+# still apply.
 
 use strict;
 use warnings;
@@ -26,8 +27,10 @@ my @fatal = ('[alert]', '[emerg]', 'exited on signal');
 my $run_tests = \&main::run_tests;
 
 {
+    # pushed, not added: the real runner's add_block_preprocessor()
+    # unshifts, and this one must run after the file's own
     my $wrapper = sub {
-        Test::Nginx::Util::add_block_preprocessor(\&add_checks);
+        push @Test::Nginx::Util::BlockPreprocessors, \&add_checks;
         $run_tests->(@_);
     };
 

@@ -75,7 +75,8 @@ sub worker_connections { $WorkerConnections = shift }
 sub no_root_location   { $NoRootLocation = 1 }
 sub env_to_nginx       { push @EnvToNginx, @_ }
 sub check_accum_error_log { $CheckAccumErrLog = 1 }
-sub add_block_preprocessor { push @BlockPreprocessors, @_ }
+# the last one added runs first, as in the real Test::Nginx
+sub add_block_preprocessor { unshift @BlockPreprocessors, @_ }
 
 sub verbose { Test::More::diag(@_) if $Verbose }
 
