@@ -20,9 +20,12 @@ add_block_preprocessor(sub {
         $block->set_value("config", <<'_EOC_');
     error_page 400 413 500 /oops.html;
 
+    chatport_site t012;
+
     location /chatport/ {
         chatport;
         client_max_body_size 100;
+        chatport_chat_rate 1000/1m;
     }
 
     location /chatport/agent/ {
