@@ -23,7 +23,8 @@ package ChatPort::Load;
 # poll has seen every 201 message of its visitor, and answered with
 # messages after the mark; no request hung past its bound; no status
 # other than the expected ones. A 503 or a dropped connection may still
-# have stored the message: only "201 => stored" is asserted.
+# have stored the message: only "201 => stored" is asserted (and that
+# such a message is stored at most once); the figures count them.
 
 use strict;
 use warnings;
@@ -226,7 +227,10 @@ sub post_done {
             $self->problem("a 201 without an id: $res->{body}");
         }
 
-    } elsif ($res->{status} != 503 && $res->{status} != 0) {
+    } elsif ($res->{status} == 503 || $res->{status} == 0) {
+        push @{ $vis->{unsure} }, $text;
+
+    } else {
         $self->problem("POST answered $res->{status}: "
                        . ($res->{body} // ''));
     }
@@ -433,7 +437,8 @@ sub stream_key {
 # Test::More assertions (see the top); returns the figures
 sub check {
     my ($self, $what) = @_;
-    my %f = (stored => 0, lost => 0, stored_twice => 0, dup_delivered => 0,
+    my %f = (stored => 0, lost => 0, stored_twice => 0, stored_anyway => 0,
+             dup_delivered => 0,
              old_delivered => 0, unseen => 0, stale_polls => 0);
 
     for my $vis (@{ $self->{visitors} }) {
@@ -445,6 +450,14 @@ sub check {
             my %fields = @{ $e->[1] };
             $by_id{ $e->[0] } = $fields{text} // '';
             $by_text{ $fields{text} // '' }++;
+        }
+
+        # a 503 or no answer may have been stored anyway (at most once)
+        for my $text (@{ $vis->{unsure} || [] }) {
+            next unless $by_text{$text};
+            $f{stored_anyway}++;
+            $f{stored_twice}++, $self->problem("stored twice: \"$text\"")
+                if $by_text{$text} > 1;
         }
 
         for my $m (@{ $vis->{stored} }) {
@@ -494,9 +507,10 @@ sub check {
     $ok &&= is($f{problems}, 0, "$what: nothing unexpected");
 
     note sprintf '%s: posts %s; polls %s; %d stored, %d lost, %d stored '
-                 . 'twice, %d delivered twice', $what, $self->summary('post'),
+                 . 'twice, %d delivered twice; %d not answered 201 but '
+                 . 'stored', $what, $self->summary('post'),
                  $self->summary('poll'), $f{stored}, $f{lost},
-                 $f{stored_twice}, $f{dup_delivered};
+                 $f{stored_twice}, $f{dup_delivered}, $f{stored_anyway};
     diag join "\n", @{ $self->{problems} } unless $ok;
 
     return \%f;
