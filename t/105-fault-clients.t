@@ -32,23 +32,12 @@ my $load = ChatPort::Load->new(port => $port, site => $site,
                                redis_port => $redis->port)->start;
 $load->run(2);
 
-# the workers' open file descriptors
-sub worker_fds {
-    my $n = 0;
-    for my $w ($ngx->workers) {
-        opendir my $dh, "/proc/$w/fd" or next;
-        $n += grep { /^\d+$/ } readdir $dh;
-        closedir $dh;
-    }
-    return $n;
-}
-
 # with the load stopped, the count settles back to this
 sub idle_fds {
     $load->stop;
     my ($last, $n) = (-1, 0);
     wait_until(sub {
-        ($last, $n) = ($n, worker_fds());
+        ($last, $n) = ($n, $ngx->fds);
         $last == $n;
     }, 5, 0.5);
     return $n;
@@ -86,7 +75,7 @@ for my $how ('FIN', 'RST') {
     rst($_->{sock}) for $how eq 'RST' ? grep { $_->{sock} } @{ $b->{items} }
                                       : ();
     $b->abandon;
-    ok(wait_until(sub { worker_fds() <= $baseline }, 5, 0.05),
+    ok(wait_until(sub { $ngx->fds <= $baseline }, 5, 0.05),
        "50 polls left at once ($how): their connections are closed");
 }
 

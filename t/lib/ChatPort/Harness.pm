@@ -253,8 +253,8 @@ $SIG{INT} = $SIG{TERM} = sub { die "killed by a signal\n" };
 #     redis_port, log_level (info), worker_connections (1024))
 #
 # The object: ->port, ->dir, ->pid, ->error_log, ->log_size,
-# ->log_since(OFFSET), ->bad_lines(OFFSET), ->workers, ->signal(SIG),
-# ->stop, ->alive.
+# ->log_since(OFFSET), ->bad_lines(OFFSET), ->workers, ->fds, ->rss,
+# ->signal(SIG), ->stop, ->alive.
 
 sub start_nginx {
     my (%o) = @_;
@@ -408,6 +408,25 @@ sub log_since { ChatPort::Harness::slurp($_[0]->error_log_file, $_[1]) }
 sub workers { ChatPort::Harness::worker_pids($_[0]{pid}) }
 
 sub alive { ChatPort::Harness::pid_alive($_[0]{pid}) }
+
+# the workers' open file descriptors, and their resident memory (KB)
+sub fds {
+    my ($self) = @_;
+    my $n = 0;
+    for my $w ($self->workers) {
+        opendir my $dh, "/proc/$w/fd" or next;
+        $n += grep { /^\d+$/ } readdir $dh;
+        closedir $dh;
+    }
+    return $n;
+}
+
+sub rss {
+    my ($self) = @_;
+    my $kb = 0;
+    $kb += ChatPort::Harness::rss_kb($_) for $self->workers;
+    return $kb;
+}
 
 # the lines that always mean trouble since OFFSET: [alert], [crit],
 # [emerg], and a process that "exited on signal"

@@ -55,8 +55,11 @@ sub new {
         retry      => $o{retry} // 0.2,        # before a failed poll again
         poll_bound => $o{poll_bound} // 15,    # longest wait for an answer
         post_bound => $o{post_bound} // 8,
+        tick       => $o{tick} // 0.02,        # longest wait in the loop
+        sel        => IO::Select->new,
         posting    => 0,
         seq        => 0,
+        turn       => 0,
         open       => {},                       # fileno => request
         visitors   => [],
         chains     => [],
@@ -188,6 +191,7 @@ sub send_request {
     }
 
     $s->blocking(0);
+    $self->{sel}->add($s);
     $self->{open}{ fileno $s } = { sock => $s, buf => '', cb => $cb,
                                    until => time + $bound };
 }
@@ -195,6 +199,7 @@ sub send_request {
 sub finish_request {
     my ($self, $fd, $res) = @_;
     my $r = delete $self->{open}{$fd};
+    $self->{sel}->remove($r->{sock});
     close $r->{sock};
     $r->{cb}->($res);
 }
@@ -313,20 +318,24 @@ sub step {
         $self->{next_post} = $now if $self->{next_post} < $now - 1;
     }
 
-    for my $ch (@{ $self->{chains} }) {
-        $self->send_poll($ch) if !$ch->{busy} && $ch->{next} <= $now;
+    # a few hundred connects at a time, within nginx's listen backlog,
+    # taking turns
+    my $chains = $self->{chains};
+    my $burst = 200;
+
+    for (1 .. @$chains) {
+        my $ch = $chains->[ $self->{turn}++ % @$chains ];
+        next if $ch->{busy} || $ch->{next} > $now;
+        $self->send_poll($ch);
+        last unless --$burst;
     }
 
-    my @open = values %{ $self->{open} };
-
-    unless (@open) {
+    unless (%{ $self->{open} }) {
         sleep $wait if $wait > 0;
         return;
     }
 
-    my $sel = IO::Select->new(map { $_->{sock} } @open);
-
-    for my $s ($sel->can_read($wait)) {
+    for my $s ($self->{sel}->can_read($wait)) {
         my $fd = fileno $s;
         my $r = $self->{open}{$fd} or next;
         my $n = sysread $s, $r->{buf}, 65536, length $r->{buf};
@@ -356,7 +365,7 @@ sub run {
     my $deadline = time + $secs;
     while (time < $deadline) {
         my $left = $deadline - time;
-        $self->step($left < 0.02 ? $left : 0.02);
+        $self->step($left < $self->{tick} ? $left : $self->{tick});
     }
 }
 
@@ -367,7 +376,7 @@ sub run_until {
     while (1) {
         my $v = $cond->();
         return $v if $v || time >= $deadline;
-        $self->step(0.02);
+        $self->step($self->{tick});
     }
 }
 
@@ -408,6 +417,7 @@ sub abandon {
     my ($self) = @_;
     for my $fd (keys %{ $self->{open} }) {
         my $r = delete $self->{open}{$fd};
+        $self->{sel}->remove($r->{sock});
         setsockopt($r->{sock}, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
         close $r->{sock};
     }
@@ -419,7 +429,9 @@ sub stop {
     my ($self) = @_;
     $self->posting(0);
     for my $fd (keys %{ $self->{open} }) {
-        close delete($self->{open}{$fd})->{sock};
+        my $r = delete $self->{open}{$fd};
+        $self->{sel}->remove($r->{sock});
+        close $r->{sock};
     }
     $_->{busy} = 0 for @{ $self->{chains} };
     $self->{posts_open} = 0;
@@ -538,6 +550,7 @@ sub fault_bed {
         workers => $o{workers} // 2,
         redis_port => $rport,
         main => $o{main},
+        listen => $o{listen},
         worker_connections => $o{worker_connections},
         http => "chatport_redis 127.0.0.1:$rport;\n"
               . "chatport_redis_timeout $timeout;\n",
