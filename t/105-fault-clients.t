@@ -14,7 +14,6 @@ use warnings;
 
 use Test::More;
 use IO::Socket::INET;
-use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes qw(time sleep);
 
 use lib 't/lib';
@@ -43,12 +42,6 @@ sub idle_fds {
     return $n;
 }
 
-sub rst {
-    my ($s) = @_;
-    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
-    close $s;
-}
-
 sub raw {
     my ($text) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
@@ -72,8 +65,8 @@ note "workers' file descriptors with nothing connected: $baseline";
 # parked, are ended then, not by their poll timeout (10 s)
 for my $how ('FIN', 'RST') {
     my $b = open_requests(polls(50));
-    rst($_->{sock}) for $how eq 'RST' ? grep { $_->{sock} } @{ $b->{items} }
-                                      : ();
+    my @open = grep { $_->{sock} } @{ $b->{items} };
+    rst($_->{sock}) for $how eq 'RST' ? @open : ();
     $b->abandon;
     ok(wait_until(sub { $ngx->fds <= $baseline }, 5, 0.05),
        "50 polls left at once ($how): their connections are closed");
@@ -128,7 +121,7 @@ my $t = time;
 my $fds;
 wait_until(sub { ($fds = idle_fds()) <= $baseline }, 5, 0.5);
 is($fds, $baseline, "the workers' file descriptors are back to $baseline");
-note sprintf 'back after %.1f s', time - $t;
+figures sprintf 'open files back after %.1f s', time - $t;
 
 is(redis_links_settle($redis->port, 2), 5,
    'Redis has the two links of each worker, no more');

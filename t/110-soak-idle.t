@@ -72,7 +72,7 @@ is(join(', ', grep { $_ != 200 } keys %{ $load->stats->{poll} }), '',
 my %before = %$before;
 my %after = %$after;
 
-note sprintf 'workers RSS: %d KB idle, %d KB after round 1, %d KB after '
+figures sprintf 'workers RSS: %d KB idle, %d KB after round 1, %d KB after '
              . 'round %d (%.2f KB per parked poll); open files %d, %d, %d; '
              . 'Redis clients %d, %d', $idle_rss, $before{rss}, $after{rss},
              $rounds, ($before{rss} - $idle_rss) / $total, $idle_fds,

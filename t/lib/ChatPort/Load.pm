@@ -1,7 +1,8 @@
 package ChatPort::Load;
 
 # A steady, bounded load for the fault tests: V visitors, each with P
-# polls that stay parked and re-poll from their own cursor, and a poster
+# polls that stay parked and re-poll from their own cursor (every second
+# one on a kept-alive connection, as browsers do), and a poster
 # that sends one message every `interval` seconds (round robin over the
 # visitors, at most `inflight` at once), recording the id of every 201.
 # Everything runs in this process on non-blocking sockets: ->run(S) pumps
@@ -38,7 +39,11 @@ use Time::HiRes qw(time sleep);
 
 use ChatPort::Harness;
 
-our @EXPORT = qw(fault_bed soak redis_clients redis_links_settle);
+our @EXPORT = qw(fault_bed soak figures redis_clients redis_links_settle
+                 rst);
+
+# a kept-alive connection the server has closed must not kill the test
+$SIG{PIPE} = 'IGNORE';
 
 
 sub new {
@@ -124,7 +129,8 @@ sub start {
         for my $j (1 .. $self->{npolls}) {
             push @{ $self->{chains} },
                 { vis => $vis, cursor => $res->{json}{id},
-                  seen => { $res->{json}{id} => 1 }, next => 0, fresh => 0 };
+                  seen => { $res->{json}{id} => 1 }, next => 0, fresh => 0,
+                  keepalive => $j % 2 == 0 };
         }
     }
 
@@ -170,12 +176,23 @@ sub summary {
 
 # ------------------------------------------------------------ requests
 
+# $keep: a poll chain that keeps its connection alive between requests
 sub send_request {
-    my ($self, $req, $bound, $cb) = @_;
+    my ($self, $req, $bound, $cb, $keep) = @_;
 
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                  PeerPort => $req->{port},
-                                  Proto => 'tcp', Timeout => 2);
+    my $s = $keep ? delete $keep->{sock} : undef;
+
+    # a kept connection the server has closed (or written to) meanwhile
+    if ($s && IO::Select->new($s)->can_read(0)) {
+        close $s;
+        undef $s;
+    }
+
+    $self->{reused}++ if $s;
+
+    $s ||= IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                 PeerPort => $req->{port},
+                                 Proto => 'tcp', Timeout => 2);
     unless ($s) {
         $cb->({ status => 0, error => "connect: $!" });
         return;
@@ -193,14 +210,22 @@ sub send_request {
     $s->blocking(0);
     $self->{sel}->add($s);
     $self->{open}{ fileno $s } = { sock => $s, buf => '', cb => $cb,
-                                   until => time + $bound };
+                                   keep => $keep, until => time + $bound };
 }
 
 sub finish_request {
     my ($self, $fd, $res) = @_;
     my $r = delete $self->{open}{$fd};
     $self->{sel}->remove($r->{sock});
-    close $r->{sock};
+
+    if ($r->{keep} && $res->{status} && !$res->{closed}
+        && ($res->{headers}{connection} // '') !~ /close/i)
+    {
+        $r->{keep}{sock} = $r->{sock};
+    } else {
+        close $r->{sock};
+    }
+
     $r->{cb}->($res);
 }
 
@@ -249,9 +274,12 @@ sub send_poll {
     my $asked = $ch->{cursor};
 
     $ch->{busy} = 1;
-    $self->send_request($ch->{vis}{v}->poll_request($asked),
+    my %h = $ch->{keepalive} ? (Connection => 'keep-alive') : ();
+
+    $self->send_request($ch->{vis}{v}->poll_request($asked, headers => \%h),
                         $self->{poll_bound},
-                        sub { $self->poll_done($ch, $asked, @_) });
+                        sub { $self->poll_done($ch, $asked, @_) },
+                        $ch->{keepalive} ? $ch : undef);
 }
 
 sub poll_done {
@@ -346,6 +374,7 @@ sub step {
         my $res = ChatPort::Harness::parse_response($r->{buf}, $eof);
 
         if ($res) {
+            $res->{closed} = $eof ? 1 : 0;
             $self->finish_request($fd, $res);
         } elsif ($eof) {
             $self->finish_request($fd, { status => 0, error => 'closed',
@@ -412,16 +441,26 @@ sub missing {
     return $n;
 }
 
+# closes a socket with a reset, as a client that vanishes
+sub rst {
+    my ($s) = @_;
+    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
+    close $s;
+}
+
 # closes every connection at once (RST), as clients that leave
 sub abandon {
     my ($self) = @_;
     for my $fd (keys %{ $self->{open} }) {
         my $r = delete $self->{open}{$fd};
         $self->{sel}->remove($r->{sock});
-        setsockopt($r->{sock}, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
-        close $r->{sock};
+        rst($r->{sock});
     }
-    $_->{busy} = 0, $_->{next} = time for @{ $self->{chains} };
+    for my $ch (@{ $self->{chains} }) {
+        rst(delete $ch->{sock}) if $ch->{sock};
+        $ch->{busy} = 0;
+        $ch->{next} = time;
+    }
     $self->{posts_open} = 0;
 }
 
@@ -433,7 +472,10 @@ sub stop {
         $self->{sel}->remove($r->{sock});
         close $r->{sock};
     }
-    $_->{busy} = 0 for @{ $self->{chains} };
+    for my $ch (@{ $self->{chains} }) {
+        close delete $ch->{sock} if $ch->{sock};
+        $ch->{busy} = 0;
+    }
     $self->{posts_open} = 0;
 }
 
@@ -518,11 +560,12 @@ sub check {
     $ok &&= is($f{hung}, 0, "$what: no request hung");
     $ok &&= is($f{problems}, 0, "$what: nothing unexpected");
 
-    note sprintf '%s: posts %s; polls %s; %d stored, %d lost, %d stored '
-                 . 'twice, %d delivered twice; %d not answered 201 but '
-                 . 'stored', $what, $self->summary('post'),
-                 $self->summary('poll'), $f{stored}, $f{lost},
-                 $f{stored_twice}, $f{dup_delivered}, $f{stored_anyway};
+    figures(sprintf '%s: posts %s; polls %s (%d on a kept-alive '
+                 . 'connection); %d stored, %d lost, %d stored twice, %d '
+                 . 'delivered twice; %d not answered 201 but stored', $what,
+                 $self->summary('post'), $self->summary('poll'),
+                 $self->{reused} // 0, $f{stored}, $f{lost},
+                 $f{stored_twice}, $f{dup_delivered}, $f{stored_anyway});
     diag join "\n", @{ $self->{problems} } unless $ok;
 
     return \%f;
@@ -533,6 +576,12 @@ sub check {
 
 # CHATPORT_SOAK=N (make soak): the long versions; 0 in make test
 sub soak { $ENV{CHATPORT_SOAK} || 0 }
+
+# what was measured: shown by make soak, a note in make test
+sub figures {
+    my ($text) = @_;
+    soak() ? diag($text) : note($text);
+}
 
 # a private Redis with an append-only file (and DEBUG allowed), and an
 # nginx of 2 workers on it: (redis, nginx)
