@@ -50,11 +50,13 @@ sub raw {
     return $s;
 }
 
+# visitors' polls after their last message
 sub polls {
     my ($n) = @_;
+    my @vis = $load->visitors;
     return [ map {
-        my $ch = ($load->chains)[ $_ % $load->chains ];
-        $ch->{vis}{v}->poll_request($ch->{vis}{stored}[-1]{id});
+        my $vis = $vis[ $_ % @vis ];
+        $vis->{v}->poll_request($vis->{stored}[-1]{id});
     } 1 .. $n ];
 }
 

@@ -2,8 +2,9 @@ package ChatPort::Load;
 
 # A steady, bounded load for the fault tests: V visitors, each with P
 # polls that stay parked and re-poll from their own cursor (every second
-# one on a kept-alive connection, as browsers do), and a poster
-# that sends one message every `interval` seconds (round robin over the
+# one on a kept-alive connection, as browsers do), O operators' inbox
+# polls (fault_bed's agent location) doing the same, and a poster that
+# sends one message every `interval` seconds (round robin over the
 # visitors, at most `inflight` at once), recording the id of every 201.
 # Everything runs in this process on non-blocking sockets: ->run(S) pumps
 # it for S seconds while the test does something to Redis or nginx.
@@ -21,9 +22,9 @@ package ChatPort::Load;
 # What ->check asserts: every message answered 201 is in its Redis
 # stream exactly once (by id and by its unique text); no poll was given
 # a message twice, or one not newer than the cursor it asked with; every
-# poll has seen every 201 message of its visitor, and answered with
-# messages after the mark; no request hung past its bound; no status
-# other than the expected ones. A 503 or a dropped connection may still
+# poll has seen every 201 message of its visitor (an inbox poll: of every
+# visitor), and answered with messages after the mark; no request hung
+# past its bound; no status other than the expected ones. A 503 or a dropped connection may still
 # have stored the message: only "201 => stored" is asserted (and that
 # such a message is stored at most once); the figures count them.
 
@@ -33,6 +34,7 @@ use warnings;
 use Exporter 'import';
 use IO::Select;
 use IO::Socket::INET;
+use MIME::Base64 qw(encode_base64);
 use Socket qw(SOL_SOCKET SO_LINGER);
 use Test::More;
 use Time::HiRes qw(time sleep);
@@ -45,6 +47,9 @@ our @EXPORT = qw(fault_bed soak figures redis_clients redis_links_settle
 # a kept-alive connection the server has closed must not kill the test
 $SIG{PIPE} = 'IGNORE';
 
+# the operator of fault_bed's agent location
+my $OPERATOR = 'Basic ' . encode_base64('op:pw', '');
+
 
 sub new {
     my ($class, %o) = @_;
@@ -55,6 +60,7 @@ sub new {
         redis_port => $o{redis_port},
         nvisitors  => $o{visitors} // 8,
         npolls     => $o{polls} // 2,          # per visitor
+        ninbox     => $o{operators} // 2,      # operators' inbox polls
         interval   => $o{interval} // 0.05,    # between posts; 0: none
         inflight   => $o{inflight} // 4,
         retry      => $o{retry} // 0.2,        # before a failed poll again
@@ -122,16 +128,26 @@ sub start {
         die "load: the first message of visitor $i: $res->{status}\n"
             unless $res->{status} == 201;
 
-        my $vis = { n => $i, v => $v, stored => [] };
+        my $vis = { n => $i, v => $v, stored => [],
+                    cid => ChatPort::Harness::cid_of($v->vid) };
         $self->record_201($vis, $text, $res->{json}{id});
         push @{ $self->{visitors} }, $vis;
 
         for my $j (1 .. $self->{npolls}) {
             push @{ $self->{chains} },
-                { vis => $vis, cursor => $res->{json}{id},
-                  seen => { $res->{json}{id} => 1 }, next => 0, fresh => 0,
-                  keepalive => $j % 2 == 0 };
+                { name => "visitor $i", vis => $vis,
+                  cursor => $res->{json}{id},
+                  seen => { $res->{json}{id} => 1 },
+                  got => { "$vis->{cid} $res->{json}{id}" => 1 },
+                  next => 0, fresh => 0, keepalive => $j % 2 == 0 };
         }
+    }
+
+    # the operators' inbox from its start: every message of every visitor
+    for my $k (1 .. $self->{ninbox}) {
+        push @{ $self->{chains} },
+            { name => "inbox $k", inbox => 1, cursor => '0-0', seen => {},
+              got => {}, next => 0, fresh => 0, keepalive => $k % 2 == 0 };
     }
 
     $self->{posting} = 1;
@@ -276,8 +292,13 @@ sub send_poll {
     $ch->{busy} = 1;
     my %h = $ch->{keepalive} ? (Connection => 'keep-alive') : ();
 
-    $self->send_request($ch->{vis}{v}->poll_request($asked, headers => \%h),
-                        $self->{poll_bound},
+    my $req = $ch->{inbox}
+        ? { port => $self->{port}, method => 'GET',
+            path => "/chatport/agent/poll?after=$asked",
+            headers => { %h, Authorization => $OPERATOR } }
+        : $ch->{vis}{v}->poll_request($asked, headers => \%h);
+
+    $self->send_request($req, $self->{poll_bound},
                         sub { $self->poll_done($ch, $asked, @_) },
                         $ch->{keepalive} ? $ch : undef);
 }
@@ -300,22 +321,29 @@ sub poll_done {
         return;
     }
 
-    my @msgs = @{ $res->{json}{messages} || [] };
+    # a visitor's messages, or the inbox's events (with their message)
+    my @items = @{ $res->{json}{ $ch->{inbox} ? 'events' : 'messages' }
+                   || [] };
 
-    for my $m (@msgs) {
+    for my $m (@items) {
         my $id = $m->{id} // '';
 
-        if ($ch->{seen}{$id}++) {
+        # a message is its conversation's id and its id in there
+        my $mid = $ch->{inbox}
+                  ? $m->{message} && "$m->{conversation} $m->{message}{id}"
+                  : "$ch->{vis}{cid} $id";
+
+        if ($ch->{seen}{$id}++ || ($mid && $ch->{got}{$mid}++)) {
             $self->{dup_delivered}++;
-            $self->problem("visitor $ch->{vis}{n}: $id delivered twice");
+            $self->problem("$ch->{name}: $id delivered twice");
 
         } elsif (!newer($id, $asked)) {
             $self->{old_delivered}++;
-            $self->problem("visitor $ch->{vis}{n}: $id is not after $asked");
+            $self->problem("$ch->{name}: $id is not after $asked");
         }
     }
 
-    $ch->{fresh}++ if @msgs;
+    $ch->{fresh}++ if @items;
 
     my $cursor = $res->{json}{cursor} // '';
     if ($cursor =~ /^\d+-\d+$/) {
@@ -435,10 +463,18 @@ sub settle {
 sub missing {
     my ($self) = @_;
     my $n = 0;
-    for my $ch (@{ $self->{chains} }) {
-        $n += grep { !$ch->{seen}{ $_->{id} } } @{ $ch->{vis}{stored} };
-    }
+    $n += $self->unseen($_) for @{ $self->{chains} };
     return $n;
+}
+
+# the 201 messages a poll chain should have had and has not
+sub unseen {
+    my ($self, $ch) = @_;
+    my @vis = $ch->{inbox} ? @{ $self->{visitors} } : ($ch->{vis});
+    return map {
+        my $cid = $_->{cid};
+        grep { !$ch->{got}{"$cid $_->{id}"} } @{ $_->{stored} };
+    } @vis;
 }
 
 # closes a socket with a reset, as a client that vanishes
@@ -533,9 +569,10 @@ sub check {
     $f{unseen} = $self->missing;
 
     for my $ch (grep { $f{unseen} } @{ $self->{chains} }) {
-        my @not = grep { !$ch->{seen}{ $_->{id} } } @{ $ch->{vis}{stored} };
-        $self->problem("visitor $ch->{vis}{n}: a poll at $ch->{cursor} "
-                       . "has not seen " . join ' ', map { $_->{id} } @not)
+        my @not = $self->unseen($ch);
+        splice @not, 5;
+        $self->problem("$ch->{name}: a poll at $ch->{cursor} has not seen "
+                       . join ' ', map { $_->{id} } @not)
             if @not;
     }
     $f{hung} = $self->{hung};
@@ -611,7 +648,19 @@ sub fault_bed {
             chatport_poll_timeout $poll;
             chatport_history 1000000;
         }
+
+        location /chatport/agent/ {
+            chatport_agent;
+            chatport_poll_timeout $poll;
+            auth_basic ops;
+            auth_basic_user_file htpasswd;
+        }
 _EOC_
+
+    # read per request, relative to conf/
+    open my $fh, '>', $ngx->dir . '/conf/htpasswd' or die "htpasswd: $!";
+    print $fh "op:{PLAIN}pw\n";
+    close $fh;
 
     return ($redis, $ngx);
 }
