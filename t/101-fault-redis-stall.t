@@ -1,6 +1,6 @@
 # A Redis that stops answering for longer than chatport_redis_timeout
-# (500 ms here), under a steady load: SIGSTOP for 2 s then SIGCONT, and
-# DEBUG SLEEP 2. Requests fail with 503 meanwhile (some of them may still
+# (500 ms here), under a steady load: SIGSTOP for 2 s and for 4 s (longer
+# than the poll timeout) then SIGCONT, and DEBUG SLEEP 2. Requests fail with 503 meanwhile (some of them may still
 # be stored once Redis runs again: only 201 is a promise); afterwards
 # every message answered 201 is in its stream once, no poll gets a
 # message twice, every poll resumes. (t/022 pauses Redis without load.)
@@ -30,23 +30,26 @@ $load->run(2);
 my $rounds = soak() ? 6 : 1;
 
 for my $round (1 .. $rounds) {
-    my $stalls = $load->stats->{post}{503} // 0;
+    # shorter, then longer than the poll timeout (3 s)
+    for my $secs (2, 4) {
+        my $stalls = $load->stats->{post}{503} // 0;
 
-    $redis->pause;
-    $load->run(2);
-    $redis->resume;
+        $redis->pause;
+        $load->run($secs);
+        $redis->resume;
 
-    ok($load->recover(20), "SIGSTOP $round: every poll answers again")
-        or diag $load->summary('poll');
-    cmp_ok($load->stats->{post}{503} // 0, '>', $stalls,
-           "SIGSTOP $round: some posts were answered 503 meanwhile");
+        ok($load->recover(20), "SIGSTOP $secs s ($round): polls answer again")
+            or diag $load->summary('poll');
+        cmp_ok($load->stats->{post}{503} // 0, '>', $stalls,
+               "SIGSTOP $secs s ($round): some posts answered 503 meanwhile");
+    }
 
     # DEBUG SLEEP blocks Redis, so its answer is read afterwards
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => $redis->port, Proto => 'tcp')
         or die "redis: $!";
     syswrite $s, "*3\r\n\$5\r\nDEBUG\r\n\$5\r\nSLEEP\r\n\$1\r\n2\r\n";
-    $stalls = $load->stats->{post}{503} // 0;
+    my $stalls = $load->stats->{post}{503} // 0;
 
     $load->run(2.5);
 

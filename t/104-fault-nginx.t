@@ -3,7 +3,8 @@
 # parked polls and exit, the master replaces a killed worker, the polls
 # (re-sent by their clients) resume from their cursors, every message
 # answered 201 is in its stream once, no poll gets one twice, and Redis
-# ends with exactly the two links of each worker.
+# ends with exactly the two links of each worker. Last, nginx stops
+# (SIGQUIT) with the load still on.
 #
 # CHATPORT_SOAK=1 (make soak): 100 reloads and more kills.
 
@@ -72,8 +73,12 @@ $load->check('nginx reloads and worker kills');
 is(redis_links_settle($rport, 2), 5,
    'Redis has the two links of each worker, no more');
 
+# a graceful stop with the load still on: the parked polls are answered
+# and nginx exits, it does not wait for them
+$ngx->signal('QUIT');
+ok($load->run_until(sub { !$ngx->alive }, 10), 'nginx exits under load');
 $load->stop;
-ok($ngx->stop(10), 'nginx stops gracefully');
+ok($ngx->stop(1), 'and is reaped');
 
 my @bad = $ngx->bad_lines;
 my @killed = grep { /exited on signal 9\b/ } @bad;
