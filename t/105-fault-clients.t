@@ -87,7 +87,7 @@ for my $round (1 .. $rounds) {
 
     # (no posts meanwhile, or they would be answered)
     $load->posting(0);
-    $load->run(0.3);
+    $load->run_until(sub { !$load->posts_open }, 10);
     $b = open_requests(polls(100));
     $load->run(0.7);
     is($b->pump(0), 100, "round $round: 100 more polls parked");

@@ -26,11 +26,21 @@ my $timeout = soak() ? 3 : 2;
 my $rounds = soak() ? 10 : 4;
 my $nvisitors = soak() ? 200 : 30;
 
+# each poll is a socket here too: stay within this process's limit, and
+# nginx's workers within the hard one
+my ($nofile) = `sh -c 'ulimit -n'` =~ /(\d+)/;
+my ($hard) = `sh -c 'ulimit -Hn'` =~ /(\d+)/;
+if ($nofile && $npolls > $nofile - 200) {
+    $npolls = $nofile - 200;
+    diag "only $npolls polls: the open-file limit is $nofile (ulimit -n)";
+}
+my $rlimit = 4 * $npolls + 2048;
+$rlimit = $hard if $hard && $hard < $rlimit;
+
 my ($redis, $ngx) = fault_bed(site => $site, poll_timeout => "${timeout}s",
                               listen => 'reuseport',
                               worker_connections => 2 * $npolls + 1024,
-                              main => 'worker_rlimit_nofile '
-                                      . (4 * $npolls + 2048) . ";\n");
+                              main => "worker_rlimit_nofile $rlimit;\n");
 my $rport = $redis->port;
 my @workers = $ngx->workers;
 
