@@ -1,9 +1,10 @@
 # A Redis that stops answering for longer than chatport_redis_timeout
 # (500 ms here), under a steady load: SIGSTOP for 2 s and for 4 s (longer
-# than the poll timeout) then SIGCONT, and DEBUG SLEEP 2. Requests fail with 503 meanwhile (some of them may still
-# be stored once Redis runs again: only 201 is a promise); afterwards
-# every message answered 201 is in its stream once, no poll gets a
-# message twice, every poll resumes. (t/022 pauses Redis without load.)
+# than the poll timeout) then SIGCONT, and DEBUG SLEEP 2. Requests fail
+# with 503 meanwhile (some of them may still be stored once Redis runs
+# again: only 201 is a promise); afterwards every message answered 201
+# is in its stream once, no poll gets a message twice, every poll
+# resumes. (t/022 pauses Redis without load.)
 #
 # CHATPORT_SOAK=1 (make soak): more rounds.
 

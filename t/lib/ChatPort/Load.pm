@@ -24,9 +24,10 @@ package ChatPort::Load;
 # a message twice, or one not newer than the cursor it asked with; every
 # poll has seen every 201 message of its visitor (an inbox poll: of every
 # visitor), and answered with messages after the mark; no request hung
-# past its bound; no status other than the expected ones. A 503 or a dropped connection may still
-# have stored the message: only "201 => stored" is asserted (and that
-# such a message is stored at most once); the figures count them.
+# past its bound; no status other than the expected ones. A 503 or a
+# dropped connection may still have stored the message: only "201 =>
+# stored" is asserted (and that such a message is stored at most once);
+# the figures count them.
 
 use strict;
 use warnings;
@@ -86,15 +87,6 @@ sub new {
 
 sub visitors { @{ $_[0]{visitors} } }
 sub chains   { @{ $_[0]{chains} } }
-
-sub port {
-    my ($self, $port) = @_;
-    if ($port) {
-        $self->{port} = $port;
-        $_->{v}->port($port) for @{ $self->{visitors} };
-    }
-    return $self->{port};
-}
 
 sub problem {
     my ($self, $text) = @_;
@@ -171,13 +163,6 @@ sub mark {
     my ($self) = @_;
     $self->{mark} = time;
     $_->{fresh} = 0 for @{ $self->{chains} };
-}
-
-sub stored_total {
-    my ($self) = @_;
-    my $n = 0;
-    $n += @{ $_->{stored} } for @{ $self->{visitors} };
-    return $n;
 }
 
 sub stats { $_[0]{stats} }
