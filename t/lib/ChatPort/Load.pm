@@ -43,7 +43,7 @@ use Time::HiRes qw(time sleep);
 use ChatPort::Harness;
 
 our @EXPORT = qw(fault_bed soak figures redis_clients redis_links_settle
-                 rst);
+                 redis_proxy rst);
 
 # a kept-alive connection the server has closed must not kill the test
 $SIG{PIPE} = 'IGNORE';
@@ -608,14 +608,16 @@ sub figures {
 }
 
 # a private Redis with an append-only file (and DEBUG allowed), and an
-# nginx of 2 workers on it: (redis, nginx)
+# nginx of 2 workers on it (with proxy => 1, through a redis_proxy):
+# (redis, nginx, proxy)
 sub fault_bed {
     my (%o) = @_;
 
     my $redis = ChatPort::Harness::start_redis(appendonly => 1,
         args => ['--enable-debug-command', 'yes',
                  @{ $o{redis_args} || [] }]);
-    my $rport = $redis->port;
+    my $proxy = $o{proxy} && redis_proxy($redis->port);
+    my $rport = $proxy ? $proxy->port : $redis->port;
     my $timeout = $o{redis_timeout} // '500ms';
     my $poll = $o{poll_timeout} // '3s';
 
@@ -649,7 +651,79 @@ _EOC_
     print $fh "op:{PLAIN}pw\n";
     close $fh;
 
-    return ($redis, $ngx);
+    return ($redis, $ngx, $proxy);
+}
+
+# A TCP proxy to Redis in a child process that can cut the connections
+# it carries without closing them, as a network partition or a firewall
+# that forgot them would: ->freeze (SIGUSR1) stops forwarding on every
+# connection open now; new connections are forwarded. ->stop.
+sub redis_proxy {
+    my ($rport) = @_;
+
+    my $listen = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1',
+                                       LocalPort => 0, ReuseAddr => 1,
+                                       Proto => 'tcp')
+        or die "proxy: $!";
+    my $port = $listen->sockport;
+
+    my $pid = ChatPort::Harness::background(sub {
+        my (%peer, %dead);
+        my $freeze = 0;
+        local $SIG{USR1} = sub { $freeze = 1 };
+        my $sel = IO::Select->new($listen);
+
+        while (1) {
+            if ($freeze) {
+                $freeze = 0;
+                for my $s (values %peer) {
+                    $sel->remove($s);
+                    $dead{ fileno $s } = $s;     # kept open, never read
+                }
+                %peer = ();
+            }
+
+            for my $s ($sel->can_read(0.1)) {
+                if ($s == $listen) {
+                    my $c = $listen->accept or next;
+                    my $r = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                                  PeerPort => $rport,
+                                                  Proto => 'tcp')
+                        or next;
+                    $peer{ fileno $c } = $r;
+                    $peer{ fileno $r } = $c;
+                    $sel->add($c, $r);
+                    next;
+                }
+
+                my $to = $peer{ fileno $s } or next;
+                my $n = sysread $s, my $buf, 65536;
+
+                if (!$n) {
+                    delete $peer{ fileno $s };
+                    delete $peer{ fileno $to };
+                    $sel->remove($s, $to);
+                    close $s;
+                    close $to;
+                    next;
+                }
+
+                syswrite $to, $buf;
+            }
+        }
+    });
+
+    close $listen;
+    return bless { port => $port, pid => $pid }, 'ChatPort::Load::Proxy';
+}
+
+sub ChatPort::Load::Proxy::port   { $_[0]{port} }
+sub ChatPort::Load::Proxy::freeze { kill 'USR1', $_[0]{pid} }
+
+sub ChatPort::Load::Proxy::stop {
+    my ($self) = @_;
+    kill 'KILL', $self->{pid};
+    ChatPort::Harness::reap($self->{pid}, 5);
 }
 
 # Redis's connected_clients (this query's own connection included)
