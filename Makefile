@@ -48,3 +48,12 @@ demo-stop:
 
 clean:
 	rm -rf $(BUILD) t/servroot*
+
+# the fault tests (t/1NN-*.t) in their long versions, and the idle soak
+# with thousands of parked polls: minutes, not for CI
+.PHONY: soak
+
+soak: $(MODULE)
+	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null; \
+	CHATPORT_SOAK=1 TEST_FILES="$(wildcard t/1[0-9][0-9]-*.t)" \
+	    sh scripts/test.sh $(CURDIR)/$(MODULE)

@@ -27,6 +27,17 @@
 #define NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN  100
 #define NGX_HTTP_CHATPORT_REDIS_BACKOFF_MAX  5000
 
+/*
+ * An idle pub/sub connection is asked this often whether it is still
+ * there: one cut without a close (a partition, a firewall that dropped
+ * it) would otherwise hold every parked poll until its timeout, and
+ * leave channels waiting for (un)subscribe replies that never come.
+ * Re-subscribing to a channel of our own is the heartbeat: Redis answers
+ * it in subscribed mode, and hiredis hands the answer to its callback.
+ */
+#define NGX_HTTP_CHATPORT_REDIS_HEARTBEAT    10000
+#define NGX_HTTP_CHATPORT_REDIS_HB_CHANNEL   "chatport:heartbeat"
+
 
 typedef enum {
     NGX_HTTP_CHATPORT_LINK_DOWN = 0,
@@ -39,12 +50,14 @@ typedef struct {
     redisAsyncContext            *ac;
     ngx_connection_t             *conn;
     ngx_event_t                   reconnect;
+    ngx_event_t                   heartbeat;      /* pub/sub only */
     ngx_msec_t                    backoff;
     ngx_http_chatport_link_state_e  state;
     ngx_uint_t                    setup_pending;  /* AUTH, SELECT sent */
     char                         *name;
     unsigned                      pubsub:1;
     unsigned                      down_logged:1;
+    unsigned                      heartbeat_sent:1;
 } ngx_http_chatport_redis_link_t;
 
 
@@ -72,6 +85,7 @@ static void ngx_http_chatport_redis_setup_done(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_http_chatport_redis_close(
     ngx_http_chatport_redis_link_t *link);
+static void ngx_http_chatport_redis_heartbeat(ngx_event_t *ev);
 
 static void ngx_http_chatport_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_chatport_redis_write_handler(ngx_event_t *ev);
@@ -135,6 +149,11 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
         links[i]->reconnect.log = cycle->log;
         links[i]->reconnect.cancelable = 1;
         links[i]->backoff = NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN;
+
+        links[i]->heartbeat.handler = ngx_http_chatport_redis_heartbeat;
+        links[i]->heartbeat.data = links[i];
+        links[i]->heartbeat.log = cycle->log;
+        links[i]->heartbeat.cancelable = 1;
 
         ngx_http_chatport_redis_connect(links[i]);
     }
@@ -330,6 +349,9 @@ ngx_http_chatport_redis_ready(ngx_http_chatport_redis_link_t *link)
     }
 
     if (link->pubsub) {
+        link->heartbeat_sent = 0;
+        ngx_add_timer(&link->heartbeat, NGX_HTTP_CHATPORT_REDIS_HEARTBEAT);
+
         ngx_http_chatport_redis_on_sub(1);
 
     } else {
@@ -382,6 +404,10 @@ ngx_http_chatport_redis_close(ngx_http_chatport_redis_link_t *link)
         ngx_del_timer(&link->reconnect);
     }
 
+    if (link->heartbeat.timer_set) {
+        ngx_del_timer(&link->heartbeat);
+    }
+
     ac = link->ac;
 
     if (ac == NULL) {
@@ -396,10 +422,49 @@ ngx_http_chatport_redis_close(ngx_http_chatport_redis_link_t *link)
 
 
 static void
+ngx_http_chatport_redis_heartbeat(ngx_event_t *ev)
+{
+    ngx_http_chatport_redis_link_t  *link = ev->data;
+
+    if (link->state != NGX_HTTP_CHATPORT_LINK_READY || link->ac == NULL) {
+        return;
+    }
+
+    if (link->heartbeat_sent) {
+        ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                      "chatport: redis %s connection to %V: no heartbeat "
+                      "reply in %M ms, reconnecting", link->name,
+                      &ngx_http_chatport_redis_conf->redis_text,
+                      ngx_http_chatport_redis_conf->redis_timeout);
+
+        /* as if Redis had closed it: the cleanup hook takes over */
+        redisAsyncFree(link->ac);
+        return;
+    }
+
+    if (redisAsyncCommand(link->ac, ngx_http_chatport_redis_message, NULL,
+                          "SUBSCRIBE " NGX_HTTP_CHATPORT_REDIS_HB_CHANNEL)
+        != REDIS_OK)
+    {
+        return;
+    }
+
+    link->heartbeat_sent = 1;
+    ngx_add_timer(ev, ngx_http_chatport_redis_conf->redis_timeout);
+}
+
+
+static void
 ngx_http_chatport_redis_read_handler(ngx_event_t *ev)
 {
     ngx_connection_t                *c = ev->data;
     ngx_http_chatport_redis_link_t  *link = c->data;
+
+    /* anything from Redis shows that the connection is alive */
+    if (link->heartbeat_sent) {
+        link->heartbeat_sent = 0;
+        ngx_add_timer(&link->heartbeat, NGX_HTTP_CHATPORT_REDIS_HEARTBEAT);
+    }
 
     if (link->ac) {
         redisAsyncHandleRead(link->ac);
@@ -485,6 +550,10 @@ ngx_http_chatport_redis_cleanup(void *privdata)
 
     link->conn = NULL;
     link->ac = NULL;
+
+    if (link->heartbeat.timer_set) {
+        ngx_del_timer(&link->heartbeat);
+    }
 
     if (link->state == NGX_HTTP_CHATPORT_LINK_READY
         && !ngx_http_chatport_redis_exiting)

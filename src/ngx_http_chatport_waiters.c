@@ -235,6 +235,7 @@ ngx_http_chatport_waiter_create(ngx_http_request_t *r, ngx_str_t *channel,
 ngx_int_t
 ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
 {
+    ngx_http_request_t           *r;
     ngx_http_chatport_channel_t  *ch;
 
     if (!ngx_http_chatport_redis_sub_ready()) {
@@ -298,6 +299,22 @@ ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
 
     /* the ctx is the waiter exactly while it is registered */
     ngx_http_set_ctx(w->request, w, ngx_http_chatport_module);
+
+    /*
+     * A client that leaves before the poll is parked ends it too, not
+     * its poll timeout; its close may have come with the request itself,
+     * and with edge-triggered events it is not reported again.
+     */
+
+    r = w->request;
+
+    if (!r->discard_body) {
+        r->read_event_handler = ngx_http_test_reading;
+
+        if (r->connection->read->ready) {
+            ngx_post_event(r->connection->read, &ngx_posted_events);
+        }
+    }
 
     return NGX_OK;
 }

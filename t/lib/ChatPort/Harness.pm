@@ -37,7 +37,7 @@ use Test2::API qw(test2_add_callback_testing_done);
 our @EXPORT = qw(require_env free_port start_nginx start_redis redis_cmd
                  http_request open_requests visitor background reap
                  wait_until conv_key cid_of worker_pids pid_alive
-                 shared_redis_port);
+                 shared_redis_port rss_kb);
 
 my $main_pid = $$;
 my $json = JSON::PP->new->utf8->canonical;
@@ -122,6 +122,15 @@ sub worker_pids {
 
     @pids = sort { $a <=> $b } @pids;
     return wantarray ? @pids : scalar @pids;
+}
+
+# a process's resident memory in KB (from /proc), 0 when it is gone
+sub rss_kb {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/status" or return 0;
+    my ($kb) = map { /^VmRSS:\s+(\d+)/ ? $1 : () } <$fh>;
+    close $fh;
+    return $kb // 0;
 }
 
 # waits for a child process of ours to exit, at most $timeout seconds;
@@ -271,7 +280,8 @@ test2_add_callback_testing_done(sub {
 #                  test causes on purpose)
 #
 # The object: ->port, ->dir, ->pid, ->error_log, ->log_size,
-# ->log_since(OFFSET), ->workers, ->signal(SIG), ->stop, ->alive.
+# ->log_since(OFFSET), ->bad_lines(OFFSET), ->workers, ->fds, ->rss,
+# ->signal(SIG), ->stop, ->alive.
 
 sub start_nginx {
     my (%o) = @_;
@@ -432,6 +442,33 @@ sub workers { ChatPort::Harness::worker_pids($_[0]{pid}) }
 
 sub alive { ChatPort::Harness::pid_alive($_[0]{pid}) }
 
+# the workers' open file descriptors, and their resident memory (KB)
+sub fds {
+    my ($self) = @_;
+    my $n = 0;
+    for my $w ($self->workers) {
+        opendir my $dh, "/proc/$w/fd" or next;
+        $n += grep { /^\d+$/ } readdir $dh;
+        closedir $dh;
+    }
+    return $n;
+}
+
+sub rss {
+    my ($self) = @_;
+    my $kb = 0;
+    $kb += ChatPort::Harness::rss_kb($_) for $self->workers;
+    return $kb;
+}
+
+# the lines that always mean trouble since OFFSET: [alert], [crit],
+# [emerg], and a process that "exited on signal"
+sub bad_lines {
+    my ($self, $offset) = @_;
+    return grep { /\[(?:alert|crit|emerg)\]|exited on signal/ }
+           split /\n/, $self->log_since($offset // 0);
+}
+
 sub signal {
     my ($self, $sig) = @_;
     kill $sig, $self->{pid};
@@ -477,7 +514,8 @@ package ChatPort::Harness;
 
 # start_redis(appendonly => 1, port => P, dir => D): a private
 # redis-server on 127.0.0.1; ->stop and ->start again keep port and data
-# directory; ->pause / ->resume (SIGSTOP / SIGCONT); ->cmd(@args)
+# directory; ->crash (SIGKILL); ->pause / ->resume (SIGSTOP / SIGCONT);
+# ->cmd(@args)
 
 sub start_redis {
     my (%o) = @_;
@@ -558,6 +596,13 @@ sub start_loading {
     my ($self) = @_;
     local $self->{loading} = 1;
     return $self->start;
+}
+
+# kill -9: no chance to write anything more to its files
+sub crash {
+    my ($self) = @_;
+    kill 'KILL', $self->{pid};
+    return ChatPort::Harness::reap($self->{pid}, 10);
 }
 
 sub pause  { kill 'STOP', $_[0]{pid} }
