@@ -285,25 +285,15 @@ ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
     ngx_add_timer(&w->timeout, w->poll_timeout);
     w->request->main->count++;
 
-#if (NGX_HTTP_V2)
-    if (w->request->stream) {
-        /*
-         * A stream reset, or its connection closed, comes to the stream
-         * as a read event with the error set: the request then ends and
-         * the pool cleanup frees the waiter, instead of the reset poll
-         * staying parked until its timeout.
-         */
-        w->request->read_event_handler = ngx_http_test_reading;
-    }
-#endif
-
     /* the ctx is the waiter exactly while it is registered */
     ngx_http_set_ctx(w->request, w, ngx_http_chatport_module);
 
     /*
-     * A client that leaves before the poll is parked ends it too, not
-     * its poll timeout; its close may have come with the request itself,
-     * and with edge-triggered events it is not reported again.
+     * A client that leaves ends the poll at once, not at its poll timeout,
+     * and the pool cleanup frees the waiter: an HTTP/1 close (it may have
+     * come with the request itself, and with edge-triggered events it is
+     * not reported again), an HTTP/2 stream reset or closed connection (a
+     * read event with the error set).
      */
 
     r = w->request;
