@@ -21,7 +21,9 @@ use ChatPort::Load;
 require_env();
 
 my $site = 't104';
-my ($redis, $ngx) = fault_bed(site => $site);
+# the workers this test kills with -9 are logged as "exited on signal 9"
+my ($redis, $ngx) = fault_bed(site => $site,
+                              log_allow => qr/exited on signal 9\b/);
 my $rport = $redis->port;
 
 my $load = ChatPort::Load->new(port => $ngx->port, site => $site,

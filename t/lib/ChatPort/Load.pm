@@ -608,7 +608,8 @@ sub figures {
 }
 
 # a private Redis with an append-only file (and DEBUG allowed), and an
-# nginx of 2 workers on it (with proxy => 1, through a redis_proxy):
+# nginx of 2 workers on it (with proxy => 1, through a redis_proxy;
+# log_allow as for start_nginx), with no limit on new conversations:
 # (redis, nginx, proxy)
 sub fault_bed {
     my (%o) = @_;
@@ -627,6 +628,7 @@ sub fault_bed {
         main => $o{main},
         listen => $o{listen},
         worker_connections => $o{worker_connections},
+        log_allow => $o{log_allow},
         http => "chatport_redis 127.0.0.1:$rport;\n"
               . "chatport_redis_timeout $timeout;\n",
         server => <<"_EOC_");
@@ -636,6 +638,7 @@ sub fault_bed {
             chatport;
             chatport_poll_timeout $poll;
             chatport_history 1000000;
+            chatport_chat_rate 100000/1m site=100000/1m;
         }
 
         location /chatport/agent/ {
