@@ -84,8 +84,8 @@
     }
 
     /* resolves to the response with its JSON body (or {}) as .j */
-    function api(path, data) {
-        var o = { credentials: 'same-origin' };
+    function api(path, data, fresh) {
+        var o = { credentials: 'same-origin', cache: fresh || 'default' };
         if (data) {
             o.method = 'POST';
             o.headers = { 'Content-Type': 'application/json' };
@@ -155,19 +155,22 @@
     /* once there is a conversation it stays, online or not; a state change
      * never hides what the visitor is typing in */
     function view() {
-        var f = busy(off), typing = busy(foot);
+        var f = busy(off), typing = busy(foot), was;
         foot.hidden = !(cfg.online || conv || typing);
-        off.hidden = !f && (conv || cfg.online || typing);
+        off.hidden = !f && (conv || cfg.online);
         /* asked for an address while nobody is there, or nobody answered */
+        was = ask.hidden + shut.hidden;
         ask.hidden = !busy(ask) && (!conv || asked || cfg.online &&
             !(mine > theirs && Date.now() - mine > cfg.reply_wait * 1000));
         shut.hidden = !closed;
+        if (ask.hidden + shut.hidden < was) { bottom(); }
     }
 
     /* resolves once the config is there (or could not be had) */
     function refresh() {
-        return api('config').then(function (r) { if (r.ok) { apply(r.j); } },
-                                  function () {});
+        return api('config', 0, 'no-cache').then(function (r) {
+            if (r.ok) { apply(r.j); }
+        }, function () {});
     }
 
     function bottom() {
@@ -325,6 +328,7 @@
                     parent.textContent = '';
                     if (data.email) { asked = got('c', 1); }
                     done();
+                    view();
                     return;
                 }
                 for (k in inputs) {
@@ -410,7 +414,7 @@
         greet = el('div', 'msg', 0, body);
         log = attr(el('div', 'log', 0, body),
                    { role: 'log', 'aria-live': 'polite' });
-        shut = el('p', 'note', t.shut, body);
+        shut = el('p', 'note shut', t.shut, body);
         ask = el('div', 'ask', 0, body);
         el('p', 'note', t.ask, ask);
         form(ask, [{ name: 'email', type: 'email', required: 1, max: 254 },
@@ -462,6 +466,7 @@
         toggle(was === '1', 1);
         history();
         setInterval(function () { if (!D.hidden) { refresh(); } }, 60000);
+        window.addEventListener('focus', refresh);
         setInterval(view, 5000);
     }
 
