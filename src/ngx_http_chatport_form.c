@@ -548,7 +548,9 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
                                   NGX_HTTP_CHATPORT_AGENT_MAX, &text);
     ngx_http_chatport_json_string(&j, &text);
 
-    ngx_http_chatport_json_raw(&line, para.start, para.pos - para.start);
+    if (para.pos != para.start) {
+        ngx_http_chatport_json_raw(&line, para.start, para.pos - para.start);
+    }
 
     if (ngx_http_chatport_json_result(&j, &ctx->entry.json) != NGX_OK
         || ngx_http_chatport_json_result(&line, &ctx->entry.text) != NGX_OK)

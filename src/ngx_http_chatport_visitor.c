@@ -66,7 +66,6 @@ static ngx_int_t ngx_http_chatport_created(
 static ngx_int_t ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w);
 
 
-
 static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
 
     { ngx_string("widget.js"), NGX_HTTP_GET|NGX_HTTP_HEAD,
