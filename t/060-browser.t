@@ -178,10 +178,16 @@ $proxy        }
 
 $chatport    }
 
-    # a site of its own whose inbox is empty when its console opens
+    # a site of its own whose inbox is empty when its console opens, and
+    # which asks for an address after 3 s without an answer
     server {
         listen 127.0.0.1:$port{empty};
         chatport_site $site-empty;
+        chatport_inject on;
+        chatport_reply_wait 3s;
+
+        location / {
+$proxy        }
 
 $chatport
         location /chatport/agent/ {
@@ -270,7 +276,9 @@ spew("$dir/html/hostile.css", "* { all: unset }\nbutton { display: none }\n");
 (my $hostile = $shop) =~ s{/shop\.css}{/hostile.css};
 spew("$dir/html/hostile.html", $hostile);
 spew("$dir/html/favicon.ico", '');
-spew("$dir/conf/htpasswd", "op:{PLAIN}pw\n");
+# op2: an operator of its own for the reply_wait check, whom the console's
+# closing "away" (sent by op's page as it goes) cannot overtake
+spew("$dir/conf/htpasswd", "op:{PLAIN}pw\nop2:{PLAIN}pw\n");
 
 my $front = "http://127.0.0.1:$port{front}";
 
@@ -325,6 +333,7 @@ my @expected = (
     '#<CID> opens that conversation, with its address and "(direct)"; #forms the forms tab',
     'closing shows a notice in the widget',
     'first event on an empty inbox: one notification and one beep, after the sound prompt',
+    'no answer within chatport_reply_wait (3 s there): the widget asks for an address while an operator is online',
     'no uncaught script error on any page',
 );
 

@@ -817,6 +817,40 @@ async function checks(browser) {
         return got.notes[0];
     });
 
+    await check('no answer within chatport_reply_wait (3 s there): the ' +
+                'widget asks for an address while an operator is online',
+                async () => {
+        /* op2: the console closed above sends op's "away" as it goes,
+         * which may arrive after this */
+        const opE = (method, p, body) => fetch(EMPTY + '/chatport/agent/' + p, {
+            method, headers: {
+                Authorization: 'Basic ' + Buffer.from('op2:' + PASS)
+                    .toString('base64'),
+                'Content-Type': 'application/json' },
+            body: body && JSON.stringify(body) });
+        const r = await opE('POST', 'presence', { status: 'online' });
+        assert(r.status === 204, 'presence: ' + r.status);
+        const w = await visitor(browser, 'reply-wait');
+        try {
+            await w.page.goto(EMPTY + '/shop.html?wait=' + RUN);
+            await w.w.say('Is anybody reading this? ' + RUN);
+            const st = await until(async () => {
+                const s = await w.w.state();
+                return s.ask && s.ask.shown && s;
+            }, 12000, 'the question for an address');
+            const c = await (await fetch(EMPTY + '/chatport/config')).json();
+            assert(c.online === true && c.reply_wait === 3,
+                   'config: ' + JSON.stringify(c));
+            assert(st.textarea.shown && !(st.form && st.form.shown),
+                   'not in the thread: ' + JSON.stringify(st));
+            await sleep(300);
+            await shot(w.page, 'widget-reply-wait-ask.png');
+        } finally {
+            await opE('POST', 'presence', { status: 'away' }).catch(() => {});
+            await w.ctx.close();
+        }
+    });
+
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
         assert(!bad.length, JSON.stringify(bad));
