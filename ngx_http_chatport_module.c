@@ -188,6 +188,13 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       offsetof(ngx_http_chatport_loc_conf_t, max_message),
       (void *) NGX_HTTP_CHATPORT_ARG_SIZE },
 
+    { ngx_string("chatport_reply_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, reply_wait),
+      (void *) NGX_HTTP_CHATPORT_ARG_SEC },
+
     { ngx_string("chatport_history"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_chatport_number,
@@ -635,6 +642,7 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->max_message = NGX_CONF_UNSET_SIZE;
     clcf->history = NGX_CONF_UNSET;
     clcf->retention = NGX_CONF_UNSET;
+    clcf->reply_wait = NGX_CONF_UNSET;
     clcf->hours = NGX_CONF_UNSET_PTR;
     clcf->lang = NGX_CONF_UNSET_UINT;
     clcf->form_fields = NGX_CONF_UNSET_PTR;
@@ -675,6 +683,7 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->history, prev->history, 200);
     ngx_conf_merge_sec_value(conf->retention, prev->retention,
                              30 * 24 * 60 * 60);
+    ngx_conf_merge_sec_value(conf->reply_wait, prev->reply_wait, 2 * 60);
     ngx_conf_merge_ptr_value(conf->hours, prev->hours, NULL);
 
     /* an empty title or greeting means the widget's own per-language text */

@@ -360,7 +360,7 @@ ngx_http_chatport_conversation_messages(ngx_http_request_t *r,
     /* an operator reading the conversation has read it */
     rc = ngx_http_chatport_store_read(r->pool, &ctx->message.site,
                                       &ctx->message.cid, &after,
-                                      clcf->history, 1,
+                                      clcf->history, 1, NULL,
                                       ngx_http_chatport_call_json, ctx,
                                       &ctx->call.cmd);
 

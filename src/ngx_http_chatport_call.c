@@ -161,7 +161,10 @@ ngx_http_chatport_call_empty(void *data, redisReply *reply, ngx_int_t rc)
     status = ngx_http_chatport_store_status(reply, rc,
                                             call->request->connection->log);
 
-    if (status == NGX_HTTP_CHATPORT_STORE_OK) {
+    /* a repeated key: the first post was stored, the answer is the same */
+    if (status == NGX_HTTP_CHATPORT_STORE_OK
+        || status == NGX_HTTP_CHATPORT_STORE_REPEAT)
+    {
         ngx_str_null(&empty);
         rc = ngx_http_chatport_send_json(call->request, NGX_HTTP_NO_CONTENT,
                                          &empty);

@@ -43,10 +43,11 @@ typedef struct {
 
 typedef struct {
     ngx_http_chatport_call_t        call;
-    ngx_uint_t                      html;       /* unsigned:1 */
+    ngx_uint_t                      html;        /* unsigned:1 */
+    ngx_uint_t                      new_visitor; /* unsigned:1 */
     ngx_str_t                       page;
-    ngx_str_t                       fields;     /* JSON object */
-    ngx_str_t                       key;        /* the client's, if any */
+    ngx_str_t                       vid;
+    ngx_http_chatport_form_entry_t  entry;
 } ngx_http_chatport_form_ctx_t;
 
 
@@ -62,16 +63,16 @@ static ngx_http_chatport_pair_t *ngx_http_chatport_pair(ngx_array_t *pairs,
 static char *ngx_http_chatport_field_check(ngx_http_chatport_form_field_t *f,
     ngx_http_chatport_pair_t *pair);
 static ngx_uint_t ngx_http_chatport_email(ngx_str_t *s);
+static ngx_int_t ngx_http_chatport_form_store(
+    ngx_http_chatport_form_ctx_t *ctx);
 static void ngx_http_chatport_form_done(void *data, redisReply *reply,
     ngx_int_t rc);
 static ngx_int_t ngx_http_chatport_form_answer(ngx_http_request_t *r,
     ngx_uint_t html, ngx_str_t *page, char *outcome);
 static ngx_int_t ngx_http_chatport_form_notify(
-    ngx_http_chatport_form_ctx_t *ctx);
+    ngx_http_chatport_form_ctx_t *ctx, ngx_str_t *json);
 static ngx_int_t ngx_http_chatport_same_host(ngx_http_request_t *r,
     ngx_str_t *url);
-static ngx_int_t ngx_http_chatport_send_fields_error(ngx_http_request_t *r,
-    ngx_str_t *fields);
 
 
 static ngx_str_t  ngx_http_chatport_field_types[] = {
@@ -338,10 +339,10 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
 {
     char                            *err, *field_err;
     ngx_int_t                        rc;
-    ngx_str_t                        vid, cid, *referrer, text;
+    ngx_str_t                        *referrer, text;
     ngx_uint_t                       i, status, html, honeypot, stored;
     ngx_array_t                      pairs;
-    ngx_http_chatport_json_t         j, errors;
+    ngx_http_chatport_json_t         j, errors, line, para;
     ngx_http_chatport_pair_t        *pair;
     ngx_http_chatport_srv_conf_t    *cscf;
     ngx_http_chatport_loc_conf_t    *clcf;
@@ -426,7 +427,7 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
     }
 
     if (pair) {
-        ctx->key = pair->value;
+        ctx->entry.key = pair->value;
     }
 
     /* anything in the trap, even a JSON number, is a robot's */
@@ -437,6 +438,10 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
 
     ngx_http_chatport_json_init(&errors, r->pool);
     ngx_http_chatport_json_init(&j, r->pool);
+
+    /* as a message: "name: value" lines, then the long texts */
+    ngx_http_chatport_json_init(&line, r->pool);
+    ngx_http_chatport_json_init(&para, r->pool);
 
     ngx_http_chatport_json_literal(&j, "{\"fields\":{");
 
@@ -474,6 +479,19 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
         ngx_http_chatport_json_string(&j, &f[i].name);
         ngx_http_chatport_json_literal(&j, ":");
         ngx_http_chatport_json_string(&j, &pair->value);
+
+        if (f[i].type == NGX_HTTP_CHATPORT_FIELD_TEXTAREA) {
+            ngx_http_chatport_json_literal(&para, "\n");
+            ngx_http_chatport_json_raw(&para, pair->value.data,
+                                       pair->value.len);
+
+        } else {
+            ngx_http_chatport_json_raw(&line, f[i].name.data, f[i].name.len);
+            ngx_http_chatport_json_literal(&line, ": ");
+            ngx_http_chatport_json_raw(&line, pair->value.data,
+                                       pair->value.len);
+            ngx_http_chatport_json_literal(&line, "\n");
+        }
     }
 
     if (errors.pos != errors.start) {
@@ -512,11 +530,15 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
     ngx_http_chatport_json_literal(&j, ",\"referrer\":");
     pair = ngx_http_chatport_pair(&pairs, &from);
 
-    if (pair && pair->is_string && ngx_http_chatport_url(&pair->value)) {
+    if (pair && pair->is_string) {
         text = pair->value;
 
+        if (!ngx_http_chatport_url(&text)) {
+            ngx_str_null(&text);
+        }
+
     } else {
-        ngx_http_chatport_referrer(r, NULL, &text);
+        ngx_http_chatport_referrer(r, NULL, &ctx->page, &text);
     }
 
     ngx_http_chatport_json_string(&j, &text);
@@ -526,23 +548,27 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
                                   NGX_HTTP_CHATPORT_AGENT_MAX, &text);
     ngx_http_chatport_json_string(&j, &text);
 
-    /*
-     * The visitor's secret id is their key; operators get the conversation
-     * id it leads to, so a form and a chat of one visitor can be matched.
-     */
-
-    if (ngx_http_chatport_visitor_cookie(r, &vid) == NGX_OK
-        && ngx_http_chatport_visitor_cid(r->pool, &vid, &cid) == NGX_OK)
-    {
-        ngx_http_chatport_json_literal(&j, ",\"conversation\":");
-        ngx_http_chatport_json_string(&j, &cid);
+    if (para.pos != para.start) {
+        ngx_http_chatport_json_raw(&line, para.start, para.pos - para.start);
     }
 
-    ngx_http_chatport_json_literal(&j, "}");
-
-    if (ngx_http_chatport_json_result(&j, &ctx->fields) != NGX_OK) {
+    if (ngx_http_chatport_json_result(&j, &ctx->entry.json) != NGX_OK
+        || ngx_http_chatport_json_result(&line, &ctx->entry.text) != NGX_OK)
+    {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
+    }
+
+    /* no blank line before the long texts when they come alone */
+    while (ctx->entry.text.len && ctx->entry.text.data[0] == '\n') {
+        ctx->entry.text.data++;
+        ctx->entry.text.len--;
+    }
+
+    while (ctx->entry.text.len
+           && ctx->entry.text.data[ctx->entry.text.len - 1] == '\n')
+    {
+        ctx->entry.text.len--;
     }
 
     /*
@@ -551,14 +577,49 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
      * client's key can never swallow another client's submission.
      */
 
-    rc = ngx_http_chatport_store_form(r->pool, &cscf->site,
-                                      &r->connection->addr_text, &ctx->key,
-                                      &ctx->fields, &clcf->form_rate,
-                                      clcf->retention,
-                                      ngx_http_chatport_form_done, ctx,
-                                      &ctx->call.cmd);
+    ctx->entry.site = cscf->site;
+    ctx->entry.client = r->connection->addr_text;
+    ctx->entry.rate = &clcf->form_rate;
+    ctx->entry.history = clcf->history;
+    ctx->entry.retention = clcf->retention;
 
-    ngx_http_chatport_call_posted(&ctx->call, rc);
+    /*
+     * The submission goes into the visitor's conversation, or opens one
+     * with a new visitor id, as a first message does.
+     */
+
+    if (ngx_http_chatport_visitor_cookie(r, &ctx->vid) != NGX_OK) {
+        if (ngx_http_chatport_new_visitor(r->pool, &ctx->vid) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ctx->new_visitor = 1;
+    }
+
+    ngx_http_chatport_call_posted(&ctx->call,
+                                  ngx_http_chatport_form_store(ctx));
+}
+
+
+static ngx_int_t
+ngx_http_chatport_form_store(ngx_http_chatport_form_ctx_t *ctx)
+{
+    ngx_http_request_t  *r;
+
+    r = ctx->call.request;
+
+    if (ngx_http_chatport_visitor_cid(r->pool, &ctx->vid, &ctx->entry.cid)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->entry.create = ctx->new_visitor;
+
+    return ngx_http_chatport_store_form(r->pool, &ctx->entry,
+                                        ngx_http_chatport_form_done, ctx,
+                                        &ctx->call.cmd);
 }
 
 
@@ -800,21 +861,34 @@ static char *
 ngx_http_chatport_field_check(ngx_http_chatport_form_field_t *f,
     ngx_http_chatport_pair_t *pair)
 {
-    ngx_uint_t  blank;
-
     if (pair && !pair->is_string) {
         return "invalid";
     }
 
-    if (pair == NULL || pair->value.len == 0) {
+    return ngx_http_chatport_form_check(f, pair ? &pair->value : NULL);
+}
+
+
+/*
+ * NULL when a field's value (NULL: absent) is fine, or its error:
+ * "required", "too_long" or "invalid".
+ */
+
+char *
+ngx_http_chatport_form_check(ngx_http_chatport_form_field_t *f,
+    ngx_str_t *value)
+{
+    ngx_uint_t  blank;
+
+    if (value == NULL || value->len == 0) {
         return f->required ? "required" : NULL;
     }
 
-    if (pair->value.len > f->max) {
+    if (value->len > f->max) {
         return "too_long";
     }
 
-    if (ngx_http_chatport_utf8_text(&pair->value,
+    if (ngx_http_chatport_utf8_text(value,
                                     f->type == NGX_HTTP_CHATPORT_FIELD_TEXTAREA,
                                     &blank)
         != NGX_OK)
@@ -827,7 +901,7 @@ ngx_http_chatport_field_check(ngx_http_chatport_form_field_t *f,
     }
 
     if (f->type == NGX_HTTP_CHATPORT_FIELD_EMAIL
-        && !ngx_http_chatport_email(&pair->value))
+        && !ngx_http_chatport_email(value))
     {
         return "invalid";
     }
@@ -898,13 +972,35 @@ ngx_http_chatport_form_done(void *data, redisReply *reply, ngx_int_t rc)
 {
     ngx_http_chatport_form_ctx_t  *ctx = data;
 
+    ngx_str_t                          json;
     ngx_http_request_t                *r;
+    ngx_http_chatport_json_t           j;
     ngx_http_chatport_store_status_e   status;
 
     r = ctx->call.request;
     ctx->call.cmd = NULL;
 
     status = ngx_http_chatport_store_status(reply, rc, r->connection->log);
+
+    if (status == NGX_HTTP_CHATPORT_STORE_UNKNOWN && !ctx->new_visitor) {
+        /* the cookie's conversation expired: a new one, with a new id */
+        if (ngx_http_chatport_new_visitor(r->pool, &ctx->vid) != NGX_OK) {
+            ngx_http_chatport_call_done(&ctx->call,
+                                        NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ctx->new_visitor = 1;
+
+        rc = ngx_http_chatport_form_store(ctx);
+
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        status = (rc == NGX_DECLINED) ? NGX_HTTP_CHATPORT_STORE_UNAVAILABLE
+                                      : NGX_HTTP_CHATPORT_STORE_UNKNOWN;
+    }
 
     if (status == NGX_HTTP_CHATPORT_STORE_RATE) {
         ngx_http_chatport_call_done(&ctx->call,
@@ -932,9 +1028,27 @@ ngx_http_chatport_form_done(void *data, redisReply *reply, ngx_int_t rc)
         return;
     }
 
-    if (ngx_http_chatport_form_notify(ctx) != NGX_OK) {
+    /* the submission as stored: the script adds the conversation */
+
+    ngx_http_chatport_json_init(&j, r->pool);
+    ngx_http_chatport_json_raw(&j, ctx->entry.json.data, ctx->entry.json.len);
+    ngx_http_chatport_json_literal(&j, ",\"conversation\":");
+    ngx_http_chatport_json_string(&j, &ctx->entry.cid);
+    ngx_http_chatport_json_literal(&j, "}");
+
+    if (ngx_http_chatport_json_result(&j, &json) != NGX_OK
+        || ngx_http_chatport_form_notify(ctx, &json) != NGX_OK)
+    {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "chatport: cannot notify of a form submission");
+    }
+
+    if (ctx->new_visitor
+        && ngx_http_chatport_set_cookie(r, &ctx->vid) != NGX_OK)
+    {
+        ngx_http_chatport_call_done(&ctx->call,
+                                    NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
     if (ctx->html) {
@@ -1003,7 +1117,8 @@ ngx_http_chatport_form_answer(ngx_http_request_t *r, ngx_uint_t html,
 
 
 static ngx_int_t
-ngx_http_chatport_form_notify(ngx_http_chatport_form_ctx_t *ctx)
+ngx_http_chatport_form_notify(ngx_http_chatport_form_ctx_t *ctx,
+    ngx_str_t *json)
 {
     ngx_str_t                      event, link, cid;
     ngx_http_request_t            *r;
@@ -1030,7 +1145,7 @@ ngx_http_chatport_form_notify(ngx_http_chatport_form_ctx_t *ctx)
     ngx_http_chatport_json_literal(&j, "{\"type\":\"form\",\"site\":");
     ngx_http_chatport_json_string(&j, &cscf->site);
     ngx_http_chatport_json_literal(&j, ",\"form\":");
-    ngx_http_chatport_json_raw(&j, ctx->fields.data, ctx->fields.len);
+    ngx_http_chatport_json_raw(&j, json->data, json->len);
     ngx_http_chatport_json_literal(&j, ",\"console\":");
     ngx_http_chatport_json_string(&j, &link);
     ngx_http_chatport_json_literal(&j, "}\n");
@@ -1045,7 +1160,7 @@ ngx_http_chatport_form_notify(ngx_http_chatport_form_ctx_t *ctx)
 
 /* 400 {"error": "invalid_fields", "fields": {"email": "invalid"}} */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_send_fields_error(ngx_http_request_t *r, ngx_str_t *fields)
 {
     ngx_str_t                 body;

@@ -13,6 +13,7 @@
  *   chatport:{site}:conv:CID:key:K  string: the id of the message posted
  *                                   with key K, for a retry window
  *   chatport:{site}:form-key:A:K    the same for a form from address A
+ *                                   (a contact's key is a message's)
  *   chatport:{site}:chat-rate:A     counter: conversations opened from A
  *   chatport:{site}:chat-rate       counter: conversations opened
  *
@@ -170,7 +171,9 @@ NGX_HTTP_CHATPORT_LUA_KEY
 
 /*
  * KEYS: meta, msgs. ARGV: after ("" for all), count, "1" to mark the
- * conversation read. Returns {count, JSON}.
+ * conversation read, the status the visitor knows ("" for an operator's
+ * read, "-" for none). Returns {count, JSON}; a visitor's answer carries
+ * the status, and a status the visitor does not know yet counts as news.
  */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_read_script = {
     ngx_string(
@@ -194,8 +197,14 @@ NGX_HTTP_CHATPORT_LUA_AFTER
 "  items[i] = message(e)\n"
 "  cursor = e[1]\n"
 "end\n"
-"return {#items, '{\"messages\":[' .. table.concat(items, ',') .."
-" '],\"cursor\":' .. cjson.encode(cursor) .. '}\\n'}\n"),
+"local known, status, extra = ARGV[4], '', 0\n"
+"if known ~= '' then\n"
+"  local st = redis.call('HGET', meta, 'status') or 'open'\n"
+"  status = ',\"status\":' .. cjson.encode(st)\n"
+"  if known ~= '-' and known ~= st then extra = 1 end\n"
+"end\n"
+"return {#items + extra, '{\"messages\":[' .. table.concat(items, ',') .."
+" '],\"cursor\":' .. cjson.encode(cursor) .. status .. '}\\n'}\n"),
     { 0 }
 };
 
@@ -221,7 +230,8 @@ NGX_HTTP_CHATPORT_LUA_MESSAGE
 " created = tonumber(f.created), updated = tonumber(f.updated),"
 " unread = tonumber(f.unread) or 0, page = f.page or f.first_page or '',"
 " first_page = f.first_page or '', referrer = f.referrer or '',"
-" user_agent = f.user_agent or ''}\n"
+" user_agent = f.user_agent or '', email = f.email or '',"
+" name = f.name or ''}\n"
 "    local c_json = cjson.encode(c)\n"
 "    local last = redis.call('XREVRANGE', prefix .. cid .. ':msgs', '+',"
 " '-', 'COUNT', 1)\n"
@@ -237,7 +247,10 @@ NGX_HTTP_CHATPORT_LUA_MESSAGE
 };
 
 
-/* KEYS: meta, inbox. ARGV: cid, retention (ms) */
+/*
+ * KEYS: meta, inbox. ARGV: cid, retention (ms). "*" on the conversation's
+ * channel has its polls read again: they answer with the new status.
+ */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_close_script = {
     ngx_string(
 NGX_HTTP_CHATPORT_LUA_EVENT
@@ -246,6 +259,7 @@ NGX_HTTP_CHATPORT_LUA_EVENT
 "  return redis.error_reply('UNKNOWN conversation')\n"
 "end\n"
 "redis.call('HSET', meta, 'status', 'closed')\n"
+"redis.call('PUBLISH', meta, '* closed')\n"
 "event(inbox, tonumber(ARGV[2]),"
 " cjson.encode({type = 'closed', conversation = ARGV[1]}))\n"
 "return 1\n"),
@@ -277,30 +291,89 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_stream_script = {
 
 
 /*
- * KEYS: forms, inbox, the client's rate counter, the post's key
- * (optional). ARGV: the submission's JSON, the most submissions in a
- * window, the window (ms), retention (ms), the key's lifetime (ms). A
- * repeated post does not count against the rate.
+ * KEYS: forms, inbox, the client's rate counter, the conversation's meta,
+ * msgs, the site's convs, the post's key (optional). ARGV: the
+ * submission's JSON without its closing brace, the most submissions in a
+ * window, the window (ms), retention (ms), the key's lifetime (ms), cid,
+ * create, the submission as a message's text, history. A repeated post does
+ * not count against the rate. The submission is also the visitor's message
+ * in their conversation, which it opens when there is none.
  */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script = {
     ngx_string(
 NGX_HTTP_CHATPORT_LUA_EVENT
 NGX_HTTP_CHATPORT_LUA_LIMITED
 NGX_HTTP_CHATPORT_LUA_KEY
-"local forms, inbox, rate, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
-"local retention = tonumber(ARGV[4])\n"
+"local forms, inbox, rate, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
+"local msgs, convs, idem = KEYS[5], KEYS[6], KEYS[7]\n"
+"local retention, cid = tonumber(ARGV[4]), ARGV[6]\n"
 "local first = repeated(idem)\n"
 "if first then return first end\n"
+"local exists = redis.call('EXISTS', meta) == 1\n"
+"if not exists and ARGV[7] ~= '1' then\n"
+"  return redis.error_reply('UNKNOWN conversation')\n"
+"end\n"
 "local ttl = limited(rate, ARGV[2], ARGV[3])\n"
 "if ttl then return redis.error_reply('RATE ' .. ttl) end\n"
+"local json = ARGV[1] .. ',\"conversation\":\"' .. cid .. '\"}'\n"
 "local id = redis.call('XADD', forms, 'MAXLEN', '~', 10000, '*',"
-" 'json', ARGV[1])\n"
+" 'json', json)\n"
 "redis.call('PEXPIRE', forms, retention)\n"
+"local f = cjson.decode(json)\n"
+"local mid = redis.call('XADD', msgs, 'MAXLEN', ARGV[9], '*',"
+" 'from', 'visitor', 'text', ARGV[8])\n"
+"local ts = tonumber(string.match(mid, '^%d+'))\n"
+"if not exists then\n"
+"  redis.call('HSET', meta, 'cid', cid, 'created', ts, 'referrer',"
+" f.referrer, 'user_agent', f.user_agent, 'first_page', f.page,"
+" 'unread', 0)\n"
+"end\n"
+"redis.call('HSET', meta, 'status', 'open', 'updated', ts, 'last', mid)\n"
+"if f.page ~= '' then redis.call('HSET', meta, 'page', f.page) end\n"
+"if f.fields.email then redis.call('HSET', meta, 'email', f.fields.email)"
+" end\n"
+"if f.fields.name then redis.call('HSET', meta, 'name', f.fields.name)"
+" end\n"
+"redis.call('HINCRBY', meta, 'unread', 1)\n"
+"redis.call('PEXPIRE', meta, retention)\n"
+"redis.call('PEXPIRE', msgs, retention)\n"
+"redis.call('ZADD', convs, ts, cid)\n"
+"redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))\n"
+"redis.call('PEXPIRE', convs, retention)\n"
+"local msg = {id = mid, from = 'visitor', text = ARGV[8], ts = ts}\n"
+"redis.call('PUBLISH', meta, mid .. ' ' .. cjson.encode(msg))\n"
 "local item = '{\"id\":\"' .. id .. '\",\"ts\":' .. string.match(id, '^%d+')"
-" .. ',' .. string.sub(ARGV[1], 2)\n"
-"event(inbox, retention, '{\"type\":\"form\",\"form\":' .. item .. '}')\n"
+" .. ',' .. string.sub(json, 2)\n"
+"event(inbox, retention, '{\"type\":\"form\",\"conversation\":\"' .. cid"
+" .. '\",\"new\":' .. tostring(not exists) .. ',\"message\":' .."
+" cjson.encode(msg) .. ',\"form\":' .. item .. '}')\n"
 "remember(idem, id, ARGV[5])\n"
 "return id\n"),
+    { 0 }
+};
+
+
+/*
+ * KEYS: meta, inbox, the post's key (optional). ARGV: cid, email, name
+ * (kept when empty), retention (ms), the key's lifetime (ms).
+ */
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_contact_script = {
+    ngx_string(
+NGX_HTTP_CHATPORT_LUA_EVENT
+NGX_HTTP_CHATPORT_LUA_KEY
+"local meta, inbox, idem = KEYS[1], KEYS[2], KEYS[3]\n"
+"local first = repeated(idem)\n"
+"if first then return first end\n"
+"if redis.call('EXISTS', meta) == 0 then\n"
+"  return redis.error_reply('UNKNOWN conversation')\n"
+"end\n"
+"redis.call('HSET', meta, 'email', ARGV[2])\n"
+"if ARGV[3] ~= '' then redis.call('HSET', meta, 'name', ARGV[3]) end\n"
+"event(inbox, tonumber(ARGV[4]), cjson.encode({type = 'contact',"
+" conversation = ARGV[1], email = ARGV[2],"
+" name = redis.call('HGET', meta, 'name') or ''}))\n"
+"remember(idem, '1', ARGV[5])\n"
+"return 1\n"),
     { 0 }
 };
 
@@ -338,6 +411,7 @@ ngx_http_chatport_store_init(void)
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_close_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_stream_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_form_script);
+    ngx_http_chatport_redis_script_init(&ngx_http_chatport_contact_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_presence_script);
 }
 
@@ -519,13 +593,15 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
 }
 
 
+/* known: the status the visitor knows, "-" for none; NULL for operators */
+
 ngx_int_t
 ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, ngx_str_t *after, ngx_int_t count, ngx_uint_t mark_read,
-    ngx_http_chatport_redis_pt handler, void *data,
+    char *known, ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t  a[5];
+    ngx_str_t  a[6];
 
     if (ngx_http_chatport_store_channel(pool, site, cid, &a[0]) != NGX_OK
         || ngx_http_chatport_store_key(pool, &a[1], "%V:msgs", &a[0])
@@ -544,8 +620,16 @@ ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
         ngx_str_set(&a[4], "0");
     }
 
+    if (known) {
+        a[5].data = (u_char *) known;
+        a[5].len = ngx_strlen(known);
+
+    } else {
+        ngx_str_null(&a[5]);
+    }
+
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_read_script,
-                                        a, 2, 5, handler, data, cmdp);
+                                        a, 2, 6, handler, data, cmdp);
 }
 
 
@@ -628,30 +712,87 @@ ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
 
 
 ngx_int_t
-ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *client, ngx_str_t *key, ngx_str_t *json,
-    ngx_http_chatport_rate_t *rate, time_t retention,
-    ngx_http_chatport_redis_pt handler, void *data,
-    ngx_http_chatport_redis_cmd_t **cmdp)
+ngx_http_chatport_store_form(ngx_pool_t *pool,
+    ngx_http_chatport_form_entry_t *e, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t   a[9], *argv;
+    ngx_str_t   a[16], *argv;
     ngx_uint_t  nkeys;
 
-    nkeys = key->len ? 4 : 3;
+    nkeys = e->key.len ? 7 : 6;
     argv = &a[nkeys];
 
-    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:forms", site)
+    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:forms",
+                                    &e->site)
         != NGX_OK
-        || ngx_http_chatport_store_inbox_channel(pool, site, &a[1]) != NGX_OK
-        || ngx_http_chatport_store_key(pool, &a[2], "chatport:{%V}:rate:%V",
-                                       site, client)
+        || ngx_http_chatport_store_inbox_channel(pool, &e->site, &a[1])
            != NGX_OK
-        || (key->len
-            && ngx_http_chatport_store_key(pool, &a[3],
+        || ngx_http_chatport_store_key(pool, &a[2], "chatport:{%V}:rate:%V",
+                                       &e->site, &e->client)
+           != NGX_OK
+        || ngx_http_chatport_store_channel(pool, &e->site, &e->cid, &a[3])
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[4], "%V:msgs", &a[3])
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[5], "chatport:{%V}:convs",
+                                       &e->site)
+           != NGX_OK
+        || (e->key.len
+            && ngx_http_chatport_store_key(pool, &a[6],
                                            "chatport:{%V}:form-key:%V:%V",
-                                           site, client, key)
+                                           &e->site, &e->client, &e->key)
                != NGX_OK)
-        || ngx_http_chatport_store_rate(pool, rate, &argv[1]) != NGX_OK
+        || ngx_http_chatport_store_rate(pool, e->rate, &argv[1]) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &argv[3],
+                                          (int64_t) e->retention * 1000)
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &argv[4],
+                                          ngx_min((int64_t) e->retention
+                                                  * 1000,
+                                                  NGX_HTTP_CHATPORT_KEY_WINDOW))
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &argv[8], e->history)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = e->json;
+    argv[5] = e->cid;
+
+    if (e->create) {
+        ngx_str_set(&argv[6], "1");
+
+    } else {
+        ngx_str_set(&argv[6], "0");
+    }
+
+    argv[7] = e->text;
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_form_script,
+                                        a, nkeys, nkeys + 9, handler, data,
+                                        cmdp);
+}
+
+
+ngx_int_t
+ngx_http_chatport_store_contact(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *cid, ngx_str_t *email, ngx_str_t *name, ngx_str_t *key,
+    time_t retention, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t   a[8], *argv;
+    ngx_uint_t  nkeys;
+
+    nkeys = key->len ? 3 : 2;
+    argv = &a[nkeys];
+
+    if (ngx_http_chatport_store_channel(pool, site, cid, &a[0]) != NGX_OK
+        || ngx_http_chatport_store_inbox_channel(pool, site, &a[1]) != NGX_OK
+        || (key->len
+            && ngx_http_chatport_store_key(pool, &a[2], "%V:key:%V", &a[0],
+                                           key)
+               != NGX_OK)
         || ngx_http_chatport_store_number(pool, &argv[3],
                                           (int64_t) retention * 1000)
            != NGX_OK
@@ -663,9 +804,12 @@ ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
         return NGX_ERROR;
     }
 
-    argv[0] = *json;
+    argv[0] = *cid;
+    argv[1] = *email;
+    argv[2] = *name;
 
-    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_form_script,
+    return ngx_http_chatport_store_call(pool,
+                                        &ngx_http_chatport_contact_script,
                                         a, nkeys, nkeys + 5, handler, data,
                                         cmdp);
 }

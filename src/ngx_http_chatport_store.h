@@ -42,6 +42,21 @@ typedef struct {
 } ngx_http_chatport_message_t;
 
 
+/* a contact-form submission, also a message in the visitor's conversation */
+typedef struct {
+    ngx_str_t                 site;
+    ngx_str_t                 cid;
+    ngx_uint_t                create;      /* may open the conversation */
+    ngx_str_t                 json;        /* the submission, open-ended */
+    ngx_str_t                 text;        /* ... as the message's text */
+    ngx_str_t                 key;         /* the client's, may be empty */
+    ngx_str_t                 client;      /* address, for the rate */
+    ngx_http_chatport_rate_t *rate;
+    ngx_int_t                 history;
+    time_t                    retention;
+} ngx_http_chatport_form_entry_t;
+
+
 typedef enum {
     NGX_HTTP_CHATPORT_STORE_OK = 0,
     NGX_HTTP_CHATPORT_STORE_REPEAT,        /* a key seen: the first id */
@@ -62,7 +77,7 @@ ngx_int_t ngx_http_chatport_store_append(ngx_pool_t *pool,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, ngx_str_t *after, ngx_int_t count, ngx_uint_t mark_read,
-    ngx_http_chatport_redis_pt handler, void *data,
+    char *known, ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
     ngx_int_t count, ngx_http_chatport_redis_pt handler, void *data,
@@ -74,10 +89,12 @@ ngx_int_t ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
     char *name, ngx_str_t *after, ngx_int_t count,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
-ngx_int_t ngx_http_chatport_store_form(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *client, ngx_str_t *key, ngx_str_t *json,
-    ngx_http_chatport_rate_t *rate, time_t retention,
-    ngx_http_chatport_redis_pt handler, void *data,
+ngx_int_t ngx_http_chatport_store_form(ngx_pool_t *pool,
+    ngx_http_chatport_form_entry_t *e, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_contact(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *cid, ngx_str_t *email, ngx_str_t *name, ngx_str_t *key,
+    time_t retention, ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_presence(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *operator, ngx_uint_t online,

@@ -13,6 +13,7 @@
 #include "ngx_http_chatport_assets.h"
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_call.h"
+#include "ngx_http_chatport_contact.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_notify.h"
@@ -30,6 +31,7 @@ typedef struct {
     ngx_http_chatport_call_t         call;
     ngx_http_chatport_message_t      message;
     ngx_str_t                        vid;
+    char                            *known;         /* status, for a poll */
     ngx_uint_t                       new_visitor;   /* unsigned:1 */
 } ngx_http_chatport_visitor_ctx_t;
 
@@ -63,9 +65,6 @@ static ngx_int_t ngx_http_chatport_created(
     ngx_uint_t stored);
 static ngx_int_t ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w);
 
-static ngx_int_t ngx_http_chatport_new_visitor(ngx_pool_t *pool,
-    ngx_str_t *vid);
-
 
 static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
 
@@ -86,6 +85,9 @@ static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
 
     { ngx_string("form"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_form },
+
+    { ngx_string("contact"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_contact },
 
     { ngx_null_string, 0, ngx_null_string, NULL }
 };
@@ -252,6 +254,9 @@ ngx_http_chatport_config_send(ngx_http_request_t *r, ngx_uint_t online)
     ngx_http_chatport_json_literal(&j, ",\"max_message\":");
     ngx_http_chatport_json_int(&j, clcf->max_message);
 
+    ngx_http_chatport_json_literal(&j, ",\"reply_wait\":");
+    ngx_http_chatport_json_int(&j, clcf->reply_wait);
+
     ngx_http_chatport_json_literal(&j, ",\"form\":{\"fields\":");
     ngx_http_chatport_form_fields_json(&j, clcf->form_fields);
     ngx_http_chatport_json_literal(&j, "}}\n");
@@ -340,7 +345,7 @@ ngx_http_chatport_messages(ngx_http_request_t *r, ngx_str_t *arg)
     }
 
     rc = ngx_http_chatport_store_read(r->pool, &cscf->site, &ctx->message.cid,
-                                      &after, clcf->history, 0,
+                                      &after, clcf->history, 0, "-",
                                       ngx_http_chatport_call_json, ctx,
                                       &ctx->call.cmd);
 
@@ -373,7 +378,7 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
     }
 
     if (rc == NGX_OK) {
-        ngx_http_chatport_referrer(r, root, &referrer);
+        ngx_http_chatport_referrer(r, root, &page, &referrer);
     }
 
     json_decref(root);
@@ -516,9 +521,8 @@ static ngx_int_t
 ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
     redisReply *reply, ngx_uint_t stored)
 {
-    ngx_str_t                      id, cookie;
-    ngx_http_request_t            *r;
-    ngx_http_chatport_loc_conf_t  *clcf;
+    ngx_str_t            id;
+    ngx_http_request_t  *r;
 
     r = ctx->call.request;
 
@@ -541,27 +545,7 @@ ngx_http_chatport_created(ngx_http_chatport_visitor_ctx_t *ctx,
                           "chatport: cannot notify of a new conversation");
         }
 
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
-
-        cookie.data = ngx_pnalloc(r->pool, sizeof("chatport_vid=; Path=/; "
-                                                  "Max-Age=; HttpOnly; "
-                                                  "SameSite=Lax; Secure")
-                                           + ctx->vid.len + NGX_TIME_T_LEN);
-        if (cookie.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        cookie.len = ngx_sprintf(cookie.data,
-                                 "chatport_vid=%V; Path=/; Max-Age=%T; "
-                                 "HttpOnly; SameSite=Lax%s",
-                                 &ctx->vid, clcf->retention,
-#if (NGX_HTTP_SSL)
-                                 r->connection->ssl ? "; Secure" :
-#endif
-                                 "")
-                     - cookie.data;
-
-        if (ngx_http_chatport_add_header(r, "Set-Cookie", &cookie) != NGX_OK) {
+        if (ngx_http_chatport_set_cookie(r, &ctx->vid) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -648,25 +632,37 @@ ngx_http_chatport_url(ngx_str_t *url)
 
 /*
  * Where the visitor came from: the widget sends the page's
- * document.referrer as "referrer" (the Referer of its own request is the
- * page itself); a plain request has only its Referer header.
+ * document.referrer as "referrer", empty on a direct visit (the Referer of
+ * its own request is the page itself); a plain request has only its
+ * Referer header, which is no referrer when it is the page itself.
  */
 
 void
 ngx_http_chatport_referrer(ngx_http_request_t *r, json_t *root,
-    ngx_str_t *referrer)
+    ngx_str_t *page, ngx_str_t *referrer)
 {
-    if (root
-        && ngx_http_chatport_json_get_string(r->pool, root, "referrer",
-                                             referrer)
-           == NGX_OK
-        && ngx_http_chatport_url(referrer))
-    {
+    ngx_int_t  rc;
+
+    rc = root ? ngx_http_chatport_json_get_string(r->pool, root, "referrer",
+                                                  referrer)
+              : NGX_DECLINED;
+
+    if (rc != NGX_DECLINED) {
+        if (rc != NGX_OK || !ngx_http_chatport_url(referrer)) {
+            ngx_str_null(referrer);
+        }
+
         return;
     }
 
     ngx_http_chatport_header_text(r->headers_in.referer,
                                   NGX_HTTP_CHATPORT_PAGE_MAX, referrer);
+
+    if (referrer->len == page->len
+        && ngx_strncmp(referrer->data, page->data, page->len) == 0)
+    {
+        ngx_str_null(referrer);
+    }
 }
 
 
@@ -803,7 +799,7 @@ static ngx_int_t
 ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                         rc;
-    ngx_str_t                         after, vid, channel;
+    ngx_str_t                         after, vid, channel, known;
     ngx_http_chatport_waiter_t       *w;
     ngx_http_chatport_srv_conf_t     *cscf;
     ngx_http_chatport_loc_conf_t     *clcf;
@@ -837,6 +833,12 @@ ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
     ctx->call.request = r;
     ctx->message.site = cscf->site;
     ctx->message.history = clcf->history;
+
+    /* the status the widget shows: a poll answers at once when it changed */
+    ctx->known = (ngx_http_arg(r, (u_char *) "status", 6, &known) == NGX_OK
+                  && known.len == 6
+                  && ngx_strncmp(known.data, "closed", 6) == 0)
+                 ? "closed" : "open";
 
     if (ngx_http_chatport_visitor_cid(r->pool, &vid, &ctx->message.cid)
         != NGX_OK
@@ -881,6 +883,7 @@ ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w)
     return ngx_http_chatport_store_read(w->request->pool, &ctx->message.site,
                                         &ctx->message.cid, &w->cursor,
                                         ctx->message.history, 0,
+                                        ctx->known,
                                         ngx_http_chatport_waiter_read_done, w,
                                         &w->cmd);
 }
@@ -932,7 +935,7 @@ ngx_http_chatport_visitor_cookie(ngx_http_request_t *r, ngx_str_t *vid)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_new_visitor(ngx_pool_t *pool, ngx_str_t *vid)
 {
     u_char  random[NGX_HTTP_CHATPORT_VID_LEN / 2];
@@ -951,6 +954,38 @@ ngx_http_chatport_new_visitor(ngx_pool_t *pool, ngx_str_t *vid)
     vid->len = ngx_hex_dump(vid->data, random, sizeof(random)) - vid->data;
 
     return NGX_OK;
+}
+
+
+/* the visitor's key to their conversation, with its first message or form */
+
+ngx_int_t
+ngx_http_chatport_set_cookie(ngx_http_request_t *r, ngx_str_t *vid)
+{
+    ngx_str_t                      cookie;
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    cookie.data = ngx_pnalloc(r->pool, sizeof("chatport_vid=; Path=/; "
+                                              "Max-Age=; HttpOnly; "
+                                              "SameSite=Lax; Secure")
+                                       + vid->len + NGX_TIME_T_LEN);
+    if (cookie.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    cookie.len = ngx_sprintf(cookie.data,
+                             "chatport_vid=%V; Path=/; Max-Age=%T; "
+                             "HttpOnly; SameSite=Lax%s",
+                             vid, clcf->retention,
+#if (NGX_HTTP_SSL)
+                             r->connection->ssl ? "; Secure" :
+#endif
+                             "")
+                 - cookie.data;
+
+    return ngx_http_chatport_add_header(r, "Set-Cookie", &cookie);
 }
 
 

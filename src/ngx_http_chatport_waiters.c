@@ -66,6 +66,9 @@ static void ngx_http_chatport_channel_subscribed(
 static void ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
     ngx_str_t *payload);
 
+static void ngx_http_chatport_channel_changed(
+    ngx_http_chatport_channel_t *ch);
+
 static void ngx_http_chatport_waiter_recheck(ngx_http_chatport_waiter_t *w);
 static void ngx_http_chatport_waiter_park(ngx_http_chatport_waiter_t *w);
 static void ngx_http_chatport_waiter_finish(ngx_http_chatport_waiter_t *w,
@@ -852,6 +855,11 @@ ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
     id_text.data = payload->data;
     id_text.len = space - payload->data;
 
+    if (id_text.len == 1 && id_text.data[0] == '*') {
+        ngx_http_chatport_channel_changed(ch);
+        return;
+    }
+
     if (ngx_http_chatport_stream_id_parse(&id_text, &id) != NGX_OK) {
         return;
     }
@@ -894,6 +902,40 @@ ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
         }
 
         ngx_http_chatport_waiter_finish(w, NGX_HTTP_OK, &body, NULL, NULL);
+    }
+
+    ch->busy--;
+    ngx_http_chatport_channel_release(ch);
+}
+
+
+/*
+ * "*": something about the conversation other than a message changed
+ * (it was closed); every waiter reads again, and answers when its reader
+ * did not know.
+ */
+
+static void
+ngx_http_chatport_channel_changed(ngx_http_chatport_channel_t *ch)
+{
+    ngx_queue_t                 *q, *next;
+    ngx_http_chatport_waiter_t  *w;
+
+    ch->busy++;
+
+    for (q = ngx_queue_head(&ch->waiters);
+         q != ngx_queue_sentinel(&ch->waiters);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        w = ngx_queue_data(q, ngx_http_chatport_waiter_t, queue);
+
+        if (w->state == NGX_HTTP_CHATPORT_WAITER_PARKED && !w->dirty) {
+            ngx_http_chatport_waiter_recheck(w);
+
+        } else {
+            w->dirty = 1;
+        }
     }
 
     ch->busy--;

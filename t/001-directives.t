@@ -50,7 +50,7 @@ GET /chatport/widget.js
 --- request
 GET /chatport/config
 --- response_body
-{"site":"localhost","online":false,"title":null,"greeting":null,"color":"#2563eb","lang":"auto","max_message":2048,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
+{"site":"localhost","online":false,"title":null,"greeting":null,"color":"#2563eb","lang":"auto","max_message":2048,"reply_wait":120,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [emerg]
 
@@ -246,7 +246,7 @@ GET /chatport/config
 --- request
 GET /chatport/config
 --- response_body
-{"site":"shop.example-1_a","online":false,"title":"Ask us","greeting":"Hello there","color":"#ff8800","lang":"en","max_message":4096,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
+{"site":"shop.example-1_a","online":false,"title":"Ask us","greeting":"Hello there","color":"#ff8800","lang":"en","max_message":4096,"reply_wait":120,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [error]
 [emerg]
@@ -283,7 +283,7 @@ GET /chatport/config
 --- request
 GET /chatport/config
 --- response_body
-{"site":"srv-site","online":false,"title":"Server title","greeting":"Server greeting","color":"#0a0","lang":"ja","max_message":1024,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
+{"site":"srv-site","online":false,"title":"Server title","greeting":"Server greeting","color":"#0a0","lang":"ja","max_message":1024,"reply_wait":120,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [error]
 [emerg]
@@ -328,7 +328,7 @@ agent:{PLAIN}agent-pw
 --- request
 GET /chatport/config
 --- response_body
-{"site":"localhost","online":false,"title":"Location title","greeting":"Location greeting","color":"#ABCDEF","lang":"auto","max_message":512,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
+{"site":"localhost","online":false,"title":"Location title","greeting":"Location greeting","color":"#ABCDEF","lang":"auto","max_message":512,"reply_wait":120,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [error]
 [emerg]

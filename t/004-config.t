@@ -31,11 +31,11 @@ __DATA__
 GET /chatport/config
 --- response_headers
 Content-Type: application/json; charset=utf-8
-Content-Length: 315
+Content-Length: 332
 !Set-Cookie
 !ETag
 --- response_body
-{"site":"localhost","online":false,"title":null,"greeting":null,"color":"#2563eb","lang":"auto","max_message":2048,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
+{"site":"localhost","online":false,"title":null,"greeting":null,"color":"#2563eb","lang":"auto","max_message":2048,"reply_wait":120,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [error]
 
@@ -57,7 +57,7 @@ Content-Length: 315
 --- request
 GET /chatport/config
 --- response_body
-{"site":"acme","online":false,"title":"ACME support","greeting":"How can we help?","color":"#123456","lang":"en","max_message":1024,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
+{"site":"acme","online":false,"title":"ACME support","greeting":"How can we help?","color":"#123456","lang":"en","max_message":1024,"reply_wait":120,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [error]
 
@@ -91,8 +91,8 @@ GET /chatport/config
 --- request eval
 ["GET /chatport/config", "GET /shop/chat/config"]
 --- response_body eval
-[qq({"site":"server-site","online":false,"title":"server title","greeting":"http greeting","color":"#222","lang":"en","max_message":1024,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}\n),
- qq({"site":"server-site","online":false,"title":"location title","greeting":"location greeting","color":"#222","lang":"ja","max_message":300,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}\n)]
+[qq({"site":"server-site","online":false,"title":"server title","greeting":"http greeting","color":"#222","lang":"en","max_message":1024,"reply_wait":120,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}\n),
+ qq({"site":"server-site","online":false,"title":"location title","greeting":"location greeting","color":"#222","lang":"ja","max_message":300,"reply_wait":120,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}\n)]
 --- no_error_log
 [error]
 
@@ -251,7 +251,7 @@ GET /chatport/config
 --- request
 GET /chatport/config
 --- response_body
-{"site":"localhost","online":false,"title":"お問い合わせ","greeting":"ご質問はお気軽にどうぞ。","color":"#2563eb","lang":"ja","max_message":2048,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
+{"site":"localhost","online":false,"title":"お問い合わせ","greeting":"ご質問はお気軽にどうぞ。","color":"#2563eb","lang":"ja","max_message":2048,"reply_wait":120,"form":{"fields":[{"name":"name","type":"text","required":false,"max":200},{"name":"email","type":"email","required":true,"max":254},{"name":"message","type":"textarea","required":true,"max":5000}]}}
 --- no_error_log
 [error]
 
@@ -327,7 +327,7 @@ GET /chatport/config
 HEAD /chatport/config
 --- response_headers
 Content-Type: application/json; charset=utf-8
-Content-Length: 315
+Content-Length: 332
 --- response_body:
 --- no_error_log
 [error]

@@ -99,7 +99,7 @@ subtest 'send, history, poll at once' => sub {
               { messages => [ { id => $id1, from => 'visitor',
                                 text => 'hello',
                                 ts => (split /-/, $id1)[0] } ],
-                cursor => $id1 },
+                cursor => $id1, status => 'open' },
               'history: the message, with ts from its id, and the cursor')
         or diag $res->{body};
 
@@ -127,7 +127,8 @@ subtest 'send, history, poll at once' => sub {
     is($res->{json}{cursor}, $id2, 'history cursor');
 
     $res = $v->history($id2);
-    is_deeply($res->{json}, { messages => [], cursor => $id2 },
+    is_deeply($res->{json}, { messages => [], cursor => $id2,
+                              status => 'open' },
               'history after the last id: empty, cursor unchanged');
 };
 

@@ -251,7 +251,10 @@ sub sort_ids { sort { id_cmp($a, $b) } grep { defined } @_ }
 
 # ---------------------------------------------------------------------------
 subtest 'submissions through GET A forms: as posted, escaped as data, newest last' => sub {
-    my $vid = 'a' x 16 . '0123456789abcdef';
+    # a visitor who chatted first: the form lands in that conversation
+    my $chat = visitor(port => $port_c);
+    is($chat->post('a chat first')->{status}, 201, 'a conversation');
+    my $vid = $chat->vid;
     my $script = '<script>alert("x")</script>';
     my $multi = "line one\r\nline two\n</textarea><script>steal()</script>"
               . "\ttab \\ back \"quote\"";
@@ -271,6 +274,9 @@ subtest 'submissions through GET A forms: as posted, escaped as data, newest las
                                          message => "urlencoded\r\nbody"),
                        headers => { Referer => 'https://elsewhere.example/x' });
     my $id2 = is_201($r2, 'urlencoded submission in Japanese');
+    my ($vid2) = map { /^chatport_vid=([0-9a-f]{32})/ ? $1 : () }
+                     @{ $r2->{set_cookie} || [] };
+    ok($vid2, '... without a cookie it opens a conversation and sets one');
 
     my $r3 = post_form(port => $port_c,
                        body => urlencode(email => 'c@example.com',
@@ -363,9 +369,9 @@ subtest 'submissions through GET A forms: as posted, escaped as data, newest las
                      fields => { name => $ja, email => 'b@example.jp',
                                  message => "urlencoded\r\nbody" },
                      page => '', referrer => 'https://elsewhere.example/x',
-                     user_agent => '' },
+                     user_agent => '', conversation => cid_of($vid2 // '') },
               'the urlencoded submission: decoded UTF-8, no page from '
-              . 'another site\'s Referer, no conversation without a cookie')
+              . 'another site\'s Referer, the conversation it opened')
         or diag explain $f2;
 
     is_deeply($f3->{fields}, { email => 'c@example.com',

@@ -5,8 +5,12 @@
 # business hours are closed; a page with a strict Content-Security-Policy;
 # a page whose CSS hides every button; a phone-sized viewport; HTML in
 # messages shown as text; a message and a reply whose 201 is lost (503)
-# sent again with the same key, stored and shown once. Also the gzipped
-# size of widget.js + widget.css.
+# sent again with the same key, stored and shown once; one thread: the
+# operator goes away mid-chat and the visitor is asked for an address in
+# it, typing survives a state flip, closing is told; the console's first
+# event on an empty inbox notifies and beeps once, #<CID> and #forms open
+# what they name; a direct visit has no referrer. Also the gzipped size of
+# widget.js + widget.css.
 # Screenshots go to build/screenshots/.
 
 use strict;
@@ -81,8 +85,8 @@ pass('chromium, node and npm are there');
 
 my %port;
 while (1) {
-    %port = map { $_ => free_port() } qw(back front off);
-    last if keys %{{ reverse %port }} == 3;
+    %port = map { $_ => free_port() } qw(back front off empty);
+    last if keys %{{ reverse %port }} == 4;
 }
 
 my $run = sprintf '%x%04x', time, $$ & 0xffff;
@@ -173,6 +177,25 @@ $chatport
 $proxy        }
 
 $chatport    }
+
+    # a site of its own whose inbox is empty when its console opens, and
+    # which asks for an address after 3 s without an answer
+    server {
+        listen 127.0.0.1:$port{empty};
+        chatport_site $site-empty;
+        chatport_inject on;
+        chatport_reply_wait 3s;
+
+        location / {
+$proxy        }
+
+$chatport
+        location /chatport/agent/ {
+            chatport_agent;
+            auth_basic ops;
+            auth_basic_user_file htpasswd;
+        }
+    }
 }
 _EOC_
 
@@ -253,7 +276,9 @@ spew("$dir/html/hostile.css", "* { all: unset }\nbutton { display: none }\n");
 (my $hostile = $shop) =~ s{/shop\.css}{/hostile.css};
 spew("$dir/html/hostile.html", $hostile);
 spew("$dir/html/favicon.ico", '');
-spew("$dir/conf/htpasswd", "op:{PLAIN}pw\n");
+# op2: an operator of its own for the reply_wait check, whom the console's
+# closing "away" (sent by op's page as it goes) cannot overtake
+spew("$dir/conf/htpasswd", "op:{PLAIN}pw\nop2:{PLAIN}pw\n");
 
 my $front = "http://127.0.0.1:$port{front}";
 
@@ -290,6 +315,9 @@ my @expected = (
     'an agent reply sent through the API appears in the widget',
     'reloading the page shows the history',
     'a message whose answer is lost (503) is sent again with the same key: stored and shown once',
+    'a direct visit records no referrer',
+    'the operator goes away mid-chat: the visitor keeps the thread, is asked for an email in it, and the operator sees the address',
+    'typing while the state flips keeps the text and the focus',
     'offline (hours closed) the widget shows the contact form',
     'a contact-form submission is stored (GET forms)',
     'a page with a strict CSP: widget works, no CSP violation',
@@ -302,12 +330,17 @@ my @expected = (
     'an operator reply typed in the console appears in the widget',
     'an operator reply whose answer is lost (503) is sent again with the same key: stored and shown once',
     'HTML in a message renders as text on both sides',
+    '#<CID> opens that conversation, with its address and "(direct)"; #forms the forms tab',
+    'closing shows a notice in the widget',
+    'first event on an empty inbox: one notification and one beep, after the sound prompt',
+    'no answer within chatport_reply_wait (3 s there): the widget asks for an address while an operator is online',
     'no uncaught script error on any page',
 );
 
 {
     local $ENV{CP_FRONT} = $front;
     local $ENV{CP_OFF} = "http://127.0.0.1:$port{off}";
+    local $ENV{CP_EMPTY} = "http://127.0.0.1:$port{empty}";
     local $ENV{CP_USER} = 'op';
     local $ENV{CP_PASS} = 'pw';
     local $ENV{CP_RUN} = $run;
@@ -328,7 +361,7 @@ my @expected = (
     close $w;
 
     my $sel = IO::Select->new($r);
-    my $deadline = time + 120;
+    my $deadline = time + 150;
     my $buf = '';
     while (time < $deadline) {
         next unless $sel->can_read(0.5);

@@ -17,7 +17,8 @@
       newConv: 'New conversation', newMsg: 'New message', newForm: 'New contact form',
       retry: 'Connection lost, retrying in %s s\u2026', subject: 'Re: your inquiry',
       wrote: 'wrote', mail: 'Reply by email', name: 'Name', email: 'Email',
-      message: 'Message' },
+      message: 'Message', unmute: 'Sound is off until you click here',
+      notifyOff2: 'Notifications off', newContact: 'Contact details left' },
     ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
       away: '離席中', notifyAsk: '通知を有効にする', notifyOn: '通知オン',
       notifyOff: '通知はブロック中', soundOn: '音オン', soundOff: '音オフ',
@@ -30,14 +31,16 @@
       newConv: '新しい会話', newMsg: '新しいメッセージ', newForm: '新しいお問い合わせ',
       retry: '接続が切れました。%s 秒後に再接続します\u2026', subject: 'お問い合わせへのご返信',
       wrote: '様からのお問い合わせ', mail: 'メールで返信', name: 'お名前', email: 'メール',
-      message: '内容' }
+      message: '内容', unmute: 'ここをクリックすると音が鳴るようになります',
+      notifyOff2: '通知オフ', newContact: '連絡先が届きました' }
   };
   var t = T.en, lang = 'en', me = '', site = '', rtf;
   var convs = Object.create(null), order = [], items = {};
   var cur = null, cursor = null, seen, loading = false, again = false, gen = 0;
   var forms = [], formIds = {}, formCursor = null, formsSeen;
   var pollCursor = null, backoff = 1000, wantOnline, lastSent = '';
-  var sound, actx = null, closeTimer = null, listTimer = null;
+  var sound, actx = null, closeTimer = null, listTimer = null, notifyOn;
+  var t0 = Date.now(), unmute;
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -130,12 +133,25 @@
     return a;
   }
   function label(id) { return t.visitor + ' ' + String(id).slice(0, 6); }
+  function mailto(addr) {
+    var a = el('a', 'url', addr);
+    a.setAttribute('href', 'mailto:' + addr);
+    return a;
+  }
 
   /* ---- sound (WebAudio, unlocked by the first click) and notifications ---- */
   function unlock() {
     var AC = window.AudioContext || window.webkitAudioContext;
-    if (!actx && sound && AC) { actx = new AC(); }
-    if (actx && actx.state === 'suspended') { actx.resume(); }
+    if (!actx && sound && AC) {
+      actx = new AC();
+      actx.onstatechange = muted;
+    }
+    if (actx && actx.state === 'suspended') { actx.resume().then(muted, muted); }
+    muted();
+  }
+  /* the browser plays sound only after a click: say so until it does */
+  function muted() {
+    unmute.hidden = !sound || !!actx && actx.state === 'running';
   }
   function beep() {
     if (!sound || !actx || actx.state !== 'running') { return; }
@@ -152,13 +168,13 @@
   }
   function notify(title, body, cid) {
     beep();
-    if (!window.Notification || Notification.permission !== 'granted' ||
+    if (!notifyOn || !window.Notification || Notification.permission !== 'granted' ||
         visible() && document.hasFocus() && (!cid || cid === cur)) { return; }
     try {
       var n = new Notification(title, { body: String(body || '').slice(0, 140), tag: cid || 'form' });
       n.onclick = function () {
         window.focus();
-        if (cid) { tab('c'); open(cid); } else { tab('f'); }
+        go(cid || 'forms');
         n.close();
       };
     } catch (e) {}
@@ -173,8 +189,10 @@
     if (window.Notification) {
       perm = Notification.permission;
       nb.hidden = false;
-      nb.textContent = perm === 'granted' ? t.notifyOn : perm === 'denied' ? t.notifyOff : t.notifyAsk;
-      nb.disabled = perm !== 'default';
+      nb.textContent = perm === 'granted' ? (notifyOn ? t.notifyOn : t.notifyOff2) :
+        perm === 'denied' ? t.notifyOff : t.notifyAsk;
+      nb.setAttribute('aria-pressed', String(perm === 'granted' && notifyOn));
+      nb.disabled = perm === 'denied';
     }
   }
 
@@ -208,7 +226,7 @@
     b = li.firstChild;
     while (li.lastChild !== b) { li.removeChild(li.lastChild); }
     b.textContent = '';
-    add(b, add(el('span', 'row'), el('strong', 'who', label(c.id)),
+    add(b, add(el('span', 'row'), el('strong', 'who', c.name || c.email || label(c.id)),
                el('time', 'ago', c.updated ? ago(c.updated) : ''),
                c.unread ? el('span', 'badge', c.unread) : null),
         el('span', 'snip', (last.from === 'agent' ? (last.agent || t.you) + ': ' : '') +
@@ -261,10 +279,11 @@
   function meta() {
     var c = convs[cur] || {};
     $('meta').textContent = '';
-    rows($('meta'), [[t.page, link(c.page)]].concat(
+    rows($('meta'), (c.email ? [[t.email, mailto(c.email)]] : []).concat(
+      c.name ? [[t.name, el('span', '', c.name)]] : [], [[t.page, link(c.page)]],
       c.first_page && c.first_page !== c.page ? [[t.first, link(c.first_page)]] : [],
       [[t.referrer, link(c.referrer, t.direct)], [t.ua, el('span', 'ua', c.user_agent)]]));
-    $('ctitle').textContent = label(cur);
+    $('ctitle').textContent = c.name || c.email || label(cur);
     $('cstate').textContent = t.closed;
     $('cstate').hidden = c.status !== 'closed';
     $('close').disabled = c.status === 'closed';
@@ -314,6 +333,7 @@
     }
     $('conv').hidden = false;
     $('pick').hidden = true;
+    here(id);
     $('p-c').classList.add('open');
     meta();
     renderList();
@@ -405,6 +425,16 @@
     var id = ev.conversation, c = id && convs[id], m = ev.message, fresh = true;
     if (ev.type === 'form') {
       if (ev.form) { addForm(ev.form, live); } else { loadForms(live); }
+      /* the form is also the visitor's message in their conversation */
+      if (!id) { return; }
+      if (!c) { reloadList(); return; }
+      if (bump(c, m)) { c.status = 'open'; c.unread = (c.unread || 0) + 1; }
+      if (id === cur) { loadMsgs(); }
+      return;
+    }
+    if (ev.type === 'contact') {
+      if (c) { c.email = ev.email; c.name = ev.name || c.name; }
+      if (live) { notify(t.newContact, ev.email, id); }
       return;
     }
     if (!id) { return; }
@@ -432,13 +462,16 @@
     if (ev.page && fresh) { c.page = ev.page; }
     if (ev.type === 'closed' && live) { c.status = 'closed'; }
   }
+  /* the backlog of the first answer is not news; what came after the
+     console opened is (the first answer waited for it, or its time says so) */
   function poll() {
+    var asked = Date.now();
     api('GET', 'poll' + q(pollCursor)).then(function (j) {
-      var live = pollCursor !== null;
+      var waited = pollCursor !== null || Date.now() - asked > 1500;
       if (backoff > 1000) { status(''); loadList().catch(fail); loadMsgs(); }
       backoff = 1000;
       (j.events || []).forEach(function (ev) {
-        try { handle(ev, live); } catch (e) { status(e.message); }
+        try { handle(ev, waited || ev.ts >= t0); } catch (e) { status(e.message); }
       });
       if (cur) { meta(); }
       renderList();
@@ -461,6 +494,20 @@
       $('p-' + k).hidden = !on;
     });
     if (which === 'f') { seenForms(); }
+    here(which === 'f' ? 'forms' : cur);
+  }
+  /* the address names what is shown: #<CID> or #forms (links in
+     notifications and emails open it) */
+  function here(what) {
+    history.replaceState(null, '', location.pathname + location.search + (what ? '#' + what : ''));
+  }
+  function go(where) {
+    if (where === 'forms') {
+      tab('f');
+    } else if (/^[0-9a-f]{32}$/.test(where)) {
+      tab('c');
+      open(where);
+    }
   }
   function texts() {
     var all = document.querySelectorAll('[data-t]'), i;
@@ -482,10 +529,20 @@
     presence();
     setInterval(function () { presence(true); }, 25000);
     setInterval(renderList, 30000);
-    loadList().catch(fail).then(function () { loadForms(false); poll(); });
+    loadList().catch(fail).then(function () {
+      go(location.hash.slice(1));
+      loadForms(false);
+      poll();
+    });
   }
 
   sound = store('sound') !== 'off';
+  notifyOn = store('notify') !== 'off';
+  unmute = document.body.insertBefore(el('button', 'unmute'), document.body.firstChild);
+  unmute.type = 'button';
+  unmute.id = 'unmute';
+  unmute.setAttribute('data-t', 'unmute');
+  muted();
   wantOnline = store('away') !== '1';
   formsSeen = store('forms') || '';
   function on(id, type, fn) { (typeof id === 'string' ? $(id) : id).addEventListener(type, fn); }
@@ -502,8 +559,19 @@
     tools();
     beep();
   });
+  on('unmute', 'click', unlock);
+  on(window, 'hashchange', function () { go(location.hash.slice(1)); });
   on('notify', 'click', function () {
-    var p = Notification.requestPermission(tools);
+    var p;
+    if (Notification.permission === 'granted') {
+      notifyOn = !notifyOn;
+      store('notify', notifyOn ? 'on' : 'off');
+      tools();
+      return;
+    }
+    notifyOn = true;
+    store('notify', 'on');
+    p = Notification.requestPermission(tools);
     if (p && p.then) { p.then(tools); }
   });
   on('tab-c', 'click', function () { tab('c'); });

@@ -1,6 +1,8 @@
 /* ChatPort widget: a launcher and a panel in a closed shadow root; live chat
- * while an operator is online, the contact form otherwise. Everything the
- * site, an operator or the visitor supplies is set as text, never as HTML.
+ * while an operator is online, the contact form otherwise; once there is a
+ * conversation it stays, and asks for an address when nobody answers.
+ * Whatever the site, an operator or the visitor supplies is text, never
+ * HTML.
  * Non-ASCII texts are \u escapes: the page may not be UTF-8. */
 (function () {
     'use strict';
@@ -24,6 +26,10 @@
               err: 'Could not send. Please try again.',
               busy: 'Too many messages. Please try again later.',
               big: 'This message is too long.',
+              ask: 'Nobody can answer right now. Leave your email and we ' +
+                   'will reply there.',
+              asked: 'Thank you! We will reply by email.',
+              shut: 'This conversation was closed. Write again to reopen it.',
               fe: { required: 'Please fill this in.',
                     invalid: 'Please check this.', too_long: 'Too long.' } },
         ja: { title: '\u304a\u554f\u3044\u5408\u308f\u305b', greeting: '\u3054\u8cea\u554f\u306f\u304a\u6c17\u8efd\u306b\u3069\u3046\u305e\u3002',
@@ -36,14 +42,26 @@
               err: '\u9001\u4fe1\u3067\u304d\u307e\u305b\u3093\u3067\u3057\u305f\u3002\u3082\u3046\u4e00\u5ea6\u304a\u8a66\u3057\u304f\u3060\u3055\u3044\u3002',
               busy: '\u9001\u4fe1\u304c\u591a\u3059\u304e\u307e\u3059\u3002\u3057\u3070\u3089\u304f\u3057\u3066\u304b\u3089\u304a\u8a66\u3057\u304f\u3060\u3055\u3044\u3002',
               big: '\u30e1\u30c3\u30bb\u30fc\u30b8\u304c\u9577\u3059\u304e\u307e\u3059\u3002',
+              ask: '\u305f\u3060\u3044\u307e\u5bfe\u5fdc\u3067\u304d\u308b\u62c5\u5f53\u8005\u304c\u3044\u307e\u305b\u3093\u3002' +
+                   '\u30e1\u30fc\u30eb\u30a2\u30c9\u30ec\u30b9\u3092\u304a\u77e5\u3089\u305b\u3044\u305f\u3060\u3051\u308c\u3070\u3001\u305d\u3061\u3089\u306b\u3054\u8fd4\u4fe1\u3057\u307e\u3059\u3002',
+              asked: '\u3042\u308a\u304c\u3068\u3046\u3054\u3056\u3044\u307e\u3059\u3002\u30e1\u30fc\u30eb\u3067\u3054\u8fd4\u4fe1\u3057\u307e\u3059\u3002',
+              shut: '\u3053\u306e\u4f1a\u8a71\u306f\u7d42\u4e86\u3057\u307e\u3057\u305f\u3002\u30e1\u30c3\u30bb\u30fc\u30b8\u3092\u9001\u308b\u3068\u518d\u958b\u3057\u307e\u3059\u3002',
               fe: { required: '\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044', invalid: '\u6b63\u3057\u304f\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044',
                     too_long: '\u9577\u3059\u304e\u307e\u3059' } }
     };
 
-    var t, lang, cfg, host, launcher, badge, panel, title, close, body,
-        greet, log, off, foot, note, ta;
+    var t, lang, cfg, host, root, launcher, badge, panel, title, close, body,
+        greet, log, off, foot, note, ta, ask, shut;
     var cursor = '0-0', seen = {}, unread = 0, delay = 0, polling, sending,
-        pollTimer;
+        pollTimer, conv, closed, mine = 0, theirs = 0, asked = got('c');
+
+    /* localStorage: "c" once the visitor left an address */
+    function got(k, v) {
+        try {
+            if (v) { localStorage.setItem('chatport_' + k, v); }
+            return localStorage.getItem('chatport_' + k);
+        } catch (e) { return null; }  /* storage may be disabled */
+    }
 
     function el(tag, cls, text, parent) {
         var e = D.createElement(tag);
@@ -66,8 +84,8 @@
     }
 
     /* resolves to the response with its JSON body (or {}) as .j */
-    function api(path, data) {
-        var o = { credentials: 'same-origin' };
+    function api(path, data, fresh) {
+        var o = { credentials: 'same-origin', cache: fresh || 'default' };
         if (data) {
             o.method = 'POST';
             o.headers = { 'Content-Type': 'application/json' };
@@ -123,13 +141,36 @@
         title.textContent = c.title || t.title;
         attr(panel, { 'aria-label': title.textContent });
         greet.textContent = c.greeting || t.greeting;
-        off.hidden = c.online;
-        foot.hidden = !c.online;
+        view();
     }
 
+    /* what is being typed in the composer or the form */
+    function busy(part) {
+        var a = root.activeElement;
+        return part === foot ? !!ta.value || a === ta :
+            [].some.call(part.querySelectorAll('input,textarea'),
+                         function (i) { return i.value || i === a; });
+    }
+
+    /* once there is a conversation it stays, online or not; a state change
+     * never hides what the visitor is typing in */
+    function view() {
+        var f = busy(off), typing = busy(foot), was;
+        foot.hidden = !(cfg.online || conv || typing);
+        off.hidden = !f && (conv || cfg.online);
+        /* asked for an address while nobody is there, or nobody answered */
+        was = ask.hidden + shut.hidden;
+        ask.hidden = !busy(ask) && (!conv || asked || cfg.online &&
+            !(mine > theirs && Date.now() - mine > cfg.reply_wait * 1000));
+        shut.hidden = !closed;
+        if (ask.hidden + shut.hidden < was) { bottom(); }
+    }
+
+    /* resolves once the config is there (or could not be had) */
     function refresh() {
-        api('config').then(function (r) { if (r.ok) { apply(r.j); } },
-                           function () {});
+        return api('config', 0, 'no-cache').then(function (r) {
+            if (r.ok) { apply(r.j); }
+        }, function () {});
     }
 
     function bottom() {
@@ -157,6 +198,11 @@
         while (at && cmp(at.id.slice(1), m.id) > 0) { at = at.previousSibling; }
         log.insertBefore(node, at ? at.nextSibling : log.firstChild);
         if (agent && isNew && panel.hidden) { unread++; }
+        if (agent) {
+            theirs = Math.max(theirs, m.ts);
+        } else {
+            mine = Math.max(mine, m.ts);
+        }
     }
 
     /* a messages/poll answer; true when it brought any message */
@@ -164,7 +210,10 @@
         var list = j.messages || [];
         list.forEach(function (m) { msg(m, isNew); });
         if (j.cursor && cmp(j.cursor, cursor) > 0) { cursor = j.cursor; }
+        if (j.status) { closed = j.status === 'closed'; }
+        conv = conv || list.length;
         count();
+        view();
         bottom();
         return list.length;
     }
@@ -185,11 +234,13 @@
         clearTimeout(pollTimer);
         if (polling) { return; }
         polling = 1;
-        api('poll?after=' + encodeURIComponent(cursor)).then(function (r) {
+        api('poll?after=' + encodeURIComponent(cursor) +
+            (closed ? '&status=closed' : '')).then(function (r) {
             polling = 0;
             if (r.ok) {
                 delay = 0;
-                take(r.j, 1);
+                /* nothing new in a whole poll: is anybody there still? */
+                if (!take(r.j, 1) && !r.j.status) { refresh(); }
                 poll();
             } else if (r.status !== 403) {
                 pollTimer = later(poll, r);
@@ -213,13 +264,15 @@
             return;
         }
         sending = 1;
-        post('messages', { text: text, page: location.href, referrer: document.referrer }).then(function (r) {
+        post('messages', { text: text, page: location.href,
+                           referrer: D.referrer }).then(function (r) {
             sending = 0;
             if (r.status !== 201) {
                 note.textContent = fail(r);
                 return;
             }
             ta.value = note.textContent = '';
+            closed = 0;
             take({ messages: [{ id: r.j.id, from: 'visitor', text: text,
                                 ts: Date.now() }] });
             poll();
@@ -229,10 +282,13 @@
         });
     }
 
-    function form() {
-        var f = el('form', 0, 0, off), inputs = {}, hp, submit, fnote;
-        cfg.form.fields.forEach(function (d, i) {
-            var id = 'f' + i,
+    /* a form of fields {name, type, required, max} in parent, posted to
+     * path: done() once it is stored, else the errors by its fields;
+     * extra: the contact form's page, referrer and honeypot */
+    function form(parent, fields, path, done, extra) {
+        var f = el('form', 0, 0, parent), inputs = {}, hp, submit, fnote;
+        fields.forEach(function (d, i) {
+            var id = path[0] + i,
                 label = el('label', 0, (t.labels[FIELDS.indexOf(d.name)] ||
                                         d.name) + (d.required ? ' *' : ''), f),
                 input = el(d.type === 'textarea' ? d.type : 'input', 0, 0, f);
@@ -245,15 +301,18 @@
             inputs[d.name][1].id = id + 'e';
             attr(input, { 'aria-describedby': id + 'e' });
         });
-        hp = el('input', 'hp', 0, f);
-        hp.name = 'website';
-        hp.tabIndex = -1;
-        attr(hp, { autocomplete: 'off', 'aria-hidden': 'true' });
+        if (extra) {
+            hp = el('input', 'hp', 0, f);
+            hp.name = 'website';
+            hp.tabIndex = -1;
+            attr(hp, { autocomplete: 'off', 'aria-hidden': 'true' });
+        }
         fnote = attr(el('p', 'err', 0, f), { role: 'alert' });
         submit = el('button', 'send', t.send, f);
 
         f.addEventListener('submit', function (e) {
-            var data = { website: hp.value, page: location.href, referrer: document.referrer }, k;
+            var data = extra ? { website: hp.value, page: location.href,
+                                 referrer: D.referrer } : {}, k;
             e.preventDefault();
             for (k in inputs) {
                 data[k] = inputs[k][0].value;
@@ -262,15 +321,14 @@
             }
             fnote.textContent = '';
             submit.disabled = true;
-            post('form', data).then(function (r) {
+            post(path, data).then(function (r) {
                 var bad = r.j.fields || {}, first;
                 submit.disabled = false;
-                if (r.status === 201) {
-                    off.textContent = '';
-                    first = attr(el('p', 'note', t.thanks, off),
-                                 { role: 'status' });
-                    first.tabIndex = -1;    /* keeps focus in the panel */
-                    first.focus();
+                if (r.status < 300) {
+                    parent.textContent = '';
+                    if (data.email) { asked = got('c', 1); }
+                    done();
+                    view();
                     return;
                 }
                 for (k in inputs) {
@@ -292,6 +350,13 @@
         });
     }
 
+    /* a note in the thread that keeps the focus in the panel */
+    function told(text) {
+        var p = attr(el('p', 'note', text, log), { role: 'status' });
+        p.tabIndex = -1;
+        p.focus();
+    }
+
     function toggle(open, quiet) {
         panel.hidden = !open;
         attr(launcher, { 'aria-expanded': !!open });
@@ -305,11 +370,10 @@
         if (open) {
             unread = 0;
             count();
-            refresh();
             bottom();
         }
         if (!quiet) {
-            (open ? (cfg.online ? ta : off.querySelector('input,textarea'))
+            (open ? (foot.hidden ? off.querySelector('input,textarea') : ta)
                     || close : launcher).focus();
         }
     }
@@ -323,7 +387,7 @@
     }
 
     function start(c) {
-        var root, css, was;
+        var css, was;
         cfg = c;
         lang = c.lang === 'ja' || c.lang === 'en' ? c.lang :
                /^ja\b/i.test(navigator.language || '') ? 'ja' : 'en';
@@ -331,6 +395,7 @@
 
         host = el('chatport-widget');
         root = host.attachShadow({ mode: 'closed' });
+        root.addEventListener('focusout', function () { setTimeout(view); });
         css = el('link', 0, 0, root);
         css.rel = 'stylesheet';
         css.href = P + 'widget.css';
@@ -349,9 +414,19 @@
         greet = el('div', 'msg', 0, body);
         log = attr(el('div', 'log', 0, body),
                    { role: 'log', 'aria-live': 'polite' });
+        shut = el('p', 'note shut', t.shut, body);
+        ask = el('div', 'ask', 0, body);
+        el('p', 'note', t.ask, ask);
+        form(ask, [{ name: 'email', type: 'email', required: 1, max: 254 },
+                   { name: 'name', type: 'text', max: 200 }],
+             'contact', function () { told(t.asked); });
         off = el('div', 'off', 0, body);
         el('p', 'note', t.offline, off);
-        form();
+        form(off, c.form.fields, 'form', function () {
+            conv = 1;
+            told(t.thanks);
+            history();
+        }, 1);
         foot = el('div', 'foot', 0, panel);
         note = attr(el('p', 'err', 0, foot), { role: 'alert' });
         ta = attr(el('textarea', 0, 0, foot), { 'aria-label': t.ph });
@@ -362,8 +437,13 @@
         count();
 
         css.addEventListener('load', function () { launcher.hidden = false; });
+        /* the panel opens on the current state */
         launcher.addEventListener('click', function () {
-            toggle(panel.hidden);
+            if (panel.hidden) {
+                refresh().then(function () { toggle(1); });
+            } else {
+                toggle(0);
+            }
         });
         close.addEventListener('click', function () { toggle(0); });
         root.addEventListener('keydown', function (e) {
@@ -386,6 +466,8 @@
         toggle(was === '1', 1);
         history();
         setInterval(function () { if (!D.hidden) { refresh(); } }, 60000);
+        window.addEventListener('focus', refresh);
+        setInterval(view, 5000);
     }
 
     api('config').then(function (r) { if (r.ok) { start(r.j); } },

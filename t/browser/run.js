@@ -13,8 +13,8 @@
  * state and positions; every action is real mouse and keyboard input at
  * those positions, as a visitor would do it.
  *
- * Environment: CP_FRONT, CP_OFF (origins of the online and the closed-hours
- * front servers), CP_USER, CP_PASS (the operator), CP_RUN (unique per run),
+ * Environment: CP_FRONT, CP_OFF, CP_EMPTY (origins of the online and the
+ * closed-hours front servers, and of a site with an empty inbox), CP_USER, CP_PASS (the operator), CP_RUN (unique per run),
  * CP_SHOTS (screenshot folder), CP_CHROMIUM (the browser binary). */
 
 const { chromium } = require('playwright-core');
@@ -23,6 +23,7 @@ const path = require('path');
 
 const FRONT = process.env.CP_FRONT;
 const OFF = process.env.CP_OFF;
+const EMPTY = process.env.CP_EMPTY;
 const USER = process.env.CP_USER || 'op';
 const PASS = process.env.CP_PASS || 'pw';
 const RUN = process.env.CP_RUN || String(Date.now());
@@ -143,10 +144,14 @@ function widgetState() {
                         cs.visibility !== 'hidden' && cs.display !== 'none' };
     };
     const q = s => this.querySelector(s);
-    const fields = {};
+    const fields = {}, asks = {};
     this.querySelectorAll('.off form [name]').forEach(e => {
         if (e.name !== 'website') { fields[e.name] = box(e); }
     });
+    this.querySelectorAll('.ask form [name]').forEach(e => {
+        asks[e.name] = box(e);
+    });
+    const ta = q('.foot textarea');
     return {
         mode: this.mode,
         launcher: box(q('.launcher')),
@@ -155,9 +160,16 @@ function widgetState() {
         form: box(q('.off form')),
         submit: box(q('.off form .send')),
         fields,
+        ask: box(q('.ask')),
+        asks,
+        askSubmit: box(q('.ask .send')),
+        shut: box(q('.shut')),
+        close: box(q('.close')),
+        typed: ta && ta.value,
+        typingFocus: !!ta && this.activeElement === ta,
         texts: Array.from(this.querySelectorAll('.log .text'),
                           e => e.textContent),
-        status: Array.from(this.querySelectorAll('.off [role=status]'),
+        status: Array.from(this.querySelectorAll('.body [role=status]'),
                            e => e.textContent).join(' '),
         errors: Array.from(this.querySelectorAll('.err'), e => e.textContent)
             .filter(Boolean),
@@ -287,6 +299,15 @@ async function main() {
     }
 }
 
+/* an operator's presence, and the config that says so */
+async function presence(status) {
+    const r = await agent('POST', 'presence', { status });
+    assert(r.status === 204, 'presence: ' + r.status + ' ' + r.text);
+    const c = await (await fetch(FRONT + '/chatport/config')).json();
+    assert(c.online === (status === 'online'),
+           'config after ' + status + ': ' + JSON.stringify(c));
+}
+
 async function checks(browser) {
     const shop = FRONT + '/shop.html?run=' + RUN;
     let cid;
@@ -374,6 +395,91 @@ async function checks(browser) {
     });
 
     await shot(v.page, 'widget-desktop-chat.png');
+
+    /* ------------------------------------------------ one thread (#10) */
+    await check('a direct visit records no referrer', async () => {
+        assert(await v.page.evaluate(() => document.referrer) === '',
+               'the shop page was not visited directly');
+        const c = await conversation(shop);
+        assert(c.referrer === '', 'referrer ' + JSON.stringify(c.referrer) +
+               ' (the page itself?)');
+    });
+
+    const mail = 'osaka.' + RUN + '@example.jp';
+    await check('the operator goes away mid-chat: the visitor keeps the ' +
+                'thread, is asked for an email in it, and the operator ' +
+                'sees the address', async () => {
+        assert(cid, 'no conversation');
+        await presence('away');
+        /* the widget looks again when its poll times out (5 s here) */
+        let st = await until(async () => {
+            const s = await v.w.state();
+            return s.ask && s.ask.shown && s;
+        }, 9000, 'the widget to ask for an address');
+        assert(st.texts.includes(hello) && st.texts.includes(reply),
+               'the thread is gone: ' + JSON.stringify(st.texts));
+        assert(st.textarea && st.textarea.shown, 'no message box');
+        assert(!(st.form && st.form.shown), 'the contact form instead');
+        await sleep(300);              /* scrolled to the question */
+        st = await v.w.state();
+        await shot(v.page, 'widget-ask-email.png');
+        await v.w.click(st.asks.email);
+        await v.page.keyboard.type(mail);
+        await v.w.click(st.askSubmit);
+        st = await until(async () => {
+            const s = await v.w.state();
+            return !(s.ask && s.ask.shown) && s.status && s;
+        }, 5000, 'the address to be taken');
+        const c = await until(async () => {
+            const x = await conversation(shop);
+            return x.email === mail && x;
+        }, 3000, 'the address on the conversation');
+        await shot(v.page, 'widget-ask-email-sent.png');
+        return 'the widget says: ' + st.status + '; GET conversations: ' +
+            c.email;
+    });
+    await presence('online').catch(() => {});
+
+    await check('typing while the state flips keeps the text and the focus',
+                async () => {
+        const f = await visitor(browser, 'flip');
+        await f.page.goto(shop + '&flip=1');
+        let st = await f.w.open();
+        await f.w.click(st.textarea);
+        const typed = 'I would like to ask about';
+        await f.page.keyboard.type(typed);
+        await presence('away');
+        /* the widget looks at the config again when the window gets the
+         * focus back (a real focus change would move the caret) */
+        await f.page.evaluate(() => window.dispatchEvent(new Event('focus')));
+        st = await until(async () => {
+            const s = await f.w.state();
+            return s.form && s.form.shown && s;
+        }, 5000, 'the offline state (the form) in the widget');
+        assert(st.textarea.shown && st.typed === typed && st.typingFocus,
+               'the message box lost the text or the focus: ' +
+               JSON.stringify({ typed: st.typed, focus: st.typingFocus }));
+        await shot(f.page, 'widget-flip-offline-typing.png');
+        await f.page.keyboard.type(' teapots.');
+        await f.page.keyboard.press('Enter');
+        st = await until(async () => {
+            const s = await f.w.state();
+            return s.texts.includes(typed + ' teapots.') && s.ask.shown &&
+                !s.form.shown && s;
+        }, 5000, 'the message in a thread that asks for an address');
+        await presence('online');
+        await f.page.evaluate(() => window.dispatchEvent(new Event('focus')));
+        await f.w.click(st.textarea);
+        await f.page.keyboard.type('and cups');
+        await presence('away');
+        await f.page.evaluate(() => window.dispatchEvent(new Event('focus')));
+        await sleep(500);
+        st = await f.w.state();
+        assert(st.typed === 'and cups' && st.typingFocus && st.textarea.shown,
+               'with a conversation: ' + JSON.stringify(st.typed));
+        await presence('online');
+        await f.ctx.close();
+    });
 
     /* offline: same site, chatport_hours closed on that server */
     const o = await visitor(browser, 'offline');
@@ -611,6 +717,40 @@ async function checks(browser) {
                'img elements: widget ' + st.imgs + ', console ' + imgs);
     });
 
+    await check('#<CID> opens that conversation, with its address and ' +
+                '"(direct)"; #forms the forms tab', async () => {
+        const p = await opCtx.newPage();
+        watch(p, 'console-deep-link');
+        await p.goto(FRONT + '/chatport/agent/#' + cid);
+        await until(async () => await p.locator('#conv').isVisible() &&
+                    (await p.locator('#msgs .mt').allTextContents())
+                        .includes(hello), 5000,
+                    'the conversation of the link, open');
+        const meta = await p.locator('#meta').textContent();
+        assert(meta.includes(mail), 'no address in ' + meta);
+        assert(meta.includes('(direct)'), 'no (direct) in ' + meta);
+        await shot(p, 'console-deep-link.png');
+        await p.goto(FRONT + '/chatport/agent/#forms');
+        await until(async () => await p.locator('#p-f').isVisible() &&
+                    !await p.locator('#p-c').isVisible(), 5000,
+                    'the forms tab');
+        await p.close();
+    });
+
+    await check('closing shows a notice in the widget', async () => {
+        const c = await conversation(page4);
+        const r = await agent('POST', 'conversations/' +
+                              encodeURIComponent(c.id) + '/close', {});
+        assert(r.status === 204, 'close: ' + r.status + ' ' + r.text);
+        const t0 = Date.now();
+        await until(async () => {
+            const s = await v4.w.state();
+            return s.shut && s.shut.shown;
+        }, 4000, 'the notice in the widget');
+        await shot(v4.page, 'widget-closed-notice.png');
+        return 'shown ' + (Date.now() - t0) + ' ms after the close';
+    });
+
     await shot(op, 'console-desktop.png');
     await shot(v4.page, 'widget-desktop-console-chat.png');
     await op.setViewportSize({ width: 360, height: 640 });
@@ -622,6 +762,94 @@ async function checks(browser) {
     await op.locator('#tab-f').click({ timeout: 3000 }).catch(() => {});
     await sleep(300);
     await shot(op, 'console-mobile-360x640-forms.png');
+
+    await check('first event on an empty inbox: one notification and one ' +
+                'beep, after the sound prompt', async () => {
+        const ctx = await browser.newContext({
+            viewport: { width: 1280, height: 800 },
+            httpCredentials: { username: USER, password: PASS } });
+        /* counts what the console does: notifications (granted) and the
+         * oscillators it starts */
+        await ctx.addInitScript(() => {
+            window.__notes = [];
+            window.__beeps = 0;
+            window.Notification = function (title, o) {
+                window.__notes.push(title + ': ' + (o && o.body));
+            };
+            window.Notification.permission = 'granted';
+            window.Notification.requestPermission = () =>
+                Promise.resolve('granted');
+            const make = AudioContext.prototype.createOscillator;
+            AudioContext.prototype.createOscillator = function () {
+                const o = make.call(this), start = o.start;
+                o.start = function () {
+                    window.__beeps++;
+                    return start.apply(this, arguments);
+                };
+                return o;
+            };
+        });
+        const p = await ctx.newPage();
+        watch(p, 'console-empty');
+        await p.goto(EMPTY + '/chatport/agent/');
+        await until(() => p.locator('#unmute').isVisible(), 5000,
+                    'the "click to enable sound" prompt');
+        await shot(p, 'console-sound-prompt.png');
+        await p.locator('#unmute').click({ timeout: 3000 });
+        await until(async () => !await p.locator('#unmute').isVisible(),
+                    3000, 'the sound prompt to go once sound plays');
+        await sleep(700);          /* the inbox poll is parked */
+        const r = await fetch(EMPTY + '/chatport/messages', {
+            method: 'POST', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ text: 'First one here ' + RUN,
+                                   page: EMPTY + '/shop.html' }) });
+        assert(r.status === 201, 'message: ' + r.status);
+        await until(async () => await p.evaluate(() =>
+            window.__notes.length && window.__beeps), 5000,
+            'a notification and a beep');
+        await sleep(700);
+        const got = await p.evaluate(() => ({ notes: window.__notes,
+                                              beeps: window.__beeps }));
+        assert(got.notes.length === 1 && got.beeps === 1,
+               JSON.stringify(got));
+        await shot(p, 'console-first-event.png');
+        await ctx.close();
+        return got.notes[0];
+    });
+
+    await check('no answer within chatport_reply_wait (3 s there): the ' +
+                'widget asks for an address while an operator is online',
+                async () => {
+        /* op2: the console closed above sends op's "away" as it goes,
+         * which may arrive after this */
+        const opE = (method, p, body) => fetch(EMPTY + '/chatport/agent/' + p, {
+            method, headers: {
+                Authorization: 'Basic ' + Buffer.from('op2:' + PASS)
+                    .toString('base64'),
+                'Content-Type': 'application/json' },
+            body: body && JSON.stringify(body) });
+        const r = await opE('POST', 'presence', { status: 'online' });
+        assert(r.status === 204, 'presence: ' + r.status);
+        const w = await visitor(browser, 'reply-wait');
+        try {
+            await w.page.goto(EMPTY + '/shop.html?wait=' + RUN);
+            await w.w.say('Is anybody reading this? ' + RUN);
+            const st = await until(async () => {
+                const s = await w.w.state();
+                return s.ask && s.ask.shown && s;
+            }, 12000, 'the question for an address');
+            const c = await (await fetch(EMPTY + '/chatport/config')).json();
+            assert(c.online === true && c.reply_wait === 3,
+                   'config: ' + JSON.stringify(c));
+            assert(st.textarea.shown && !(st.form && st.form.shown),
+                   'not in the thread: ' + JSON.stringify(st));
+            await sleep(300);
+            await shot(w.page, 'widget-reply-wait-ask.png');
+        } finally {
+            await opE('POST', 'presence', { status: 'away' }).catch(() => {});
+            await w.ctx.close();
+        }
+    });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
@@ -637,9 +865,9 @@ async function checks(browser) {
 }
 
 const guard = setTimeout(() => {
-    log('giving up: the checks took more than 75 s');
+    log('giving up: the checks took more than 110 s');
     process.exit(2);
-}, 75000);
+}, 110000);
 
 main().then(() => {
     clearTimeout(guard);
