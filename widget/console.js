@@ -6,7 +6,9 @@
   var A = location.pathname.replace(/[^\/]*$/, '');
   var T = {
     en: { conversations: 'Conversations', forms: 'Contact forms', online: 'Online',
-      away: 'Away', notifyAsk: 'Enable notifications', notifyOn: 'Notifications on',
+      away: 'Away', closedHours: 'Online \u2014 outside business hours (visitors see the form)',
+      notConnected: 'Online \u2014 connecting\u2026',
+      phone: 'Locking the screen makes you unavailable after %s s.', notifyAsk: 'Enable notifications', notifyOn: 'Notifications on',
       notifyOff: 'Notifications blocked', soundOn: 'Sound on', soundOff: 'Sound off',
       back: 'Back', close: 'Close', sure: 'Really close?', closed: 'closed', send: 'Send',
       reply: 'Reply', ph: 'Reply\u2026 (Enter sends, Shift+Enter new line)',
@@ -19,7 +21,9 @@
       wrote: 'wrote', mail: 'Reply by email', name: 'Name', email: 'Email',
       message: 'Message' },
     ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
-      away: '離席中', notifyAsk: '通知を有効にする', notifyOn: '通知オン',
+      away: '離席中', closedHours: 'オンライン \u2014 営業時間外（訪問者にはフォームを表示）',
+      notConnected: 'オンライン \u2014 接続中\u2026',
+      phone: '画面をロックすると %s 秒後に対応不可になります。', notifyAsk: '通知を有効にする', notifyOn: '通知オン',
       notifyOff: '通知はブロック中', soundOn: '音オン', soundOff: '音オフ',
       back: '戻る', close: '終了', sure: '本当に終了？', closed: '終了済み', send: '送信',
       reply: '返信', ph: '返信を入力（Enterで送信、Shift+Enterで改行）',
@@ -36,7 +40,7 @@
   var convs = Object.create(null), order = [], items = {};
   var cur = null, cursor = null, seen, loading = false, again = false, gen = 0;
   var forms = [], formIds = {}, formCursor = null, formsSeen;
-  var pollCursor = null, backoff = 1000, wantOnline, lastSent = '';
+  var pollCursor = null, backoff = 1000, me$ = { status: 'away' };
   var sound, actx = null, closeTimer = null, listTimer = null;
 
   function $(id) { return document.getElementById(id); }
@@ -79,8 +83,8 @@
     status(text);
     setTimeout(function () { if ($('status').textContent === text) { status(''); } }, 15000);
   }
-  function api(method, path, body, keepalive) {
-    var o = { method: method, credentials: 'same-origin', keepalive: !!keepalive };
+  function api(method, path, body) {
+    var o = { method: method, credentials: 'same-origin' };
     if (body) { o.headers = { 'Content-Type': 'application/json' }; o.body = JSON.stringify(body); }
     return fetch(A + path, o).then(function (r) {
       if (r.ok) { return r.status === 204 ? null : r.json(); }
@@ -165,9 +169,13 @@
   }
   function tools() {
     var p = $('presence'), nb = $('notify'), s = $('sound'), perm;
-    p.textContent = wantOnline ? t.online : t.away;
-    p.setAttribute('aria-pressed', String(wantOnline));
-    p.classList.toggle('on', wantOnline);
+    var online = me$.status === 'online', phone = $('phone');
+    p.textContent = !online ? t.away : !me$.hours_open ? t.closedHours :
+      me$.available ? t.online : t.notConnected;
+    p.setAttribute('aria-pressed', String(online));
+    p.classList.toggle('on', online && me$.available && me$.hours_open);
+    phone.textContent = t.phone.replace('%s', me$.presence_grace || 90);
+    phone.hidden = !(online && window.matchMedia && matchMedia('(pointer: coarse)').matches);
     s.textContent = sound ? t.soundOn : t.soundOff;
     s.setAttribute('aria-pressed', String(sound));
     if (window.Notification) {
@@ -178,12 +186,11 @@
     }
   }
 
-  /* ---- presence: online while the console is open and visible ---- */
-  function presence(again) {
-    var st = wantOnline && visible() ? 'online' : 'away';
-    if (st === lastSent ? !(again && st === 'online') : st === 'away' && !lastSent) { return; }
-    lastSent = st;
-    api('POST', 'presence', { status: st }).catch(fail);
+  /* ---- presence: the status is the server's, kept until changed; this
+     console's long-poll (running also in a background tab) is what makes
+     the operator available, as long as the page is open ---- */
+  function session() {
+    return api('GET', 'session').then(function (s) { me$ = s; tools(); return s; });
   }
 
   /* ---- conversation list ---- */
@@ -435,7 +442,7 @@
   function poll() {
     api('GET', 'poll' + q(pollCursor)).then(function (j) {
       var live = pollCursor !== null;
-      if (backoff > 1000) { status(''); loadList().catch(fail); loadMsgs(); }
+      if (backoff > 1000) { status(''); loadList().catch(fail); loadMsgs(); session().catch(fail); }
       backoff = 1000;
       (j.events || []).forEach(function (ev) {
         try { handle(ev, live); } catch (e) { status(e.message); }
@@ -479,21 +486,24 @@
     $('op').textContent = me;
     texts();
     totals();
-    presence();
-    setInterval(function () { presence(true); }, 25000);
+    me$ = s.status ? s : me$;
+    tools();
+    setInterval(function () { session().catch(function () {}); }, 15000);
     setInterval(renderList, 30000);
-    loadList().catch(fail).then(function () { loadForms(false); poll(); });
+    loadList().catch(fail).then(function () {
+      loadForms(false);
+      poll();
+      /* the poll just parked makes this console count */
+      setTimeout(function () { session().catch(function () {}); }, 1000);
+    });
   }
 
   sound = store('sound') !== 'off';
-  wantOnline = store('away') !== '1';
   formsSeen = store('forms') || '';
   function on(id, type, fn) { (typeof id === 'string' ? $(id) : id).addEventListener(type, fn); }
   on('presence', 'click', function () {
-    wantOnline = !wantOnline;
-    store('away', wantOnline ? '0' : '1');
-    tools();
-    presence();
+    api('POST', 'presence', { status: me$.status === 'online' ? 'away' : 'online' })
+      .then(session).catch(fail);
   });
   on('sound', 'click', function () {
     sound = !sound;
@@ -524,16 +534,8 @@
   document.addEventListener('pointerdown', unlock, true);
   document.addEventListener('keydown', unlock, true);
   on(document, 'visibilitychange', function () {
-    presence();
     if (visible() && convs[cur] && convs[cur].pending) { loadMsgs(); }
   });
-  on(window, 'pagehide', function () {
-    if (lastSent === 'online') {
-      lastSent = 'away';
-      api('POST', 'presence', { status: 'away' }, true).catch(function () {});
-    }
-  });
-  on(window, 'pageshow', function (e) { if (e.persisted) { presence(true); } });
   texts();
   api('GET', 'session').then(start, function (e) { fail(e); start({}); });
 }());
