@@ -40,7 +40,7 @@
   var convs = Object.create(null), order = [], items = {};
   var cur = null, cursor = null, seen, loading = false, again = false, gen = 0;
   var forms = [], formIds = {}, formCursor = null, formsSeen;
-  var pollCursor = null, backoff = 1000, me$ = { status: 'away' };
+  var pollCursor = null, backoff = 1000, pres = { status: 'away' };
   var sound, actx = null, closeTimer = null, listTimer = null;
 
   function $(id) { return document.getElementById(id); }
@@ -169,12 +169,12 @@
   }
   function tools() {
     var p = $('presence'), nb = $('notify'), s = $('sound'), perm;
-    var online = me$.status === 'online', phone = $('phone');
-    p.textContent = !online ? t.away : !me$.hours_open ? t.closedHours :
-      me$.available ? t.online : t.notConnected;
+    var online = pres.status === 'online', phone = $('phone');
+    p.textContent = !online ? t.away : !pres.hours_open ? t.closedHours :
+      pres.available ? t.online : t.notConnected;
     p.setAttribute('aria-pressed', String(online));
-    p.classList.toggle('on', online && me$.available && me$.hours_open);
-    phone.textContent = t.phone.replace('%s', me$.presence_grace || 90);
+    p.classList.toggle('on', online && pres.available && pres.hours_open);
+    phone.textContent = t.phone.replace('%s', pres.presence_grace || 90);
     phone.hidden = !(online && window.matchMedia && matchMedia('(pointer: coarse)').matches);
     s.textContent = sound ? t.soundOn : t.soundOff;
     s.setAttribute('aria-pressed', String(sound));
@@ -190,7 +190,7 @@
      console's long-poll (running also in a background tab) is what makes
      the operator available, as long as the page is open ---- */
   function session() {
-    return api('GET', 'session').then(function (s) { me$ = s; tools(); return s; });
+    return api('GET', 'session').then(function (s) { pres = s; tools(); return s; });
   }
 
   /* ---- conversation list ---- */
@@ -486,7 +486,7 @@
     $('op').textContent = me;
     texts();
     totals();
-    me$ = s.status ? s : me$;
+    pres = s.status ? s : pres;
     tools();
     setInterval(function () { session().catch(function () {}); }, 15000);
     setInterval(renderList, 30000);
@@ -502,7 +502,7 @@
   formsSeen = store('forms') || '';
   function on(id, type, fn) { (typeof id === 'string' ? $(id) : id).addEventListener(type, fn); }
   on('presence', 'click', function () {
-    api('POST', 'presence', { status: me$.status === 'online' ? 'away' : 'online' })
+    api('POST', 'presence', { status: pres.status === 'online' ? 'away' : 'online' })
       .then(session).catch(fail);
   });
   on('sound', 'click', function () {
