@@ -760,7 +760,7 @@ ngx_http_chatport_inbox_poll(ngx_http_request_t *r, ngx_str_t *arg)
         != NGX_OK)
     {
         /* the waiter owns the request now */
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "chatport: could not record an operator's poll");
     }
 
