@@ -14,6 +14,7 @@
 #include "ngx_http_chatport_filter.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_hours.h"
+#include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
@@ -31,6 +32,8 @@ typedef enum {
 
 static ngx_int_t ngx_http_chatport_init_process(ngx_cycle_t *cycle);
 static void ngx_http_chatport_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_chatport_on_message(redisReply *reply);
+static void ngx_http_chatport_on_sub_state(ngx_uint_t up);
 
 static void *ngx_http_chatport_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_chatport_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -181,6 +184,13 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       offsetof(ngx_http_chatport_loc_conf_t, poll_timeout),
       (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
 
+    { ngx_string("chatport_presence_grace"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, presence_grace),
+      (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
+
     { ngx_string("chatport_max_message"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_chatport_number,
@@ -329,11 +339,31 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
 
     ngx_http_chatport_store_init();
     ngx_http_chatport_waiters_init();
+    ngx_http_chatport_presence_init();
 
     return ngx_http_chatport_redis_init(cycle, cmcf,
-                                        ngx_http_chatport_waiters_on_message,
-                                        ngx_http_chatport_waiters_on_sub_state,
+                                        ngx_http_chatport_on_message,
+                                        ngx_http_chatport_on_sub_state,
                                         ngx_http_chatport_waiters_on_cmd_ready);
+}
+
+
+/* the pub/sub link carries the waiters' channels and the presence one */
+
+static void
+ngx_http_chatport_on_message(redisReply *reply)
+{
+    if (ngx_http_chatport_presence_on_message(reply) == NGX_DECLINED) {
+        ngx_http_chatport_waiters_on_message(reply);
+    }
+}
+
+
+static void
+ngx_http_chatport_on_sub_state(ngx_uint_t up)
+{
+    ngx_http_chatport_presence_on_sub_state(up);
+    ngx_http_chatport_waiters_on_sub_state(up);
 }
 
 
@@ -355,6 +385,7 @@ ngx_http_chatport_exit_process(ngx_cycle_t *cycle)
     if (cmcf != NULL && cmcf->used) {
         ngx_http_chatport_redis_exit();
         ngx_http_chatport_waiters_exit();
+        ngx_http_chatport_presence_exit();
     }
 }
 
@@ -639,6 +670,7 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
 
     clcf->inject = NGX_CONF_UNSET;
     clcf->poll_timeout = NGX_CONF_UNSET_MSEC;
+    clcf->presence_grace = NGX_CONF_UNSET_MSEC;
     clcf->max_message = NGX_CONF_UNSET_SIZE;
     clcf->history = NGX_CONF_UNSET;
     clcf->retention = NGX_CONF_UNSET;
@@ -679,6 +711,8 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ngx_conf_merge_msec_value(conf->poll_timeout, prev->poll_timeout, 30000);
+    ngx_conf_merge_msec_value(conf->presence_grace, prev->presence_grace,
+                              90000);
     ngx_conf_merge_size_value(conf->max_message, prev->max_message, 2048);
     ngx_conf_merge_value(conf->history, prev->history, 200);
     ngx_conf_merge_sec_value(conf->retention, prev->retention,

@@ -270,6 +270,9 @@ EOF
     cat "$demo/urls.txt"
     echo "  login      user \"demo\", password \"$password\" (shown only now)"
     echo "  stop       make demo-stop"
+    echo "The chat is offered while an operator is online: open the console"\
+         "and set yourself Online (keep it open; until then the site shows"\
+         "the contact form)."
 }
 
 case "${1:-}" in

@@ -76,6 +76,7 @@ typedef struct {
     ngx_str_t                 inject_tag;      /* made from inject_src */
 
     ngx_msec_t                poll_timeout;
+    ngx_msec_t                presence_grace;
     size_t                    max_message;
     ngx_int_t                 history;
     time_t                    retention;

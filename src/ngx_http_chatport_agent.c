@@ -16,6 +16,7 @@
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_json.h"
+#include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
 
@@ -61,6 +62,14 @@ static ngx_int_t ngx_http_chatport_console_css(ngx_http_request_t *r,
     ngx_str_t *arg);
 static ngx_int_t ngx_http_chatport_session(ngx_http_request_t *r,
     ngx_str_t *arg);
+static void ngx_http_chatport_session_done(void *data, redisReply *reply,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_chatport_operators(ngx_http_request_t *r,
+    ngx_str_t *arg);
+static void ngx_http_chatport_operators_done(void *data, redisReply *reply,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_chatport_presence_read(ngx_http_request_t *r,
+    ngx_http_chatport_redis_pt handler);
 static ngx_int_t ngx_http_chatport_conversations(ngx_http_request_t *r,
     ngx_str_t *arg);
 static ngx_int_t ngx_http_chatport_conversation_messages(
@@ -109,6 +118,9 @@ static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
 
     { ngx_string("poll"), NGX_HTTP_GET,
       ngx_string("GET"), ngx_http_chatport_inbox_poll },
+
+    { ngx_string("operators"), NGX_HTTP_GET,
+      ngx_string("GET"), ngx_http_chatport_operators },
 
     { ngx_string("presence"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_presence },
@@ -243,21 +255,75 @@ ngx_http_chatport_console_css(ngx_http_request_t *r, ngx_str_t *arg)
 }
 
 
+/* the console's own settings, and its operator's presence */
+
 static ngx_int_t
 ngx_http_chatport_session(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    ngx_str_t                      body;
+    return ngx_http_chatport_presence_read(r,
+                                           ngx_http_chatport_session_done);
+}
+
+
+static void
+ngx_http_chatport_session_done(void *data, redisReply *reply, ngx_int_t rc)
+{
+    ngx_http_chatport_agent_ctx_t  *ctx = data;
+
+    ngx_int_t                      n;
+    ngx_str_t                      body, *operator;
+    ngx_uint_t                     i;
+    ngx_http_request_t            *r;
     ngx_http_chatport_json_t       j;
+    ngx_http_chatport_error_t      err;
+    ngx_http_chatport_operator_t   op;
     ngx_http_chatport_srv_conf_t  *cscf;
     ngx_http_chatport_loc_conf_t  *clcf;
+
+    r = ctx->call.request;
 
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
+    if (ngx_http_chatport_store_status(reply, rc, r->connection->log)
+        != NGX_HTTP_CHATPORT_STORE_OK)
+    {
+        ngx_http_chatport_store_error(NGX_HTTP_CHATPORT_STORE_UNAVAILABLE,
+                                      NULL, &err);
+        ngx_http_chatport_call_done(&ctx->call,
+                                    ngx_http_chatport_send_error(r,
+                                                                 err.status,
+                                                                 err.code,
+                                                                 err.message));
+        return;
+    }
+
+    operator = ngx_http_chatport_operator(r);
+
+    /* an operator who never chose is away */
+    ngx_str_set(&op.status, "away");
+    op.left = 0;
+
+    for (i = 0; /* void */ ; i++) {
+        n = ngx_http_chatport_presence_operator(reply, i, &op);
+
+        if (n != NGX_OK) {
+            ngx_str_set(&op.status, "away");
+            op.left = 0;
+            break;
+        }
+
+        if (op.name.len == operator->len
+            && ngx_strncmp(op.name.data, operator->data, operator->len) == 0)
+        {
+            break;
+        }
+    }
+
     ngx_http_chatport_json_init(&j, r->pool);
 
     ngx_http_chatport_json_literal(&j, "{\"operator\":");
-    ngx_http_chatport_json_string(&j, ngx_http_chatport_operator(r));
+    ngx_http_chatport_json_string(&j, operator);
     ngx_http_chatport_json_literal(&j, ",\"site\":");
     ngx_http_chatport_json_string(&j, &cscf->site);
     ngx_http_chatport_json_literal(&j, ",\"lang\":");
@@ -271,15 +337,155 @@ ngx_http_chatport_session(ngx_http_request_t *r, ngx_str_t *arg)
     } else {
         ngx_http_chatport_json_literal(&j, "null");
     }
+
     ngx_http_chatport_json_literal(&j, ",\"max_message\":");
     ngx_http_chatport_json_int(&j, clcf->max_message);
+    ngx_http_chatport_json_literal(&j, ",\"status\":");
+    ngx_http_chatport_json_string(&j, &op.status);
+    ngx_http_chatport_json_literal(&j, ",\"available\":");
+    ngx_http_chatport_json_bool(&j, op.left > 0);
+    ngx_http_chatport_json_literal(&j, ",\"hours_open\":");
+    ngx_http_chatport_json_bool(&j,
+                                ngx_http_chatport_hours_open(clcf->hours,
+                                                             cscf->tz,
+                                                             ngx_time()));
+    ngx_http_chatport_json_literal(&j, ",\"presence_grace\":");
+    ngx_http_chatport_json_int(&j, clcf->presence_grace / 1000);
     ngx_http_chatport_json_literal(&j, "}\n");
 
     if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
+        ngx_http_chatport_call_done(&ctx->call,
+                                    NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_chatport_call_done(&ctx->call,
+                                ngx_http_chatport_send_json(r, NGX_HTTP_OK,
+                                                            &body));
+}
+
+
+/*
+ * The site's operators: those with a status or a console seen. A console
+ * counts as connected while a poll of its is held (the record of a held
+ * poll outlasts the grace).
+ */
+
+static ngx_int_t
+ngx_http_chatport_operators(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    return ngx_http_chatport_presence_read(r,
+                                           ngx_http_chatport_operators_done);
+}
+
+
+static void
+ngx_http_chatport_operators_done(void *data, redisReply *reply,
+    ngx_int_t rc)
+{
+    ngx_http_chatport_agent_ctx_t  *ctx = data;
+
+    ngx_int_t                      n, now;
+    ngx_str_t                      body;
+    ngx_uint_t                     i, connected;
+    ngx_http_request_t            *r;
+    ngx_http_chatport_json_t       j;
+    ngx_http_chatport_error_t      err;
+    ngx_http_chatport_operator_t   op;
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    r = ctx->call.request;
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    n = NGX_ERROR;
+
+    if (ngx_http_chatport_store_status(reply, rc, r->connection->log)
+        == NGX_HTTP_CHATPORT_STORE_OK
+        && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2
+        && reply->element[1]->type == REDIS_REPLY_INTEGER)
+    {
+        n = NGX_OK;
+    }
+
+    if (n != NGX_OK) {
+        ngx_http_chatport_store_error(NGX_HTTP_CHATPORT_STORE_UNAVAILABLE,
+                                      NULL, &err);
+        ngx_http_chatport_call_done(&ctx->call,
+                                    ngx_http_chatport_send_error(r,
+                                                                 err.status,
+                                                                 err.code,
+                                                                 err.message));
+        return;
+    }
+
+    now = reply->element[1]->integer;
+
+    ngx_http_chatport_json_init(&j, r->pool);
+    ngx_http_chatport_json_literal(&j, "{\"operators\":[");
+
+    for (i = 0; ngx_http_chatport_presence_operator(reply, i, &op) == NGX_OK;
+         i++)
+    {
+        connected = (op.connected > (int64_t) clcf->presence_grace);
+
+        if (i) {
+            ngx_http_chatport_json_literal(&j, ",");
+        }
+
+        ngx_http_chatport_json_literal(&j, "{\"name\":");
+        ngx_http_chatport_json_string(&j, &op.name);
+        ngx_http_chatport_json_literal(&j, ",\"status\":");
+        ngx_http_chatport_json_string(&j, &op.status);
+        ngx_http_chatport_json_literal(&j, ",\"available\":");
+        ngx_http_chatport_json_bool(&j, op.left > 0);
+        ngx_http_chatport_json_literal(&j, ",\"connected\":");
+        ngx_http_chatport_json_bool(&j, connected);
+        ngx_http_chatport_json_literal(&j, ",\"last_seen\":");
+
+        if (connected) {
+            ngx_http_chatport_json_int(&j, now);
+
+        } else if (op.seen) {
+            ngx_http_chatport_json_int(&j, op.seen);
+
+        } else {
+            ngx_http_chatport_json_literal(&j, "null");
+        }
+
+        ngx_http_chatport_json_literal(&j, "}");
+    }
+
+    ngx_http_chatport_json_literal(&j, "]}\n");
+
+    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
+        ngx_http_chatport_call_done(&ctx->call,
+                                    NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_chatport_call_done(&ctx->call,
+                                ngx_http_chatport_send_json(r, NGX_HTTP_OK,
+                                                            &body));
+}
+
+
+static ngx_int_t
+ngx_http_chatport_presence_read(ngx_http_request_t *r,
+    ngx_http_chatport_redis_pt handler)
+{
+    ngx_int_t                       rc;
+    ngx_http_chatport_agent_ctx_t  *ctx;
+
+    ctx = ngx_http_chatport_agent_ctx(r);
+    if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_chatport_send_json(r, NGX_HTTP_OK, &body);
+    rc = ngx_http_chatport_store_presence(r->pool, &ctx->message.site, "read",
+                                          NULL, NULL, 0, handler, ctx,
+                                          &ctx->call.cmd);
+
+    return ngx_http_chatport_call_started(&ctx->call, rc);
 }
 
 
@@ -542,7 +748,23 @@ ngx_http_chatport_inbox_poll(ngx_http_request_t *r, ngx_str_t *arg)
                                             "the chat store is unavailable");
     }
 
-    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a console holding its poll is what makes its operator available */
+    if (ngx_http_chatport_presence_poll(r, &cscf->site,
+                                        ngx_http_chatport_operator(r),
+                                        clcf->poll_timeout,
+                                        clcf->presence_grace)
+        != NGX_OK)
+    {
+        /* the waiter owns the request now */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "chatport: could not record an operator's poll");
+    }
+
+    return NGX_DONE;
 }
 
 
@@ -572,7 +794,6 @@ ngx_http_chatport_presence_body(ngx_http_request_t *r)
     json_t                         *root;
     ngx_int_t                       rc;
     ngx_str_t                       status;
-    ngx_uint_t                      online;
     ngx_http_chatport_agent_ctx_t  *ctx;
 
     root = ngx_http_chatport_body_json(r, NGX_HTTP_CHATPORT_SMALL_BODY);
@@ -584,17 +805,11 @@ ngx_http_chatport_presence_body(ngx_http_request_t *r)
 
     json_decref(root);
 
-    if (rc == NGX_OK && status.len == 6
-        && ngx_strncmp(status.data, "online", 6) == 0)
+    if (!(rc == NGX_OK
+          && ((status.len == 6 && ngx_strncmp(status.data, "online", 6) == 0)
+              || (status.len == 4
+                  && ngx_strncmp(status.data, "away", 4) == 0))))
     {
-        online = 1;
-
-    } else if (rc == NGX_OK && status.len == 4
-               && ngx_strncmp(status.data, "away", 4) == 0)
-    {
-        online = 0;
-
-    } else {
         ngx_http_finalize_request(r,
             ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
                                          "invalid_status",
@@ -609,9 +824,12 @@ ngx_http_chatport_presence_body(ngx_http_request_t *r)
         return;
     }
 
+    /* kept until changed: across console and nginx reloads */
     rc = ngx_http_chatport_store_presence(r->pool, &ctx->message.site,
+                                          "status",
                                           ngx_http_chatport_operator(r),
-                                          online, ngx_http_chatport_call_empty,
+                                          &status, 0,
+                                          ngx_http_chatport_call_empty,
                                           ctx, &ctx->call.cmd);
 
     ngx_http_chatport_call_posted(&ctx->call, rc);

@@ -379,25 +379,66 @@ NGX_HTTP_CHATPORT_LUA_KEY
 
 
 /*
- * KEYS: presence. ARGV: operator, "online" or "away", ttl (ms). Without
- * an operator it only counts those online now. Redis's clock is the one
- * every host shares.
+ * KEYS: status (a hash: operator -> "online" or "away", kept until
+ * changed), conns (a sorted set: "<poll id>:<operator>" -> the time, ms,
+ * until which that poll counts as a connected console), seen (a hash:
+ * operator -> the last start or end of a poll, ms).
+ * ARGV: what ("read", "status" or "poll"), site, operator, the status or
+ * the poll id, span (ms: the poll counts until now + span).
+ * Returns {ms the site stays available (0: not available), Redis's now,
+ * then per operator: name, status, ms it stays available, ms its
+ * connections last, last seen}. A change is published to every worker
+ * as "<ms available> <site>"; Redis's clock is the one every host shares.
  */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_presence_script = {
     ngx_string(
-"local presence, operator, ttl = KEYS[1], ARGV[1], tonumber(ARGV[3])\n"
+"local status, conns, seen = KEYS[1], KEYS[2], KEYS[3]\n"
+"local what, site, op = ARGV[1], ARGV[2], ARGV[3]\n"
 "local t = redis.call('TIME')\n"
 "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-"if operator ~= '' then\n"
-"  redis.call('ZREMRANGEBYSCORE', presence, '-inf', now)\n"
-"  if ARGV[2] == 'online' then\n"
-"    redis.call('ZADD', presence, now + ttl, operator)\n"
-"    redis.call('PEXPIRE', presence, ttl)\n"
-"  else\n"
-"    redis.call('ZREM', presence, operator)\n"
-"  end\n"
+"if what == 'status' then\n"
+"  redis.call('HSET', status, op, ARGV[4])\n"
+"elseif what == 'poll' then\n"
+"  redis.call('ZREMRANGEBYSCORE', conns, '-inf', now)\n"
+"  redis.call('ZADD', conns, now + tonumber(ARGV[5]), ARGV[4] .. ':' .. op)\n"
+"  local last = redis.call('ZRANGE', conns, -1, -1, 'WITHSCORES')\n"
+"  redis.call('PEXPIRE', conns, math.max(tonumber(last[2]) - now, 1))\n"
+"  redis.call('HSET', seen, op, now)\n"
 "end\n"
-"return redis.call('ZCOUNT', presence, '(' .. now, '+inf')\n"),
+"local ops, names = {}, {}\n"
+"local function get(name)\n"
+"  if not ops[name] then\n"
+"    ops[name] = { till = now, seen = 0, status = 'away' }\n"
+"    names[#names + 1] = name\n"
+"  end\n"
+"  return ops[name]\n"
+"end\n"
+"local c = redis.call('ZRANGEBYSCORE', conns, '(' .. now, '+inf',"
+" 'WITHSCORES')\n"
+"for i = 1, #c, 2 do\n"
+"  local o = get(string.sub(c[i], 18))\n"
+"  o.till = math.max(o.till, tonumber(c[i + 1]))\n"
+"end\n"
+"local h = redis.call('HGETALL', status)\n"
+"for i = 1, #h, 2 do get(h[i]).status = h[i + 1] end\n"
+"h = redis.call('HGETALL', seen)\n"
+"for i = 1, #h, 2 do get(h[i]).seen = tonumber(h[i + 1]) end\n"
+"table.sort(names)\n"
+"local out = { 0, now }\n"
+"for _, name in ipairs(names) do\n"
+"  local o, left = ops[name], 0\n"
+"  if o.status == 'online' then left = o.till - now end\n"
+"  out[1] = math.max(out[1], left)\n"
+"  out[#out + 1] = name\n"
+"  out[#out + 1] = o.status\n"
+"  out[#out + 1] = left\n"
+"  out[#out + 1] = o.till - now\n"
+"  out[#out + 1] = o.seen\n"
+"end\n"
+"if what ~= 'read' then\n"
+"  redis.call('PUBLISH', 'chatport:presence', out[1] .. ' ' .. site)\n"
+"end\n"
+"return out\n"),
     { 0 }
 };
 
@@ -815,43 +856,49 @@ ngx_http_chatport_store_contact(ngx_pool_t *pool, ngx_str_t *site,
 }
 
 
-/* operator NULL: only count the operators online */
+/*
+ * what: "read" (operator and value may be empty), "status" (value:
+ * "online" or "away") or "poll" (value: the poll's id).
+ */
 
 ngx_int_t
 ngx_http_chatport_store_presence(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *operator, ngx_uint_t online,
+    char *what, ngx_str_t *operator, ngx_str_t *value, ngx_msec_t span,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t  a[4];
+    ngx_str_t  a[8];
 
-    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:presence",
+    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:status",
                                     site)
         != NGX_OK
-        || ngx_http_chatport_store_number(pool, &a[3],
-                                          NGX_HTTP_CHATPORT_PRESENCE_TTL)
-           != NGX_OK)
+        || ngx_http_chatport_store_key(pool, &a[1], "chatport:{%V}:conns",
+                                       site)
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[2], "chatport:{%V}:seen",
+                                       site)
+           != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[7], span) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
+    a[3].data = (u_char *) what;
+    a[3].len = ngx_strlen(what);
+    a[4] = *site;
+
     if (operator) {
-        a[1] = *operator;
+        a[5] = *operator;
+        a[6] = *value;
 
     } else {
-        ngx_str_null(&a[1]);
-    }
-
-    if (online) {
-        ngx_str_set(&a[2], "online");
-
-    } else {
-        ngx_str_set(&a[2], "away");
+        ngx_str_null(&a[5]);
+        ngx_str_null(&a[6]);
     }
 
     return ngx_http_chatport_store_call(pool,
                                         &ngx_http_chatport_presence_script,
-                                        a, 1, 4, handler, data, cmdp);
+                                        a, 3, 8, handler, data, cmdp);
 }
 
 

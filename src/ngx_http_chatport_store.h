@@ -19,10 +19,6 @@
 /* the hex digits of a conversation id */
 #define NGX_HTTP_CHATPORT_CID_LEN       32
 
-/* an operator counts as online this long after the last "online" */
-#define NGX_HTTP_CHATPORT_PRESENCE_TTL  60000
-
-
 typedef struct {
     ngx_str_t                 site;
     ngx_str_t                 cid;
@@ -97,7 +93,7 @@ ngx_int_t ngx_http_chatport_store_contact(ngx_pool_t *pool, ngx_str_t *site,
     time_t retention, ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_presence(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_str_t *operator, ngx_uint_t online,
+    char *what, ngx_str_t *operator, ngx_str_t *value, ngx_msec_t span,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_http_chatport_store_status_e ngx_http_chatport_store_status(

@@ -17,6 +17,7 @@
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_notify.h"
+#include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
 
@@ -109,8 +110,9 @@ static ngx_str_t  ngx_http_chatport_default_greeting[] = {
                "\xe3\x81\x9e\xe3\x80\x82")         /* feel free to ask */
 };
 
+/* the widget opens the chat or the form from it: never an old answer */
 static ngx_str_t  ngx_http_chatport_config_cache =
-    ngx_string("public, max-age=5");
+    ngx_string("no-cache");
 
 static ngx_str_t  ngx_http_chatport_widget_cache =
     ngx_string("public, max-age=600");
@@ -161,14 +163,17 @@ ngx_http_chatport_json_text(ngx_http_chatport_json_t *j, ngx_str_t *text,
 
 
 /*
- * Online: business hours allow, and an operator was present in the last
- * minute. Without Redis the widget shows the form rather than an error.
+ * Online: business hours allow, and an operator of the site is available.
+ * The answer comes from the worker's memory; only the first config of a
+ * site reads Redis. Without Redis the widget shows the form rather than
+ * an error.
  */
 
 static ngx_int_t
 ngx_http_chatport_config(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                         rc;
+    ngx_uint_t                        available;
     ngx_http_chatport_srv_conf_t     *cscf;
     ngx_http_chatport_loc_conf_t     *clcf;
     ngx_http_chatport_visitor_ctx_t  *ctx;
@@ -180,6 +185,10 @@ ngx_http_chatport_config(ngx_http_request_t *r, ngx_str_t *arg)
         return ngx_http_chatport_config_send(r, 0);
     }
 
+    if (ngx_http_chatport_presence_cached(&cscf->site, &available) == NGX_OK) {
+        return ngx_http_chatport_config_send(r, available);
+    }
+
     ctx = ngx_http_chatport_call_create(r,
                                         sizeof(ngx_http_chatport_visitor_ctx_t),
                                         "unknown_visitor");
@@ -187,7 +196,8 @@ ngx_http_chatport_config(ngx_http_request_t *r, ngx_str_t *arg)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_chatport_store_presence(r->pool, &cscf->site, NULL, 0,
+    rc = ngx_http_chatport_store_presence(r->pool, &cscf->site, "read", NULL,
+                                          NULL, 0,
                                           ngx_http_chatport_config_done, ctx,
                                           &ctx->call.cmd);
 
@@ -204,16 +214,21 @@ ngx_http_chatport_config_done(void *data, redisReply *reply, ngx_int_t rc)
 {
     ngx_http_chatport_visitor_ctx_t  *ctx = data;
 
-    ngx_uint_t  online;
+    ngx_uint_t                     online;
+    ngx_http_request_t            *r;
+    ngx_http_chatport_srv_conf_t  *cscf;
 
-    online = (ngx_http_chatport_store_status(reply, rc,
-                                             ctx->call.request->connection->log)
+    r = ctx->call.request;
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+
+    online = (ngx_http_chatport_store_status(reply, rc, r->connection->log)
               == NGX_HTTP_CHATPORT_STORE_OK
-              && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0);
+              && ngx_http_chatport_presence_learn(&cscf->site, reply)
+                 == NGX_OK
+              && reply->element[0]->integer > 0);
 
     ngx_http_chatport_call_done(&ctx->call,
-                                ngx_http_chatport_config_send(
-                                    ctx->call.request, online));
+                                ngx_http_chatport_config_send(r, online));
 }
 
 

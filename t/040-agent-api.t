@@ -185,8 +185,8 @@ Authorization: Basic YWxpY2U6c2VjcmV0
 ["Content-Type: application/json; charset=utf-8",
  "Content-Type: application/json; charset=utf-8"]
 --- response_body eval
-["{\"operator\":\"alice\",\"site\":\"t040-session\",\"lang\":\"ja\",\"title\":\"Shop help\",\"max_message\":4096}\n",
- "{\"operator\":\"bob\",\"site\":\"t040-session\",\"lang\":\"ja\",\"title\":\"Shop help\",\"max_message\":4096}\n"]
+["{\"operator\":\"alice\",\"site\":\"t040-session\",\"lang\":\"ja\",\"title\":\"Shop help\",\"max_message\":4096,\"status\":\"away\",\"available\":false,\"hours_open\":true,\"presence_grace\":90}\n",
+ "{\"operator\":\"bob\",\"site\":\"t040-session\",\"lang\":\"ja\",\"title\":\"Shop help\",\"max_message\":4096,\"status\":\"away\",\"available\":false,\"hours_open\":true,\"presence_grace\":90}\n"]
 --- no_error_log
 [error]
 
@@ -205,7 +205,7 @@ Authorization: Basic YWxpY2U6c2VjcmV0
 GET /chatport/agent/session
 --- more_headers
 Authorization: Basic YWxpY2U6c2VjcmV0
---- response_body_like: ^\{"operator":"alice","site":"t040","lang":"auto","title":(?:""|null),"max_message":2048\}\n\z
+--- response_body_like: ^\{"operator":"alice","site":"t040","lang":"auto","title":(?:""|null),"max_message":2048,"status":"(?:online|away)","available":false,"hours_open":true,"presence_grace":90\}\n\z
 --- no_error_log
 [error]
 

@@ -2,9 +2,9 @@
 # between requests): a visitor opens a conversation, the operator lists
 # it with page, referrer and user agent, reads it, replies (the visitor's
 # parked poll gets the reply), closes it, and the inbox long-poll tells
-# each step. Then: tenant isolation between two sites, presence and its
-# expiry, chatport_hours in several time zones around the current time,
-# and chatport_notify to a capturing webhook and to failing ones.
+# each step. Then: tenant isolation between two sites, chatport_hours
+# in several time zones around the current time, and chatport_notify
+# to a capturing webhook and to failing ones.
 
 use strict;
 use warnings;
@@ -530,65 +530,8 @@ subtest 'tenant isolation: an operator of site B cannot reach site A (and back)'
 
 # ------------------------------------------------------------- presence
 
-sub redis_now_ms {
-    my $t = redis_cmd($redis, 'TIME');
-    return $t->[0] * 1000 + int($t->[1] / 1000);
-}
-
-my $pkey = "chatport:{$SA}:presence";
-
-subtest 'presence: online, away, expiry; config online' => sub {
-    my $log = $ngx->log_size;
-
-    is(config_online($pa), 0, 'nobody present: offline');
-
-    my $res = agent($pa, POST => 'presence', { status => 'online' });
-    is($res->{status}, 204, 'alice online: 204');
-    is(config_online($pa), 1, 'alice online: config online');
-    is(config_online($port_b), 0, 'site B stays offline');
-
-    my $score = redis_cmd($redis, 'ZSCORE', $pkey, 'alice') // 0;
-    my $now = redis_now_ms();
-    cmp_ok($score, '>', $now + 55_000, 'alice counts for about 60 s (not less)');
-    cmp_ok($score, '<=', $now + 60_000, '... (not more)');
-
-    $res = agent($pa, POST => 'presence', { status => 'online' }, user => 'bob');
-    is($res->{status}, 204, 'bob online: 204');
-    $res = agent($pa, POST => 'presence', { status => 'away' });
-    is($res->{status}, 204, 'alice away: 204');
-    is(redis_cmd($redis, 'ZSCORE', $pkey, 'alice'), undef, 'alice is gone from presence');
-    is(config_online($pa), 1, 'bob still online: config online');
-
-    $res = agent($pa, POST => 'presence', { status => 'away' }, user => 'bob');
-    is($res->{status}, 204, 'bob away: 204');
-    is(config_online($pa), 0, 'both away: offline');
-
-    # expiry: a presence whose time is past does not count
-    agent($pa, POST => 'presence', { status => 'online' });
-    is(config_online($pa), 1, 'alice online again');
-    redis_cmd($redis, 'ZADD', $pkey, 'XX', redis_now_ms() - 1000, 'alice');
-    is(config_online($pa), 0, 'presence expired a second ago: offline');
-
-    # and one that expires while we wait
-    agent($pa, POST => 'presence', { status => 'online' });
-    redis_cmd($redis, 'ZADD', $pkey, 'XX', redis_now_ms() + 1500, 'alice');
-    is(config_online($pa), 1, 'presence that expires in 1.5 s: online now');
-    sleep 2;
-    is(config_online($pa), 0, '... offline 2 s later');
-
-    # an operator who was never online going away changes nothing
-    $res = agent($pa, POST => 'presence', { status => 'away' }, user => 'bob');
-    is($res->{status}, 204, 'away of an absent operator: 204');
-    is(config_online($pa), 0, '... still offline');
-
-    # an expired one is cleaned up by the next presence update
-    agent($pa, POST => 'presence', { status => 'online' }, user => 'bob');
-    is(redis_cmd($redis, 'ZSCORE', $pkey, 'alice'), undef,
-       'the expired entry was removed');
-    agent($pa, POST => 'presence', { status => 'away' }, user => 'bob');
-
-    log_clean($log, 'presence');
-};
+# t/044-presence.t tests presence: a status kept until changed, and
+# availability from a held console poll and chatport_presence_grace
 
 
 # ----------------------------------------------------------------- hours
@@ -682,6 +625,14 @@ _EOC_
     my $res = agent($port{UTC}, POST => 'presence', { status => 'online' });
     is($res->{status}, 204, 'operator online for the hours site');
 
+    # and available: a console of theirs holds a poll
+    my $console = open_requests([{ port => $port{UTC}, method => 'GET',
+                                   path => '/chatport/agent/poll',
+                                   headers => { Authorization =>
+                                                    $AUTH{alice} } }]);
+    ok(wait_until(sub { config_online($port{UTC}, '/always/') }, 10),
+       'the operator is available');
+
     my %want = (open => 1, always => 1, multi => 1, comma => 1,
                 later => 0, earlier => 0, hour_on => 0, hour_ago => 0,
                 nextday => 0, prevday => 0, comma_other => 0);
@@ -698,8 +649,9 @@ _EOC_
 
     # open hours and the operator away: offline
     agent($port{UTC}, POST => 'presence', { status => 'away' });
-    is(config_online($port{'Australia/Sydney'}, '/open/'), 0,
-       'Sydney, open hours, operator away: offline');
+    ok(wait_until(sub { !config_online($port{'Australia/Sydney'}, '/open/') },
+                  10), 'Sydney, open hours, operator away: offline');
+    $console->abandon;
 
     my @bad = grep { /\[(alert|crit|emerg|error)\]/ }
               split /\n/, $hn->log_since($log);

@@ -309,7 +309,7 @@ my $shots = "$top/build/screenshots";
 make_path($shots);
 
 my @expected = (
-    'an operator goes online (POST presence)',
+    'an operator goes online (POST presence, a held poll)',
     'the launcher appears on the proxied page (tag injected)',
     'a message sent in the widget is stored with the page URL',
     'an agent reply sent through the API appears in the widget',

@@ -6,7 +6,9 @@
   var A = location.pathname.replace(/[^\/]*$/, '');
   var T = {
     en: { conversations: 'Conversations', forms: 'Contact forms', online: 'Online',
-      away: 'Away', notifyAsk: 'Enable notifications', notifyOn: 'Notifications on',
+      away: 'Away', closedHours: 'Online \u2014 outside business hours (visitors see the form)',
+      notConnected: 'Online \u2014 connecting\u2026',
+      phone: 'Locking the screen makes you unavailable after %s s.', notifyAsk: 'Enable notifications', notifyOn: 'Notifications on',
       notifyOff: 'Notifications blocked', soundOn: 'Sound on', soundOff: 'Sound off',
       back: 'Back', close: 'Close', sure: 'Really close?', closed: 'closed', send: 'Send',
       reply: 'Reply', ph: 'Reply\u2026 (Enter sends, Shift+Enter new line)',
@@ -20,7 +22,9 @@
       message: 'Message', unmute: 'Sound is off until you click here',
       notifyOff2: 'Notifications off', newContact: 'Contact details left' },
     ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
-      away: '離席中', notifyAsk: '通知を有効にする', notifyOn: '通知オン',
+      away: '離席中', closedHours: 'オンライン \u2014 営業時間外（訪問者にはフォームを表示）',
+      notConnected: 'オンライン \u2014 接続中\u2026',
+      phone: '画面をロックすると %s 秒後に対応不可になります。', notifyAsk: '通知を有効にする', notifyOn: '通知オン',
       notifyOff: '通知はブロック中', soundOn: '音オン', soundOff: '音オフ',
       back: '戻る', close: '終了', sure: '本当に終了？', closed: '終了済み', send: '送信',
       reply: '返信', ph: '返信を入力（Enterで送信、Shift+Enterで改行）',
@@ -38,7 +42,7 @@
   var convs = Object.create(null), order = [], items = {};
   var cur = null, cursor = null, seen, loading = false, again = false, gen = 0;
   var forms = [], formIds = {}, formCursor = null, formsSeen;
-  var pollCursor = null, backoff = 1000, wantOnline, lastSent = '';
+  var pollCursor = null, backoff = 1000, pres = { status: 'away' };
   var sound, actx = null, closeTimer = null, listTimer = null, notifyOn;
   var t0 = Date.now(), unmute;
 
@@ -82,8 +86,8 @@
     status(text);
     setTimeout(function () { if ($('status').textContent === text) { status(''); } }, 15000);
   }
-  function api(method, path, body, keepalive) {
-    var o = { method: method, credentials: 'same-origin', keepalive: !!keepalive };
+  function api(method, path, body) {
+    var o = { method: method, credentials: 'same-origin' };
     if (body) { o.headers = { 'Content-Type': 'application/json' }; o.body = JSON.stringify(body); }
     return fetch(A + path, o).then(function (r) {
       if (r.ok) { return r.status === 204 ? null : r.json(); }
@@ -181,9 +185,13 @@
   }
   function tools() {
     var p = $('presence'), nb = $('notify'), s = $('sound'), perm;
-    p.textContent = wantOnline ? t.online : t.away;
-    p.setAttribute('aria-pressed', String(wantOnline));
-    p.classList.toggle('on', wantOnline);
+    var online = pres.status === 'online', phone = $('phone');
+    p.textContent = !online ? t.away : !pres.hours_open ? t.closedHours :
+      pres.available ? t.online : t.notConnected;
+    p.setAttribute('aria-pressed', String(online));
+    p.classList.toggle('on', online && pres.available && pres.hours_open);
+    phone.textContent = t.phone.replace('%s', pres.presence_grace || 90);
+    phone.hidden = !(online && window.matchMedia && matchMedia('(pointer: coarse)').matches);
     s.textContent = sound ? t.soundOn : t.soundOff;
     s.setAttribute('aria-pressed', String(sound));
     if (window.Notification) {
@@ -196,12 +204,11 @@
     }
   }
 
-  /* ---- presence: online while the console is open and visible ---- */
-  function presence(again) {
-    var st = wantOnline && visible() ? 'online' : 'away';
-    if (st === lastSent ? !(again && st === 'online') : st === 'away' && !lastSent) { return; }
-    lastSent = st;
-    api('POST', 'presence', { status: st }).catch(fail);
+  /* ---- presence: the status is the server's, kept until changed; this
+     console's long-poll (running also in a background tab) is what makes
+     the operator available, as long as the page is open ---- */
+  function session() {
+    return api('GET', 'session').then(function (s) { pres = s; tools(); return s; });
   }
 
   /* ---- conversation list ---- */
@@ -468,7 +475,7 @@
     var asked = Date.now();
     api('GET', 'poll' + q(pollCursor)).then(function (j) {
       var waited = pollCursor !== null || Date.now() - asked > 1500;
-      if (backoff > 1000) { status(''); loadList().catch(fail); loadMsgs(); }
+      if (backoff > 1000) { status(''); loadList().catch(fail); loadMsgs(); session().catch(fail); }
       backoff = 1000;
       (j.events || []).forEach(function (ev) {
         try { handle(ev, waited || ev.ts >= t0); } catch (e) { status(e.message); }
@@ -526,13 +533,16 @@
     $('op').textContent = me;
     texts();
     totals();
-    presence();
-    setInterval(function () { presence(true); }, 25000);
+    pres = s.status ? s : pres;
+    tools();
+    setInterval(function () { session().catch(function () {}); }, 15000);
     setInterval(renderList, 30000);
     loadList().catch(fail).then(function () {
       go(location.hash.slice(1));
       loadForms(false);
       poll();
+      /* the poll just parked makes this console count */
+      setTimeout(function () { session().catch(function () {}); }, 1000);
     });
   }
 
@@ -543,14 +553,11 @@
   unmute.id = 'unmute';
   unmute.setAttribute('data-t', 'unmute');
   muted();
-  wantOnline = store('away') !== '1';
   formsSeen = store('forms') || '';
   function on(id, type, fn) { (typeof id === 'string' ? $(id) : id).addEventListener(type, fn); }
   on('presence', 'click', function () {
-    wantOnline = !wantOnline;
-    store('away', wantOnline ? '0' : '1');
-    tools();
-    presence();
+    api('POST', 'presence', { status: pres.status === 'online' ? 'away' : 'online' })
+      .then(session).catch(fail);
   });
   on('sound', 'click', function () {
     sound = !sound;
@@ -592,16 +599,8 @@
   document.addEventListener('pointerdown', unlock, true);
   document.addEventListener('keydown', unlock, true);
   on(document, 'visibilitychange', function () {
-    presence();
     if (visible() && convs[cur] && convs[cur].pending) { loadMsgs(); }
   });
-  on(window, 'pagehide', function () {
-    if (lastSent === 'online') {
-      lastSent = 'away';
-      api('POST', 'presence', { status: 'away' }, true).catch(function () {});
-    }
-  });
-  on(window, 'pageshow', function (e) { if (e.persisted) { presence(true); } });
   texts();
   api('GET', 'session').then(start, function (e) { fail(e); start({}); });
 }());

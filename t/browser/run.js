@@ -87,6 +87,21 @@ async function agent(method, p, body) {
     try { j = JSON.parse(text); } catch (e) { /* 204 */ }
     return { status: r.status, j, text };
 }
+/* an operator console's long-poll, held for the whole run: with the
+ * status online, a held poll is what makes the operator available */
+const held = new AbortController();
+async function holdPoll() {
+    while (!held.signal.aborted) {
+        try {
+            const r = await fetch(FRONT + '/chatport/agent/poll',
+                                  { headers: { Authorization: AUTH },
+                                    signal: held.signal });
+            await r.text();
+        } catch (e) {
+            if (!held.signal.aborted) { await sleep(500); }
+        }
+    }
+}
 async function conversation(page) {
     const r = await agent('GET', 'conversations?limit=200');
     assert(r.status === 200, 'GET conversations: ' + r.status + ' ' + r.text);
@@ -295,6 +310,7 @@ async function main() {
     try {
         await checks(browser);
     } finally {
+        held.abort();
         await browser.close().catch(() => {});
     }
 }
@@ -312,11 +328,14 @@ async function checks(browser) {
     const shop = FRONT + '/shop.html?run=' + RUN;
     let cid;
 
-    await check('an operator goes online (POST presence)', async () => {
+    await check('an operator goes online (POST presence, a held poll)',
+                async () => {
         const r = await agent('POST', 'presence', { status: 'online' });
         assert(r.status === 204, 'presence: ' + r.status + ' ' + r.text);
-        const c = await (await fetch(FRONT + '/chatport/config')).json();
-        assert(c.online === true, 'config not online: ' + JSON.stringify(c));
+        holdPoll();
+        await until(async () =>
+            (await (await fetch(FRONT + '/chatport/config')).json()).online
+            === true, 5000, 'config online');
     });
 
     /* ---------------------------------------------------------- issue 6 */
