@@ -83,7 +83,6 @@ static ngx_rbtree_t       ngx_http_chatport_sites;
 static ngx_rbtree_node_t  ngx_http_chatport_sites_sentinel;
 static ngx_queue_t        ngx_http_chatport_sites_all;
 static ngx_event_t        ngx_http_chatport_presence_timer;
-static ngx_connection_t   ngx_http_chatport_presence_conn;
 
 
 void
@@ -98,17 +97,7 @@ ngx_http_chatport_presence_init(void)
 
     ev = &ngx_http_chatport_presence_timer;
 
-    ngx_memzero(ev, sizeof(ngx_event_t));
-
-    /* nginx's timer debug log reads a connection's fd through ev->data */
-    ngx_memzero(&ngx_http_chatport_presence_conn, sizeof(ngx_connection_t));
-    ngx_http_chatport_presence_conn.fd = (ngx_socket_t) -1;
-
-    ev->data = &ngx_http_chatport_presence_conn;
-    ev->handler = ngx_http_chatport_presence_tick;
-    ev->log = ngx_cycle->log;
-    ev->cancelable = 1;
-
+    ngx_http_chatport_timer_init(ev, ngx_http_chatport_presence_tick);
     ngx_add_timer(ev, NGX_HTTP_CHATPORT_PRESENCE_TICK);
 }
 

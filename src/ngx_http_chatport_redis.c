@@ -115,6 +115,27 @@ static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_cmd_link;
 static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_sub_link;
 
 
+/*
+ * A worker's timer that belongs to no connection: nginx's timer debug log
+ * reads a connection's fd through ev->data, so it gets one that is none.
+ */
+
+void
+ngx_http_chatport_timer_init(ngx_event_t *ev, ngx_event_handler_pt handler)
+{
+    static ngx_connection_t  none;
+
+    none.fd = (ngx_socket_t) -1;
+
+    ngx_memzero(ev, sizeof(ngx_event_t));
+
+    ev->data = &none;
+    ev->handler = handler;
+    ev->log = ngx_cycle->log;
+    ev->cancelable = 1;
+}
+
+
 ngx_int_t
 ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_main_conf_t *cmcf,

@@ -52,6 +52,9 @@ ngx_int_t ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_redis_ready_pt on_cmd_ready);
 void ngx_http_chatport_redis_exit(void);
 
+void ngx_http_chatport_timer_init(ngx_event_t *ev,
+    ngx_event_handler_pt handler);
+
 void ngx_http_chatport_redis_script_init(
     ngx_http_chatport_redis_script_t *script);
 

@@ -96,19 +96,13 @@ static ngx_event_t        ngx_http_chatport_exit_watch;
 void
 ngx_http_chatport_waiters_init(void)
 {
-    ngx_event_t  *ev;
-
     ngx_rbtree_init(&ngx_http_chatport_channels,
                     &ngx_http_chatport_channels_sentinel,
                     ngx_str_rbtree_insert_value);
     ngx_queue_init(&ngx_http_chatport_channels_all);
 
-    ev = &ngx_http_chatport_exit_watch;
-
-    ngx_memzero(ev, sizeof(ngx_event_t));
-    ev->handler = ngx_http_chatport_waiters_exit_watch;
-    ev->log = ngx_cycle->log;
-    ev->cancelable = 1;
+    ngx_http_chatport_timer_init(&ngx_http_chatport_exit_watch,
+                                 ngx_http_chatport_waiters_exit_watch);
 }
 
 

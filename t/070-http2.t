@@ -681,7 +681,10 @@ sub check_answers {
 
 subtest 'SIGQUIT answers parked HTTP/2 polls, nginx exits' => sub {
     my $s = "${site}q";
+    # at debug level: nginx's timer debug line reads the exit watch's
+    # ev->data as a connection (it once was NULL)
     my $ngx = start_nginx(workers => 2, listen => 'ssl http2',
+                          log_level => 'debug',
                           server => server_conf($s, '60s'));
     my ($clients, $cursor) = park($ngx, $s, 3);
 
