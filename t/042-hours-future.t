@@ -64,10 +64,15 @@ for my $when ('2041-07-01 12:00:00', '2041-01-15 12:00:00') {
 
         push @checks, [$zone, $site, $open, $closed];
 
-        # an operator online (by Redis's own clock, which is not faked)
+        # an operator online with a console connected for a minute more
+        # (by Redis's own clock, which is not faked): a poll of 16 hex
+        # digits' id, as the presence script records it
         my $now = ChatPort::Harness::Redis::command($redis_port, 'TIME');
         my $ms = $now->[0] * 1000 + int($now->[1] / 1000) + 60000;
-        redis_cmd($redis_port, 'ZADD', "chatport:{$site}:presence", $ms, 'op');
+        redis_cmd($redis_port, 'HSET', "chatport:{$site}:status", 'op',
+                  'online');
+        redis_cmd($redis_port, 'ZADD', "chatport:{$site}:conns", $ms,
+                  '0000000000000042:op');
     }
 
     # one server a zone: chatport_timezone and chatport_site are per server
