@@ -192,6 +192,7 @@ $proxy        }
 $chatport
         location /chatport/agent/ {
             chatport_agent;
+            chatport_presence_grace 2s;
             auth_basic ops;
             auth_basic_user_file htpasswd;
         }
@@ -276,9 +277,9 @@ spew("$dir/html/hostile.css", "* { all: unset }\nbutton { display: none }\n");
 (my $hostile = $shop) =~ s{/shop\.css}{/hostile.css};
 spew("$dir/html/hostile.html", $hostile);
 spew("$dir/html/favicon.ico", '');
-# op2: an operator of its own for the reply_wait check, whom the console's
-# closing "away" (sent by op's page as it goes) cannot overtake
-spew("$dir/conf/htpasswd", "op:{PLAIN}pw\nop2:{PLAIN}pw\n");
+# op2 and op3: operators of their own for the reply_wait and the
+# background-tab checks on the empty-inbox site
+spew("$dir/conf/htpasswd", "op:{PLAIN}pw\nop2:{PLAIN}pw\nop3:{PLAIN}pw\n");
 
 my $front = "http://127.0.0.1:$port{front}";
 

@@ -90,15 +90,15 @@ async function agent(method, p, body) {
 /* an operator console's long-poll, held for the whole run: with the
  * status online, a held poll is what makes the operator available */
 const held = new AbortController();
-async function holdPoll() {
-    while (!held.signal.aborted) {
+async function holdPoll(base, auth, signal) {
+    while (!signal.aborted) {
         try {
-            const r = await fetch(FRONT + '/chatport/agent/poll',
-                                  { headers: { Authorization: AUTH },
-                                    signal: held.signal });
+            const r = await fetch(base + '/chatport/agent/poll',
+                                  { headers: { Authorization: auth },
+                                    signal });
             await r.text();
         } catch (e) {
-            if (!held.signal.aborted) { await sleep(500); }
+            if (!signal.aborted) { await sleep(500); }
         }
     }
 }
@@ -332,7 +332,7 @@ async function checks(browser) {
                 async () => {
         const r = await agent('POST', 'presence', { status: 'online' });
         assert(r.status === 204, 'presence: ' + r.status + ' ' + r.text);
-        holdPoll();
+        holdPoll(FRONT, AUTH, held.signal);
         await until(async () =>
             (await (await fetch(FRONT + '/chatport/config')).json()).online
             === true, 5000, 'config online');
@@ -839,18 +839,21 @@ async function checks(browser) {
     await check('no answer within chatport_reply_wait (3 s there): the ' +
                 'widget asks for an address while an operator is online',
                 async () => {
-        /* op2: the console closed above sends op's "away" as it goes,
-         * which may arrive after this */
+        /* op2, online with a console's poll held on this site */
+        const auth2 = 'Basic ' + Buffer.from('op2:' + PASS).toString('base64');
         const opE = (method, p, body) => fetch(EMPTY + '/chatport/agent/' + p, {
-            method, headers: {
-                Authorization: 'Basic ' + Buffer.from('op2:' + PASS)
-                    .toString('base64'),
-                'Content-Type': 'application/json' },
+            method, headers: { Authorization: auth2,
+                               'Content-Type': 'application/json' },
             body: body && JSON.stringify(body) });
         const r = await opE('POST', 'presence', { status: 'online' });
         assert(r.status === 204, 'presence: ' + r.status);
+        const held2 = new AbortController();
+        holdPoll(EMPTY, auth2, held2.signal);
         const w = await visitor(browser, 'reply-wait');
         try {
+            await until(async () => (await (await fetch(EMPTY +
+                '/chatport/config')).json()).online === true, 5000,
+                'op2 available');
             await w.page.goto(EMPTY + '/shop.html?wait=' + RUN);
             await w.w.say('Is anybody reading this? ' + RUN);
             const st = await until(async () => {
@@ -865,9 +868,52 @@ async function checks(browser) {
             await sleep(300);
             await shot(w.page, 'widget-reply-wait-ask.png');
         } finally {
+            held2.abort();
             await opE('POST', 'presence', { status: 'away' }).catch(() => {});
             await w.ctx.close();
         }
+    });
+
+    await check('a console in a background tab keeps its operator ' +
+                'available; closed, it stops after the grace (2 s there)',
+                async () => {
+        const online = async () => (await (await fetch(EMPTY +
+            '/chatport/config')).json()).online;
+        await until(async () => await online() === false, 10000,
+                    'nobody available on the site first');
+        const ctx = await browser.newContext({
+            viewport: { width: 1280, height: 800 },
+            httpCredentials: { username: 'op3', password: PASS } });
+        const p = await ctx.newPage();
+        watch(p, 'console-background');
+        await p.goto(EMPTY + '/chatport/agent/');
+        await until(async () =>
+            await p.locator('#op').textContent() === 'op3', 5000,
+            'the console of op3');
+        await p.locator('#presence').click({ timeout: 3000 });
+        await until(online, 5000, 'op3 available');
+        /* another tab in front, and this one told it is hidden */
+        const front = await ctx.newPage();
+        await front.goto(EMPTY + '/shop.html?front=' + RUN);
+        await front.bringToFront();
+        await p.evaluate(() => {
+            Object.defineProperty(document, 'visibilityState',
+                                  { get: () => 'hidden' });
+            Object.defineProperty(document, 'hidden', { get: () => true });
+            document.dispatchEvent(new Event('visibilitychange'));
+            window.dispatchEvent(new Event('blur'));
+        });
+        await sleep(5000);
+        assert(await online() === true,
+               'a console in the background stopped counting');
+        const label = await p.locator('#presence').textContent();
+        await p.close();
+        const t = Date.now();
+        await until(async () => await online() === false, 15000,
+                    'unavailable once the console is closed');
+        await ctx.close();
+        return 'button "' + label + '" while hidden; unavailable ' +
+               (Date.now() - t) + ' ms after the console closed';
     });
 
     await check('no uncaught script error on any page', async () => {
@@ -884,9 +930,9 @@ async function checks(browser) {
 }
 
 const guard = setTimeout(() => {
-    log('giving up: the checks took more than 110 s');
+    log('giving up: the checks took more than 150 s');
     process.exit(2);
-}, 110000);
+}, 150000);
 
 main().then(() => {
     clearTimeout(guard);
