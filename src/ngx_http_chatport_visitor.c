@@ -365,15 +365,13 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
 
     rc = ngx_http_chatport_message_text(r, root, &text, &page);
 
-    if (rc == NGX_OK) {
-        ngx_http_chatport_referrer(r, root, &referrer);
-    }
-
-    json_decref(root);
-
     if (rc != NGX_OK) {
+        json_decref(root);
         return;
     }
+
+    ngx_http_chatport_referrer(r, root, &referrer);
+    json_decref(root);
 
     ctx = ngx_http_chatport_call_create(r,
                                         sizeof(ngx_http_chatport_visitor_ctx_t),
