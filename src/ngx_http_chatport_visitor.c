@@ -600,9 +600,11 @@ ngx_http_chatport_url(ngx_str_t *url)
 {
     ngx_uint_t  i;
 
+    /* the data is not null-terminated: no comparing past its length */
+
     if (url->len > NGX_HTTP_CHATPORT_PAGE_MAX
-        || !(ngx_strncmp(url->data, "https://", 8) == 0
-             || ngx_strncmp(url->data, "http://", 7) == 0))
+        || !((url->len >= 8 && ngx_strncmp(url->data, "https://", 8) == 0)
+             || (url->len >= 7 && ngx_strncmp(url->data, "http://", 7) == 0)))
     {
         return 0;
     }
