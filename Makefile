@@ -75,9 +75,12 @@ FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/fuzz_%,\
                 $(wildcard fuzz/*.c)))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
-.PHONY: asan fuzz fuzz-build
+.PHONY: asan fuzz fuzz-build deps-sanitizers
 
-$(ASAN_NGX)/objs/Makefile: config | deps
+deps-sanitizers:
+	@sh scripts/deps.sh sanitizers
+
+$(ASAN_NGX)/objs/Makefile: config | deps-sanitizers
 	mkdir -p $(BUILD)/asan
 	sh scripts/nginx-src.sh $(ASAN_NGX)
 	cd $(ASAN_NGX) && bash -c '. $(NGX_SRC)/conf_flags && ./configure \

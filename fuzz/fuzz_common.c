@@ -246,6 +246,13 @@ fuzz_body(ngx_http_request_t *r, u_char *data, size_t len, size_t split)
     }
 
     r->headers_in.content_length_n = len;
+
+    /* no body: no buffers */
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
     ll = &r->request_body->bufs;
 
     /* two parts and the empty last_buf that nginx's body filter adds */
