@@ -182,7 +182,7 @@ fuzz_request(ngx_pool_t *pool)
 ngx_table_elt_t *
 fuzz_header(ngx_http_request_t *r, char *name, u_char *value, size_t len)
 {
-    ngx_table_elt_t   *h, **cookie;
+    ngx_table_elt_t        *h, **cookie;
     ngx_http_headers_in_t  *in;
 
     h = ngx_list_push(&r->headers_in.headers);
