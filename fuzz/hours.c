@@ -29,12 +29,13 @@ fuzz_times(u_char *hours, ngx_http_chatport_tz_t *tz)
     }
 
     for (i = 0; tz && i < tz->ntimes && i < 64; i++) {
+        if (tz->times[i] < 1 || tz->times[i] >= FUZZ_TIME_MAX) {
+            continue;
+        }
+
         for (k = 0; k < 3; k++) {
             t = tz->times[i] + (int64_t) k - 1;
-
-            if (t >= 0 && t <= FUZZ_TIME_MAX) {
-                (void) ngx_http_chatport_hours_open(hours, tz, t);
-            }
+            (void) ngx_http_chatport_hours_open(hours, tz, t);
         }
     }
 }
