@@ -190,11 +190,20 @@ fuzz_header(ngx_http_request_t *r, char *name, u_char *value, size_t len)
         return NULL;
     }
 
+    /* nginx's header values are null-terminated, and its parsers rely on it */
+
+    h->value.data = ngx_pnalloc(r->pool, len + 1);
+    if (h->value.data == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(h->value.data, value, len);
+    h->value.data[len] = '\0';
+    h->value.len = len;
+
     h->hash = 1;
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
-    h->value.data = value;
-    h->value.len = len;
     h->lowcase_key = h->key.data;
 
     in = &r->headers_in;

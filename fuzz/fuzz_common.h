@@ -38,7 +38,10 @@ ngx_pool_t *fuzz_pool(void);
 /* a GET request with the module's default configuration */
 ngx_http_request_t *fuzz_request(ngx_pool_t *pool);
 
-/* a request header: also r->headers_in.NAME when nginx has such a field */
+/*
+ * A request header, its value copied and null-terminated as nginx has it;
+ * also r->headers_in.NAME when nginx has such a field.
+ */
 ngx_table_elt_t *fuzz_header(ngx_http_request_t *r, char *name,
     u_char *value, size_t len);
 
