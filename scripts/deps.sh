@@ -1,12 +1,19 @@
 #!/bin/sh
 # Installs the Debian packages that building, testing and the demo need,
-# when any is missing (apt-get, through sudo when not root).
+# when any is missing (apt-get, through sudo when not root); with
+# "sanitizers", also those of make asan and make fuzz.
 set -eu
 
 packages="make gcc nginx nginx-dev libhiredis-dev libjansson-dev
 redis-server redis-tools tzdata curl openssl perl libtest-base-perl
 libtest-longstring-perl liblist-moreutils-perl libipc-run-perl
 libtext-diff-perl chromium libfaketime libnginx-mod-nchan python3-h2"
+
+# clang with its ASan, UBSan and libFuzzer runtimes, and llvm-symbolizer
+# for the reports' stack traces
+if [ "${1:-}" = sanitizers ]; then
+    packages="$packages clang libclang-rt-14-dev llvm"
+fi
 
 missing=""
 for p in $packages; do

@@ -739,6 +739,12 @@ ngx_http_chatport_urlencoded(ngx_pool_t *pool, ngx_str_t *body,
     u_char                    *p, *last, *amp, *eq;
     ngx_http_chatport_pair_t  *pair;
 
+    /* no body: data NULL, and NULL + 0 is undefined */
+
+    if (body->len == 0) {
+        return NGX_OK;
+    }
+
     p = body->data;
     last = p + body->len;
 

@@ -371,7 +371,11 @@ ngx_http_chatport_read_body(ngx_http_request_t *r, size_t limit,
         b = cl->buf;
 
         if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            /* the empty last_buf of a body read in parts has pos NULL */
+            if (b->last != b->pos) {
+                p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            }
+
             continue;
         }
 

@@ -31,6 +31,12 @@ ngx_http_chatport_json_raw(ngx_http_chatport_json_t *j, u_char *data,
 {
     u_char  *p;
 
+    /* an empty ngx_str_t may have data NULL, which memcpy() must not get */
+
+    if (len == 0) {
+        return;
+    }
+
     p = ngx_http_chatport_json_reserve(j, len);
 
     if (p != NULL) {

@@ -392,15 +392,13 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
         rc = ngx_http_chatport_json_key(r, root, &key);
     }
 
-    if (rc == NGX_OK) {
-        ngx_http_chatport_referrer(r, root, &page, &referrer);
-    }
-
-    json_decref(root);
-
     if (rc != NGX_OK) {
+        json_decref(root);
         return;
     }
+
+    ngx_http_chatport_referrer(r, root, &page, &referrer);
+    json_decref(root);
 
     ctx = ngx_http_chatport_call_create(r,
                                         sizeof(ngx_http_chatport_visitor_ctx_t),
@@ -628,9 +626,11 @@ ngx_http_chatport_url(ngx_str_t *url)
 {
     ngx_uint_t  i;
 
+    /* the data is not null-terminated: no comparing past its length */
+
     if (url->len > NGX_HTTP_CHATPORT_PAGE_MAX
-        || !(ngx_strncmp(url->data, "https://", 8) == 0
-             || ngx_strncmp(url->data, "http://", 7) == 0))
+        || !((url->len >= 8 && ngx_strncmp(url->data, "https://", 8) == 0)
+             || (url->len >= 7 && ngx_strncmp(url->data, "http://", 7) == 0)))
     {
         return 0;
     }

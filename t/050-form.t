@@ -1064,3 +1064,31 @@ alice:{PLAIN}secret
 GET /chatport/agent/forms
 --- error_code: 401
 --- response_body_unlike: forms
+
+
+
+=== TEST 62: a "referrer" field that is a prefix of "http://" is not read past its end: the Referer is kept
+--- config
+    location /chatport/agent/ {
+        chatport_agent;
+        auth_basic "operators";
+        auth_basic_user_file $TEST_NGINX_SERVER_ROOT/html/htpasswd;
+    }
+    location /chatport/ {
+        chatport;
+    }
+--- user_files
+>>> htpasswd
+alice:{PLAIN}secret
+--- request eval
+["POST /chatport/form\nemail=a%40b.co&message=hi&referrer=htt",
+ "GET /chatport/agent/forms"]
+--- more_headers eval
+["Content-Type: application/x-www-form-urlencoded
+Referer: http://localhost/about",
+"Authorization: Basic YWxpY2U6c2VjcmV0"]
+--- error_code eval
+[201, 200]
+--- response_body_like eval
+[qr/^\{"id":"\d+-\d+"\}$/,
+ qr/"message":"hi"\},"page":"http:\/\/localhost\/about","referrer":"http:\/\/localhost\/about",/]
