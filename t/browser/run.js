@@ -91,12 +91,16 @@ async function agent(method, p, body) {
  * status online, a held poll is what makes the operator available */
 const held = new AbortController();
 async function holdPoll(base, auth, signal) {
+    let after = '';
     while (!signal.aborted) {
         try {
-            const r = await fetch(base + '/chatport/agent/poll',
+            /* from its cursor, as the console does: without one an inbox
+             * with events answers at once, again and again */
+            const r = await fetch(base + '/chatport/agent/poll' + after,
                                   { headers: { Authorization: auth },
                                     signal });
-            await r.text();
+            const j = await r.json();
+            if (j.cursor) { after = '?after=' + j.cursor; }
         } catch (e) {
             if (!signal.aborted) { await sleep(500); }
         }
@@ -319,9 +323,10 @@ async function main() {
 async function presence(status) {
     const r = await agent('POST', 'presence', { status });
     assert(r.status === 204, 'presence: ' + r.status + ' ' + r.text);
-    const c = await (await fetch(FRONT + '/chatport/config')).json();
-    assert(c.online === (status === 'online'),
-           'config after ' + status + ': ' + JSON.stringify(c));
+    /* every worker learns it through Redis pub/sub, a moment later */
+    await until(async () => (await (await fetch(FRONT +
+        '/chatport/config')).json()).online === (status === 'online'),
+        5000, 'config after ' + status);
 }
 
 async function checks(browser) {
