@@ -1081,7 +1081,7 @@ GET /chatport/agent/forms
 >>> htpasswd
 alice:{PLAIN}secret
 --- request eval
-["POST /chatport/form\nemail=a%40b.co&message=hi&referrer=htt",
+["POST /chatport/form\nemail=a%40b.co&message=hi&page=http%3A%2F%2Flocalhost%2Fcontact&referrer=htt",
  "GET /chatport/agent/forms"]
 --- more_headers eval
 ["Content-Type: application/x-www-form-urlencoded
@@ -1091,4 +1091,4 @@ Referer: http://localhost/about",
 [201, 200]
 --- response_body_like eval
 [qr/^\{"id":"\d+-\d+"\}$/,
- qr/"message":"hi"\},"page":"http:\/\/localhost\/about","referrer":"http:\/\/localhost\/about",/]
+ qr/"message":"hi"\},"page":"http:\/\/localhost\/contact","referrer":"http:\/\/localhost\/about",/]
