@@ -271,7 +271,7 @@ ngx_http_chatport_session_done(void *data, redisReply *reply, ngx_int_t rc)
     ngx_http_chatport_agent_ctx_t  *ctx = data;
 
     ngx_int_t                      n;
-    ngx_str_t                      body, *operator;
+    ngx_str_t                     *operator;
     ngx_uint_t                     i;
     ngx_http_request_t            *r;
     ngx_http_chatport_json_t       j;
@@ -353,15 +353,9 @@ ngx_http_chatport_session_done(void *data, redisReply *reply, ngx_int_t rc)
     ngx_http_chatport_json_int(&j, clcf->presence_grace / 1000);
     ngx_http_chatport_json_literal(&j, "}\n");
 
-    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
-        ngx_http_chatport_call_done(&ctx->call,
-                                    NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
     ngx_http_chatport_call_done(&ctx->call,
-                                ngx_http_chatport_send_json(r, NGX_HTTP_OK,
-                                                            &body));
+                                ngx_http_chatport_send_built(r, NGX_HTTP_OK,
+                                                             &j));
 }
 
 
@@ -386,7 +380,6 @@ ngx_http_chatport_operators_done(void *data, redisReply *reply,
     ngx_http_chatport_agent_ctx_t  *ctx = data;
 
     ngx_int_t                      n, now;
-    ngx_str_t                      body;
     ngx_uint_t                     i, connected;
     ngx_http_request_t            *r;
     ngx_http_chatport_json_t       j;
@@ -457,15 +450,9 @@ ngx_http_chatport_operators_done(void *data, redisReply *reply,
 
     ngx_http_chatport_json_literal(&j, "]}\n");
 
-    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
-        ngx_http_chatport_call_done(&ctx->call,
-                                    NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
     ngx_http_chatport_call_done(&ctx->call,
-                                ngx_http_chatport_send_json(r, NGX_HTTP_OK,
-                                                            &body));
+                                ngx_http_chatport_send_built(r, NGX_HTTP_OK,
+                                                             &j));
 }
 
 

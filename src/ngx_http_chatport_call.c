@@ -259,7 +259,7 @@ ngx_http_chatport_store_error(ngx_http_chatport_store_status_e status,
 ngx_int_t
 ngx_http_chatport_send_created(ngx_http_request_t *r, redisReply *reply)
 {
-    ngx_str_t                 id, body;
+    ngx_str_t                 id;
     ngx_http_chatport_json_t  j;
 
     id.data = (u_char *) reply->str;
@@ -270,11 +270,7 @@ ngx_http_chatport_send_created(ngx_http_request_t *r, redisReply *reply)
     ngx_http_chatport_json_string(&j, &id);
     ngx_http_chatport_json_literal(&j, "}\n");
 
-    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_chatport_send_json(r, NGX_HTTP_CREATED, &body);
+    return ngx_http_chatport_send_built(r, NGX_HTTP_CREATED, &j);
 }
 
 

@@ -1169,7 +1169,6 @@ ngx_http_chatport_form_notify(ngx_http_chatport_form_ctx_t *ctx,
 ngx_int_t
 ngx_http_chatport_send_fields_error(ngx_http_request_t *r, ngx_str_t *fields)
 {
-    ngx_str_t                 body;
     ngx_http_chatport_json_t  j;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -1184,11 +1183,7 @@ ngx_http_chatport_send_fields_error(ngx_http_request_t *r, ngx_str_t *fields)
     ngx_http_chatport_json_raw(&j, fields->data, fields->len);
     ngx_http_chatport_json_literal(&j, "}\n");
 
-    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_chatport_send_json(r, NGX_HTTP_BAD_REQUEST, &body);
+    return ngx_http_chatport_send_built(r, NGX_HTTP_BAD_REQUEST, &j);
 }
 
 

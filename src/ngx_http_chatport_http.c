@@ -179,7 +179,7 @@ ngx_int_t
 ngx_http_chatport_send_error(ngx_http_request_t *r, ngx_uint_t status,
     char *code, char *message)
 {
-    ngx_str_t                 s, body;
+    ngx_str_t                 s;
     ngx_http_chatport_json_t  j;
 
     /* an unread body must not be taken for the next request */
@@ -208,7 +208,19 @@ ngx_http_chatport_send_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_chatport_json_string(&j, &s);
     ngx_http_chatport_json_literal(&j, "}\n");
 
-    if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
+    return ngx_http_chatport_send_built(r, status, &j);
+}
+
+
+/* the JSON built in j, or 500 when building it ran out of memory */
+
+ngx_int_t
+ngx_http_chatport_send_built(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_chatport_json_t *j)
+{
+    ngx_str_t  body;
+
+    if (ngx_http_chatport_json_result(j, &body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "ngx_http_chatport_json.h"
+
 
 /* arg: what "*" in the route's path matched, one path segment */
 typedef ngx_int_t (*ngx_http_chatport_route_pt)(ngx_http_request_t *r,
@@ -34,6 +36,8 @@ ngx_int_t ngx_http_chatport_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, ngx_str_t *body);
 ngx_int_t ngx_http_chatport_send_json(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *body);
+ngx_int_t ngx_http_chatport_send_built(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_http_chatport_json_t *j);
 ngx_int_t ngx_http_chatport_send_error(ngx_http_request_t *r,
     ngx_uint_t status, char *code, char *message);
 ngx_int_t ngx_http_chatport_add_header(ngx_http_request_t *r,

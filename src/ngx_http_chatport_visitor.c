@@ -295,7 +295,7 @@ static ngx_int_t
 ngx_http_chatport_messages(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                         rc;
-    ngx_str_t                         after, vid, body;
+    ngx_str_t                         after, vid;
     ngx_http_chatport_json_t          j;
     ngx_http_chatport_srv_conf_t     *cscf;
     ngx_http_chatport_loc_conf_t     *clcf;
@@ -330,11 +330,7 @@ ngx_http_chatport_messages(ngx_http_request_t *r, ngx_str_t *arg)
         ngx_http_chatport_json_string(&j, &after);
         ngx_http_chatport_json_literal(&j, "}\n");
 
-        if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_chatport_send_json(r, NGX_HTTP_OK, &body);
+        return ngx_http_chatport_send_built(r, NGX_HTTP_OK, &j);
     }
 
     if (rc != NGX_OK) {
