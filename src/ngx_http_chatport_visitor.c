@@ -382,13 +382,9 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
         return;
     }
 
-    rc = ngx_http_chatport_message_text(r, root, &text, &page);
-
-    if (rc == NGX_OK) {
-        rc = ngx_http_chatport_json_key(r, root, &key);
-    }
-
-    if (rc != NGX_OK) {
+    if (ngx_http_chatport_message_text(r, root, &text, &page) != NGX_OK
+        || ngx_http_chatport_json_key(r, root, &key) != NGX_OK)
+    {
         json_decref(root);
         return;
     }
