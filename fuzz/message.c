@@ -52,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (root != NULL) {
         if (ngx_http_chatport_message_text(r, root, &text, &page) == NGX_OK) {
-            ngx_http_chatport_referrer(r, root, &referrer);
+            ngx_http_chatport_referrer(r, root, &page, &referrer);
         }
 
         json_decref(root);
