@@ -665,7 +665,8 @@ ngx_http_chatport_referrer(ngx_http_request_t *r, json_t *root,
     ngx_http_chatport_header_text(r->headers_in.referer,
                                   NGX_HTTP_CHATPORT_PAGE_MAX, referrer);
 
-    if (referrer->len == page->len
+    /* no page and no Referer: two empty strings, perhaps with data NULL */
+    if (referrer->len != 0 && referrer->len == page->len
         && ngx_strncmp(referrer->data, page->data, page->len) == 0)
     {
         ngx_str_null(referrer);
