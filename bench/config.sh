@@ -29,33 +29,11 @@ set -u
 set -o pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ROUNDS=${ROUNDS:-5}
-DURATION=${DURATION:-5}
-CONNS=${CONNS:-32}
-WARMUP=${WARMUP:-1}
-CHATPORT_BUILD=${CHATPORT_BUILD:-1}
-CHATPORT_MODULE=${CHATPORT_MODULE:-$REPO/build/nginx/objs/ngx_http_chatport_module.so}
-NGINX=${NGINX:-/usr/sbin/nginx}
-KEEP=${KEEP:-0}
-
-BENCH=$REPO/build/bench
 
 # shellcheck source=lib.sh
 . "$REPO/bench/lib.sh"
-LOADGEN=$BENCH/loadgen
-RUN=$BENCH/config/run-$$
+rate_settings config
 SUBJECTS="config static"
-
-warn() { printf 'config: %s\n' "$*" >&2; }
-
-for v in ROUNDS DURATION CONNS WARMUP; do
-    case ${!v} in ''|*[!0-9]*) warn "$v must be a number: ${!v}"; exit 1;; esac
-done
-[ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 50 ] || { warn "ROUNDS must be 1..50"; exit 1; }
-[ "$DURATION" -ge 1 ] && [ "$DURATION" -le 60 ] ||
-    { warn "DURATION must be 1..60"; exit 1; }
-[ "$CONNS" -ge 1 ] && [ "$CONNS" -le 1000 ] || { warn "CONNS must be 1..1000"; exit 1; }
-[ "$WARMUP" -le 10 ] || { warn "WARMUP must be 0..10"; exit 1; }
 
 # ------------------------------------------------------------ processes
 
@@ -87,17 +65,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$RUN/tmp" "$RUN/static" "$RUN/redis"
-say "building loadgen"
-make -s -C "$REPO/bench" BUILD="$BENCH" >"$RUN/make-loadgen.log" 2>&1 || {
-    cat "$RUN/make-loadgen.log" >&2; exit 1; }
-if [ "$CHATPORT_BUILD" = 1 ]; then
-    say "building ChatPort (make in $REPO)"
-    if ! make -C "$REPO" >"$RUN/make-chatport.log" 2>&1; then
-        warn "make failed: $(grep -m1 -i 'error' "$RUN/make-chatport.log" | cut -c1-200)"
-        exit 1
-    fi
-fi
-[ -f "$CHATPORT_MODULE" ] || { warn "no module at $CHATPORT_MODULE (run make)"; exit 1; }
+build_tools
 
 # ----------------------------------------------------------------- Redis
 
@@ -156,21 +124,7 @@ http {
 }
 EOF
 
-if ! "$NGINX" -t -q -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/error.log" \
-    >"$RUN/nginx-t.log" 2>&1
-then
-    warn "nginx -t failed: $(head -c 400 "$RUN/nginx-t.log")"
-    exit 1
-fi
-"$NGINX" -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/error.log" \
-    -g 'daemon off;' >"$RUN/nginx.out" 2>&1 &
-NGINX_PID=$!
-WORKER_PID=
-for i in $(seq 100); do
-    WORKER_PID=$(pgrep -P "$NGINX_PID" | head -1)
-    [ -n "$WORKER_PID" ] && break
-    sleep 0.05
-done
+start_bench_nginx
 if [ -z "$WORKER_PID" ] || ! wait_port "$PORT"; then
     warn "nginx did not start: $(tail -c 300 "$RUN/error.log" 2>/dev/null)"
     exit 1
@@ -237,12 +191,6 @@ run() {
     elif [ "$resp" != "$ok" ] || [ "${err:-0}" != 0 ]; then
         RUN_ERR="$((resp - ok)) non-2xx, $err errors"
     fi
-}
-
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR == 0) { print 0; exit }
-              if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 if [ "$WARMUP" -gt 0 ]; then

@@ -31,38 +31,18 @@ set -u
 set -o pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ROUNDS=${ROUNDS:-5}
-DURATION=${DURATION:-5}
-CONNS=${CONNS:-32}
-WARMUP=${WARMUP:-1}
 PAGE_KB=${PAGE_KB:-20}
-CHATPORT_BUILD=${CHATPORT_BUILD:-1}
-CHATPORT_MODULE=${CHATPORT_MODULE:-$REPO/build/nginx/objs/ngx_http_chatport_module.so}
-NGINX=${NGINX:-/usr/sbin/nginx}
-KEEP=${KEEP:-0}
-
-BENCH=$REPO/build/bench
 
 # shellcheck source=lib.sh
 . "$REPO/bench/lib.sh"
-LOADGEN=$BENCH/loadgen
-RUN=$BENCH/inject/run-$$
+rate_settings inject
 T_START=$(date +%s)
 
 TAG='<script src="/chatport/widget.js" defer data-chatport></script>'
 SUBJECTS="chatport sub_filter plain"
 
-warn() { printf 'inject: %s\n' "$*" >&2; }
-
-for v in ROUNDS DURATION CONNS WARMUP PAGE_KB; do
-    case ${!v} in ''|*[!0-9]*) warn "$v must be a number: ${!v}"; exit 1;; esac
-done
-[ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 50 ] || { warn "ROUNDS must be 1..50"; exit 1; }
-[ "$DURATION" -ge 1 ] && [ "$DURATION" -le 60 ] ||
-    { warn "DURATION must be 1..60"; exit 1; }
-[ "$CONNS" -ge 1 ] && [ "$CONNS" -le 1000 ] || { warn "CONNS must be 1..1000"; exit 1; }
+case $PAGE_KB in ''|*[!0-9]*) warn "PAGE_KB must be a number: $PAGE_KB"; exit 1;; esac
 [ "$PAGE_KB" -ge 1 ] && [ "$PAGE_KB" -le 1024 ] || { warn "PAGE_KB must be 1..1024"; exit 1; }
-[ "$WARMUP" -le 10 ] || { warn "WARMUP must be 0..10"; exit 1; }
 
 # ------------------------------------------------------------ processes
 
@@ -101,17 +81,7 @@ if ! "$NGINX" -V 2>&1 | grep -q -- --with-http_sub_module; then
 fi
 
 mkdir -p "$RUN"
-say "building loadgen"
-make -s -C "$REPO/bench" BUILD="$BENCH" >"$RUN/make-loadgen.log" 2>&1 || {
-    cat "$RUN/make-loadgen.log" >&2; exit 1; }
-if [ "$CHATPORT_BUILD" = 1 ]; then
-    say "building ChatPort (make in $REPO)"
-    if ! make -C "$REPO" >"$RUN/make-chatport.log" 2>&1; then
-        warn "make failed: $(grep -m1 -i 'error' "$RUN/make-chatport.log" | cut -c1-200)"
-        exit 1
-    fi
-fi
-[ -f "$CHATPORT_MODULE" ] || { warn "no module at $CHATPORT_MODULE (run make)"; exit 1; }
+build_tools
 
 # ------------------------------------------------------------------ page
 
@@ -202,23 +172,22 @@ perl -0777 -pe 's{</body>}{'"$TAG"'</body>}' "$PAGE" >"$RUN/expected.html"
 PORT=$(free_port)
 BPORT=$(free_port)
 while [ "$BPORT" = "$PORT" ]; do BPORT=$(free_port); done
-PREFIX=$RUN
-mkdir -p "$PREFIX/tmp" "$PREFIX/logs"
-cat >"$PREFIX/nginx.conf" <<EOF
+mkdir -p "$RUN/tmp" "$RUN/logs"
+cat >"$RUN/nginx.conf" <<EOF
 load_module $CHATPORT_MODULE;
 worker_processes 1;
-pid $PREFIX/nginx.pid;
-error_log $PREFIX/error.log warn;
+pid $RUN/nginx.pid;
+error_log $RUN/error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
     keepalive_requests 10000000;
     keepalive_timeout 60s;
-    client_body_temp_path $PREFIX/tmp/body;
-    proxy_temp_path $PREFIX/tmp/proxy;
-    fastcgi_temp_path $PREFIX/tmp/fastcgi;
-    uwsgi_temp_path $PREFIX/tmp/uwsgi;
-    scgi_temp_path $PREFIX/tmp/scgi;
+    client_body_temp_path $RUN/tmp/body;
+    proxy_temp_path $RUN/tmp/proxy;
+    fastcgi_temp_path $RUN/tmp/fastcgi;
+    uwsgi_temp_path $RUN/tmp/uwsgi;
+    scgi_temp_path $RUN/tmp/scgi;
     types { text/html html; }
     default_type application/octet-stream;
 
@@ -232,7 +201,7 @@ http {
     server {
         listen 127.0.0.1:$BPORT backlog=4096;
         server_name backend;
-        root $PREFIX/html;
+        root $RUN/html;
         location / { }
     }
 
@@ -259,23 +228,9 @@ http {
 }
 EOF
 
-if ! "$NGINX" -t -q -p "$PREFIX" -c "$PREFIX/nginx.conf" -e "$PREFIX/error.log" \
-    >"$PREFIX/nginx-t.log" 2>&1
-then
-    warn "nginx -t failed: $(head -c 400 "$PREFIX/nginx-t.log")"
-    exit 1
-fi
-"$NGINX" -p "$PREFIX" -c "$PREFIX/nginx.conf" -e "$PREFIX/error.log" \
-    -g 'daemon off;' >"$PREFIX/nginx.out" 2>&1 &
-NGINX_PID=$!
-WORKER_PID=
-for i in $(seq 100); do
-    WORKER_PID=$(pgrep -P "$NGINX_PID" | head -1)
-    [ -n "$WORKER_PID" ] && break
-    sleep 0.05
-done
+start_bench_nginx
 if [ -z "$WORKER_PID" ] || ! wait_port "$PORT" || ! wait_port "$BPORT"; then
-    warn "nginx did not start: $(tail -c 300 "$PREFIX/error.log" 2>/dev/null)"
+    warn "nginx did not start: $(tail -c 300 "$RUN/error.log" 2>/dev/null)"
     exit 1
 fi
 
@@ -369,12 +324,6 @@ run() {
     fi
 }
 
-median() {          # median of the arguments
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR == 0) { print 0; exit }
-              if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # how busy is the machine without us? (1 s sample of /proc/stat)
 cpu1=$(head -1 /proc/stat); sleep 1; cpu2=$(head -1 /proc/stat)
 busy=$(printf '%s\n%s\n' "$cpu1" "$cpu2" | awk '{ idle[NR] = $5 + $6; tot[NR] = 0
@@ -453,10 +402,10 @@ if [ ${#problems[@]} -gt 0 ]; then
     say "Problems seen:"
     printf '  %s\n' "${problems[@]}"
 fi
-if grep -q '\[\(alert\|crit\|emerg\|error\)\]' "$PREFIX/error.log" 2>/dev/null; then
+if grep -q '\[\(alert\|crit\|emerg\|error\)\]' "$RUN/error.log" 2>/dev/null; then
     say ""
     say "nginx error.log:"
-    grep '\[\(alert\|crit\|emerg\|error\)\]' "$PREFIX/error.log" | tail -5 | sed 's/^/  /'
+    grep '\[\(alert\|crit\|emerg\|error\)\]' "$RUN/error.log" | tail -5 | sed 's/^/  /'
 fi
 say ""
 say "done in $(( $(date +%s) - T_START )) s"

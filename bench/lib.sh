@@ -27,3 +27,76 @@ wait_port() {       # wait_port PORT: until something answers on it (5 s)
     done
     return 1
 }
+
+# ---- for the request-rate benchmarks (inject.sh, config.sh) ----
+
+# rate_settings NAME: the shared settings with their defaults, checked;
+# BENCH, LOADGEN, RUN (build/bench/NAME/run-PID) and warn() ("NAME: ...")
+rate_settings() {
+    local v
+    RATE_NAME=$1
+    ROUNDS=${ROUNDS:-5}
+    DURATION=${DURATION:-5}
+    CONNS=${CONNS:-32}
+    WARMUP=${WARMUP:-1}
+    CHATPORT_BUILD=${CHATPORT_BUILD:-1}
+    CHATPORT_MODULE=${CHATPORT_MODULE:-$REPO/build/nginx/objs/ngx_http_chatport_module.so}
+    NGINX=${NGINX:-/usr/sbin/nginx}
+    KEEP=${KEEP:-0}
+    BENCH=$REPO/build/bench
+    LOADGEN=$BENCH/loadgen
+    RUN=$BENCH/$1/run-$$
+
+    for v in ROUNDS DURATION CONNS WARMUP; do
+        case ${!v} in ''|*[!0-9]*) warn "$v must be a number: ${!v}"; exit 1;; esac
+    done
+    [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 50 ] || { warn "ROUNDS must be 1..50"; exit 1; }
+    [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 60 ] ||
+        { warn "DURATION must be 1..60"; exit 1; }
+    [ "$CONNS" -ge 1 ] && [ "$CONNS" -le 1000 ] || { warn "CONNS must be 1..1000"; exit 1; }
+    [ "$WARMUP" -le 10 ] || { warn "WARMUP must be 0..10"; exit 1; }
+}
+
+warn() { printf '%s: %s\n' "${RATE_NAME:-bench}" "$*" >&2; }
+
+# build_tools: the load generator, ChatPort unless CHATPORT_BUILD=0
+build_tools() {
+    say "building loadgen"
+    make -s -C "$REPO/bench" BUILD="$BENCH" >"$RUN/make-loadgen.log" 2>&1 || {
+        cat "$RUN/make-loadgen.log" >&2; exit 1; }
+    if [ "$CHATPORT_BUILD" = 1 ]; then
+        say "building ChatPort (make in $REPO)"
+        if ! make -C "$REPO" >"$RUN/make-chatport.log" 2>&1; then
+            warn "make failed: $(grep -m1 -i 'error' "$RUN/make-chatport.log" | cut -c1-200)"
+            exit 1
+        fi
+    fi
+    [ -f "$CHATPORT_MODULE" ] || { warn "no module at $CHATPORT_MODULE (run make)"; exit 1; }
+}
+
+# start_bench_nginx: $RUN/nginx.conf checked and started in the
+# foreground of a child; sets NGINX_PID and WORKER_PID
+start_bench_nginx() {
+    local i
+    if ! "$NGINX" -t -q -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/error.log" \
+        >"$RUN/nginx-t.log" 2>&1
+    then
+        warn "nginx -t failed: $(head -c 400 "$RUN/nginx-t.log")"
+        exit 1
+    fi
+    "$NGINX" -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/error.log" \
+        -g 'daemon off;' >"$RUN/nginx.out" 2>&1 &
+    NGINX_PID=$!
+    WORKER_PID=
+    for i in $(seq 100); do
+        WORKER_PID=$(pgrep -P "$NGINX_PID" | head -1)
+        [ -n "$WORKER_PID" ] && break
+        sleep 0.05
+    done
+}
+
+median() {          # median of the arguments
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) { print 0; exit }
+              if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
