@@ -5,6 +5,7 @@ NGX_SRC    := /usr/share/nginx/src
 NGX_DIR    := $(BUILD)/nginx
 MODULE     := $(NGX_DIR)/objs/ngx_http_chatport_module.so
 GEN_ASSETS := $(NGX_DIR)/objs/addon/chatport/ngx_http_chatport_assets_data.h
+GEN_LUA    := $(NGX_DIR)/objs/addon/chatport/ngx_http_chatport_lua.h
 
 # the same compiler flags Debian built nginx with
 NGX_CC_OPT := -g -O2 -fstack-protector-strong -Wformat \
@@ -13,6 +14,7 @@ NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC
 
 SOURCES    := config ngx_http_chatport_module.c $(wildcard src/*.c src/*.h)
 ASSETS     := $(wildcard widget/*.js widget/*.css widget/*.html) widget/embed.sh
+LUA        := $(wildcard src/lua/*.lua) src/lua/embed.sh
 
 .PHONY: all deps test demo demo-stop clean
 
@@ -32,8 +34,9 @@ $(NGX_DIR)/objs/Makefile: config | deps
 	    --with-ld-opt="$(NGX_LD_OPT)" --add-dynamic-module=$(CURDIR)' \
 	    > configure.log 2>&1 || { tail -30 configure.log; exit 1; }
 
-$(MODULE): $(NGX_DIR)/objs/Makefile $(SOURCES) $(ASSETS)
+$(MODULE): $(NGX_DIR)/objs/Makefile $(SOURCES) $(ASSETS) $(LUA)
 	sh widget/embed.sh widget $(GEN_ASSETS)
+	sh src/lua/embed.sh src/lua $(GEN_LUA)
 	$(MAKE) -C $(NGX_DIR) -f objs/Makefile modules
 	@echo "built $(MODULE)"
 
@@ -98,9 +101,11 @@ $(ASAN_NGX)/objs/Makefile: config | deps-sanitizers
 	    --add-dynamic-module=$(CURDIR)' \
 	    > configure.log 2>&1 || { tail -30 configure.log; exit 1; }
 
-$(ASAN_MODULE): $(ASAN_NGX)/objs/Makefile $(SOURCES) $(ASSETS)
+$(ASAN_MODULE): $(ASAN_NGX)/objs/Makefile $(SOURCES) $(ASSETS) $(LUA)
 	sh widget/embed.sh widget \
 	    $(ASAN_NGX)/objs/addon/chatport/ngx_http_chatport_assets_data.h
+	sh src/lua/embed.sh src/lua \
+	    $(ASAN_NGX)/objs/addon/chatport/ngx_http_chatport_lua.h
 	$(MAKE) -C $(ASAN_NGX) -f objs/Makefile binary modules
 	@echo "built $(ASAN_BIN) and $(ASAN_MODULE)"
 

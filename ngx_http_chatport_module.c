@@ -15,6 +15,8 @@
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_hours.h"
 #include "ngx_http_chatport_presence.h"
+#include "ngx_http_chatport_mail.h"
+#include "ngx_http_chatport_outbox.h"
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
@@ -56,6 +58,12 @@ static char *ngx_http_chatport_timezone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_hours(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_chatport_mail_address_slot(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_chatport_mail_to(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_chatport_mail_settings(ngx_conf_t *cf,
+    ngx_http_chatport_loc_conf_t *conf);
 static char *ngx_http_chatport_text(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_color(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -148,6 +156,20 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       NGX_HTTP_SRV_CONF_OFFSET,
       offsetof(ngx_http_chatport_srv_conf_t, console_url),
       (void *) 2 },                        /* http(s):// URLs only */
+
+    { ngx_string("chatport_mail_from"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_mail_address_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_chatport_srv_conf_t, mail_from),
+      NULL },
+
+    { ngx_string("chatport_mail_retry"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, mail_retry),
+      (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
 
     { ngx_string("chatport"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -282,6 +304,27 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       0,
       NULL },
 
+    { ngx_string("chatport_mail_to"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatport_mail_to,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, mail_to),
+      NULL },
+
+    { ngx_string("chatport_mail_visitor"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, mail_visitor),
+      NULL },
+
+    { ngx_string("chatport_mail_delay"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, mail_delay),
+      (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
+
       ngx_null_command
 };
 
@@ -341,6 +384,10 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
     ngx_http_chatport_waiters_init();
     ngx_http_chatport_presence_init();
 
+    if (ngx_http_chatport_outbox_init(cycle, cmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_chatport_redis_init(cycle, cmcf,
                                         ngx_http_chatport_on_message,
                                         ngx_http_chatport_on_sub_state,
@@ -348,12 +395,17 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
 }
 
 
-/* the pub/sub link carries the waiters' channels and the presence one */
+/*
+ * The pub/sub link carries the waiters' channels, the presence one and
+ * the outbox's.
+ */
 
 static void
 ngx_http_chatport_on_message(redisReply *reply)
 {
-    if (ngx_http_chatport_presence_on_message(reply) == NGX_DECLINED) {
+    if (ngx_http_chatport_presence_on_message(reply) == NGX_DECLINED
+        && ngx_http_chatport_outbox_on_message(reply) == NGX_DECLINED)
+    {
         ngx_http_chatport_waiters_on_message(reply);
     }
 }
@@ -363,6 +415,7 @@ static void
 ngx_http_chatport_on_sub_state(ngx_uint_t up)
 {
     ngx_http_chatport_presence_on_sub_state(up);
+    ngx_http_chatport_outbox_on_sub_state(up);
     ngx_http_chatport_waiters_on_sub_state(up);
 }
 
@@ -386,6 +439,7 @@ ngx_http_chatport_exit_process(ngx_cycle_t *cycle)
         ngx_http_chatport_redis_exit();
         ngx_http_chatport_waiters_exit();
         ngx_http_chatport_presence_exit();
+        ngx_http_chatport_outbox_exit();
     }
 }
 
@@ -541,6 +595,7 @@ ngx_http_chatport_create_main_conf(ngx_conf_t *cf)
     cmcf->redis_port = NGX_CONF_UNSET;
     cmcf->redis_db = NGX_CONF_UNSET;
     cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    cmcf->mail_retry = NGX_CONF_UNSET_MSEC;
 
     return cmcf;
 }
@@ -559,6 +614,7 @@ ngx_http_chatport_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_value(cmcf->redis_db, 0);
     ngx_conf_init_msec_value(cmcf->redis_timeout, 3000);
+    ngx_conf_init_msec_value(cmcf->mail_retry, 24 * 60 * 60 * 1000);
 
     return NGX_CONF_OK;
 }
@@ -582,6 +638,7 @@ ngx_http_chatport_create_srv_conf(ngx_conf_t *cf)
      *     cscf->used = 0;
      *     cscf->timezone = { 0, NULL };
      *     cscf->console_url = { 0, NULL };
+     *     cscf->mail_from = { 0, NULL };
      */
 
     cscf->tz = NGX_CONF_UNSET_PTR;
@@ -602,6 +659,7 @@ ngx_http_chatport_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_str_value(conf->timezone, prev->timezone, "UTC");
     ngx_conf_merge_str_value(conf->console_url, prev->console_url, "");
+    ngx_conf_merge_str_value(conf->mail_from, prev->mail_from, "");
     ngx_conf_merge_ptr_value(conf->tz, prev->tz, NULL);
 
     if (conf->site.data == NULL) {
@@ -666,6 +724,7 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
      *     clcf->greeting = { 0, NULL };
      *     clcf->color = { 0, NULL };
      *     clcf->notify = { 0, NULL };
+     *     clcf->mail = { 0, NULL };
      */
 
     clcf->inject = NGX_CONF_UNSET;
@@ -681,6 +740,9 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->form_rate.count = NGX_CONF_UNSET_UINT;
     clcf->chat_rate.count = NGX_CONF_UNSET_UINT;
     clcf->chat_site_rate.count = NGX_CONF_UNSET_UINT;
+    clcf->mail_to = NGX_CONF_UNSET_PTR;
+    clcf->mail_visitor = NGX_CONF_UNSET;
+    clcf->mail_delay = NGX_CONF_UNSET_MSEC;
 
     return clcf;
 }
@@ -747,6 +809,14 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                                  10, 10 * 60 * 1000);
     ngx_http_chatport_merge_rate(&conf->chat_site_rate, &prev->chat_site_rate,
                                  1000, 10 * 60 * 1000);
+
+    ngx_conf_merge_ptr_value(conf->mail_to, prev->mail_to, NULL);
+    ngx_conf_merge_value(conf->mail_visitor, prev->mail_visitor, 1);
+    ngx_conf_merge_msec_value(conf->mail_delay, prev->mail_delay, 60000);
+
+    if (ngx_http_chatport_mail_settings(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->agent_prefix.data) {
         conf->agent_protected = ngx_http_chatport_agent_protected(cf);
@@ -1104,6 +1174,197 @@ ngx_http_chatport_hours(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* an address for a header and an SMTP envelope, checked once here */
+
+static char *
+ngx_http_chatport_mail_address_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_str_t  *field, *value;
+
+    field = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (field->data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (!ngx_http_chatport_mail_address(&value[1])) {
+        return ngx_http_chatport_invalid(cf, cmd, "an email address");
+    }
+
+    *field = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatport_mail_to(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_loc_conf_t *clcf = conf;
+
+    ngx_str_t   *value, *to;
+    ngx_uint_t   i;
+
+    if (clcf->mail_to != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    clcf->mail_to = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                     sizeof(ngx_str_t));
+    if (clcf->mail_to == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (!ngx_http_chatport_mail_address(&value[i])) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid address \"%V\" in \"%V\": an email "
+                               "address is expected", &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        to = ngx_array_push(clcf->mail_to);
+        if (to == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *to = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * What the scripts need to record a mail, as JSON, made once here: {"site",
+ * "title", "lang", "from", "to", "mail_visitor", "delay", "wait",
+ * "retention"}. Only a chatport or chatport_agent location of a server
+ * with chatport_mail_from, under chatport_smtp, has it; the site is then
+ * one whose outbox the workers read.
+ */
+
+static ngx_int_t
+ngx_http_chatport_mail_settings(ngx_conf_t *cf,
+    ngx_http_chatport_loc_conf_t *conf)
+{
+    char                           *dump;
+    json_t                         *settings, *to;
+    ngx_str_t                      *addr, *site, *title;
+    ngx_uint_t                      i;
+    ngx_http_chatport_srv_conf_t   *cscf;
+    ngx_http_chatport_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_chatport_module);
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_chatport_module);
+
+    if (conf->mail_to && cmcf->smtp.url.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"chatport_mail_to\" needs \"chatport_smtp\"");
+        return NGX_ERROR;
+    }
+
+    if (conf->mail_to && cscf->mail_from.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"chatport_mail_to\" needs "
+                           "\"chatport_mail_from\"");
+        return NGX_ERROR;
+    }
+
+    if ((conf->prefix.data == NULL && conf->agent_prefix.data == NULL)
+        || cmcf->smtp.url.len == 0 || cscf->mail_from.len == 0
+        || (conf->mail_to == NULL && !conf->mail_visitor))
+    {
+        return NGX_OK;
+    }
+
+    to = json_array();
+    if (to == NULL) {
+        return NGX_ERROR;
+    }
+
+    addr = conf->mail_to ? conf->mail_to->elts : NULL;
+
+    for (i = 0; conf->mail_to && i < conf->mail_to->nelts; i++) {
+        if (json_array_append_new(to, json_stringn((char *) addr[i].data,
+                                                   addr[i].len))
+            != 0)
+        {
+            json_decref(to);
+            return NGX_ERROR;
+        }
+    }
+
+    site = &cscf->site;
+    title = conf->title.len ? &conf->title : site;
+
+    settings = json_pack("{s:s%,s:s%,s:s,s:s%,s:o,s:b,s:I,s:I,s:I}",
+                         "site", site->data, site->len,
+                         "title", title->data, title->len,
+                         "lang", conf->lang == NGX_HTTP_CHATPORT_LANG_JA
+                                 ? "ja" : "en",
+                         "from", cscf->mail_from.data, cscf->mail_from.len,
+                         "to", to,
+                         "mail_visitor", (int) conf->mail_visitor,
+                         "delay", (json_int_t) conf->mail_delay,
+                         "wait", (json_int_t) conf->reply_wait * 1000,
+                         "retention", (json_int_t) conf->retention * 1000);
+    if (settings == NULL) {
+        return NGX_ERROR;
+    }
+
+    dump = json_dumps(settings, JSON_COMPACT);
+    json_decref(settings);
+
+    if (dump == NULL) {
+        return NGX_ERROR;
+    }
+
+    conf->mail.len = ngx_strlen(dump);
+    conf->mail.data = ngx_pnalloc(cf->pool, conf->mail.len);
+
+    if (conf->mail.data == NULL) {
+        free(dump);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(conf->mail.data, dump, conf->mail.len);
+    free(dump);
+
+    /* the workers read the outbox of every site with mail */
+
+    if (cmcf->mail_sites == NULL) {
+        cmcf->mail_sites = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+        if (cmcf->mail_sites == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    site = cmcf->mail_sites->elts;
+
+    for (i = 0; i < cmcf->mail_sites->nelts; i++) {
+        if (site[i].len == cscf->site.len
+            && ngx_strncmp(site[i].data, cscf->site.data, site[i].len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    site = ngx_array_push(cmcf->mail_sites);
+    if (site == NULL) {
+        return NGX_ERROR;
+    }
+
+    *site = cscf->site;
+
+    return NGX_OK;
 }
 
 

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "ngx_http_chatport_hours.h"
+#include "ngx_http_chatport_smtp.h"
 
 
 #define NGX_HTTP_CHATPORT_SITE_MAX     64
@@ -52,6 +53,9 @@ typedef struct {
     ngx_msec_t                redis_timeout;
     ngx_flag_t                used;            /* any chatport location */
     ngx_flag_t                inject_used;     /* chatport_inject on */
+    ngx_http_chatport_smtp_conf_t  smtp;
+    ngx_msec_t                mail_retry;      /* then a mail fails */
+    ngx_array_t              *mail_sites;      /* of ngx_str_t, or NULL */
 } ngx_http_chatport_main_conf_t;
 
 
@@ -63,6 +67,7 @@ typedef struct {
     ngx_http_chatport_tz_t   *tz;              /* NULL: UTC */
     ngx_str_t                 agent_prefix;    /* for links to the console */
     ngx_str_t                 console_url;     /* chatport_console_url */
+    ngx_str_t                 mail_from;
 } ngx_http_chatport_srv_conf_t;
 
 
@@ -96,6 +101,12 @@ typedef struct {
 
     ngx_http_chatport_rate_t  chat_rate;       /* new conversations from */
     ngx_http_chatport_rate_t  chat_site_rate;  /* an address, in the site */
+
+    ngx_array_t              *mail_to;         /* of ngx_str_t */
+    ngx_flag_t                mail_visitor;
+    ngx_msec_t                mail_delay;
+    ngx_str_t                 mail;            /* settings for the scripts,
+                                                  "" when no mail goes */
 } ngx_http_chatport_loc_conf_t;
 
 

@@ -599,6 +599,7 @@ ngx_http_chatport_reply_body(ngx_http_request_t *r)
     ctx->message.client = r->connection->addr_text;
     ctx->message.rate = &clcf->chat_rate;
     ctx->message.site_rate = &clcf->chat_site_rate;
+    ctx->message.mail = clcf->mail;
 
     rc = ngx_http_chatport_store_append(r->pool, &ctx->message,
                                         ngx_http_chatport_reply_done, ctx,

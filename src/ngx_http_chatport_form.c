@@ -605,9 +605,11 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_chatport_form_store(ngx_http_chatport_form_ctx_t *ctx)
 {
-    ngx_http_request_t  *r;
+    ngx_http_request_t            *r;
+    ngx_http_chatport_loc_conf_t  *clcf;
 
     r = ctx->call.request;
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
     if (ngx_http_chatport_visitor_cid(r->pool, &ctx->vid, &ctx->entry.cid)
         != NGX_OK)
@@ -616,6 +618,15 @@ ngx_http_chatport_form_store(ngx_http_chatport_form_ctx_t *ctx)
     }
 
     ctx->entry.create = ctx->new_visitor;
+    ctx->entry.mail = clcf->mail;
+
+    if (clcf->mail.len
+        && ngx_http_chatport_console_link(r, &ctx->entry.cid,
+                                          &ctx->entry.link)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     return ngx_http_chatport_store_form(r->pool, &ctx->entry,
                                         ngx_http_chatport_form_done, ctx,

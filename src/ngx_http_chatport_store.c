@@ -16,6 +16,12 @@
  *                                   (a contact's key is a message's)
  *   chatport:{site}:chat-rate:A     counter: conversations opened from A
  *   chatport:{site}:chat-rate       counter: conversations opened
+ *   chatport:{site}:mail-due        sorted set: mails by the time they
+ *                                   are due, "form:ID", "owner:CID",
+ *                                   "visitor:CID", "retry:ID"
+ *   chatport:{site}:mail-pending    hash: what each of them is made of
+ *   chatport:{site}:outbox          stream: mails to send, read by the
+ *                                   senders' consumer group (outbox.c)
  *
  * A message is published to the channel named like its conversation's
  * hash, an event to the channel named like the inbox, each as
@@ -27,6 +33,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_chatport_store.h"
+#include "ngx_http_chatport_lua.h"
 
 
 /* the longest key name: a form's key, with a client address */
@@ -34,16 +41,12 @@
     (sizeof("chatport:{}:form-key::") + NGX_HTTP_CHATPORT_SITE_MAX           \
      + NGX_SOCKADDR_STRLEN + NGX_HTTP_CHATPORT_POST_KEY_MAX)
 
-#define NGX_HTTP_CHATPORT_ARGS_MAX  24
+#define NGX_HTTP_CHATPORT_ARGS_MAX  32
 
 /* a post's key is remembered this long, at most for the retention */
 #define NGX_HTTP_CHATPORT_KEY_WINDOW  (24 * 60 * 60 * 1000)
 
 
-static ngx_int_t ngx_http_chatport_store_key(ngx_pool_t *pool,
-    ngx_str_t *key, const char *fmt, ...);
-static ngx_int_t ngx_http_chatport_store_number(ngx_pool_t *pool,
-    ngx_str_t *s, int64_t n);
 static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
     ngx_http_chatport_rate_t *rate, ngx_str_t *args);
 
@@ -66,17 +69,6 @@ static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
 "  local bm, bs = string.match(b, '^(%d+)-(%d+)$')\n"                         \
 "  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)\n" \
 "  return am > bm or (am == bm and as > bs)\n"                                \
-"end\n"
-
-/* ... and an inbox event, stored without its id, published with it */
-#define NGX_HTTP_CHATPORT_LUA_EVENT                                           \
-"local function event(inbox, retention, json)\n"                              \
-"  local id = redis.call('XADD', inbox, 'MAXLEN', '~', 1000, '*',"            \
-" 'json', json)\n"                                                            \
-"  redis.call('PEXPIRE', inbox, retention)\n"                                 \
-"  local ts = string.match(id, '^%d+')\n"                                     \
-"  redis.call('PUBLISH', inbox, id .. ' {\"id\":\"' .. id .. '\",\"ts\":' .."  \
-" ts .. ',' .. string.sub(json, 2))\n"                                        \
 "end\n"
 
 /*
@@ -112,17 +104,21 @@ static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
 
 /*
  * KEYS: meta, msgs, convs, inbox, the client's and the site's counters of
- * new conversations, the post's key (optional). ARGV: create, cid, from,
+ * new conversations, the mail schedule (due, pending), the presence
+ * (status, conns), the post's key (optional). ARGV: create, cid, from,
  * agent, text, page, referrer, user agent, history, retention (ms), the
- * client's rate (count, window), the site's, the key's lifetime (ms).
+ * client's rate (count, window), the site's, the key's lifetime (ms), the
+ * location's mail settings ("" for none), the console's link, "1" when
+ * the business hours are open.
  */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script = {
     ngx_string(
 NGX_HTTP_CHATPORT_LUA_EVENT
 NGX_HTTP_CHATPORT_LUA_LIMITED
 NGX_HTTP_CHATPORT_LUA_KEY
+NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
 "local meta, msgs, convs, inbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
-"local idem = KEYS[7]\n"
+"local due, pending, idem = KEYS[7], KEYS[8], KEYS[11]\n"
 "local create, cid, from, agent, text = ARGV[1], ARGV[2], ARGV[3],"
 " ARGV[4], ARGV[5]\n"
 "local page, referrer, ua = ARGV[6], ARGV[7], ARGV[8]\n"
@@ -163,6 +159,23 @@ NGX_HTTP_CHATPORT_LUA_KEY
 " conversation = cid, message = msg}\n"
 "if page ~= '' then ev.page = page end\n"
 "event(inbox, retention, cjson.encode(ev))\n"
+"if from == 'agent' then redis.call('HSET', meta, 'last_agent', id) end\n"
+"local mail = ARGV[16]\n"
+"if mail ~= '' then\n"
+"  local s = cjson.decode(mail)\n"
+"  if from == 'visitor' and s.to[1] then\n"
+"    local avail = ARGV[18] == '1' and available(KEYS[9], KEYS[10], ts)\n"
+"    mail_schedule(due, pending, 'owner:' .. cid,"
+" ts + (avail and s.wait or s.delay), mail_base(mail, cid, 'owner',"
+" avail and 'unanswered' or 'offline', ARGV[17]), s.site, ts)\n"
+"  elseif from == 'agent' then\n"
+"    mail_cancel(due, pending, 'owner:' .. cid)\n"
+"    if s.mail_visitor and redis.call('HEXISTS', meta, 'email') == 1 then\n"
+"      mail_schedule(due, pending, 'visitor:' .. cid, ts + s.delay,"
+" mail_base(mail, cid, 'visitor', '', ''), s.site, ts)\n"
+"    end\n"
+"  end\n"
+"end\n"
 "remember(idem, id, ARGV[15])\n"
 "return id\n"),
     { 0 }
@@ -232,6 +245,7 @@ NGX_HTTP_CHATPORT_LUA_MESSAGE
 " first_page = f.first_page or '', referrer = f.referrer or '',"
 " user_agent = f.user_agent or '', email = f.email or '',"
 " name = f.name or ''}\n"
+"    if f.mail_failed then c.mail_failed = cjson.decode(f.mail_failed) end\n"
 "    local c_json = cjson.encode(c)\n"
 "    local last = redis.call('XREVRANGE', prefix .. cid .. ':msgs', '+',"
 " '-', 'COUNT', 1)\n"
@@ -292,20 +306,23 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_stream_script = {
 
 /*
  * KEYS: forms, inbox, the client's rate counter, the conversation's meta,
- * msgs, the site's convs, the post's key (optional). ARGV: the
- * submission's JSON without its closing brace, the most submissions in a
- * window, the window (ms), retention (ms), the key's lifetime (ms), cid,
- * create, the submission as a message's text, history. A repeated post does
- * not count against the rate. The submission is also the visitor's message
- * in their conversation, which it opens when there is none.
+ * msgs, the site's convs, the mail schedule (due, pending), the post's key
+ * (optional). ARGV: the submission's JSON without its closing brace, the
+ * most submissions in a window, the window (ms), retention (ms), the
+ * key's lifetime (ms), cid, create, the submission as a message's text,
+ * history, the location's mail settings ("" for none), the console's
+ * link. A repeated post does not count against the rate. The submission
+ * is also the visitor's message in their conversation, which it opens
+ * when there is none; its mail to the owners is due at once.
  */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script = {
     ngx_string(
 NGX_HTTP_CHATPORT_LUA_EVENT
 NGX_HTTP_CHATPORT_LUA_LIMITED
 NGX_HTTP_CHATPORT_LUA_KEY
+NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
 "local forms, inbox, rate, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
-"local msgs, convs, idem = KEYS[5], KEYS[6], KEYS[7]\n"
+"local msgs, convs, idem = KEYS[5], KEYS[6], KEYS[9]\n"
 "local retention, cid = tonumber(ARGV[4]), ARGV[6]\n"
 "local first = repeated(idem)\n"
 "if first then return first end\n"
@@ -321,7 +338,7 @@ NGX_HTTP_CHATPORT_LUA_KEY
 "redis.call('PEXPIRE', forms, retention)\n"
 "local f = cjson.decode(json)\n"
 "local mid = redis.call('XADD', msgs, 'MAXLEN', ARGV[9], '*',"
-" 'from', 'visitor', 'text', ARGV[8])\n"
+" 'from', 'visitor', 'text', ARGV[8], 'form', id)\n"
 "local ts = tonumber(string.match(mid, '^%d+'))\n"
 "if not exists then\n"
 "  redis.call('HSET', meta, 'cid', cid, 'created', ts, 'referrer',"
@@ -347,6 +364,13 @@ NGX_HTTP_CHATPORT_LUA_KEY
 "event(inbox, retention, '{\"type\":\"form\",\"conversation\":\"' .. cid"
 " .. '\",\"new\":' .. tostring(not exists) .. ',\"message\":' .."
 " cjson.encode(msg) .. ',\"form\":' .. item .. '}')\n"
+"if ARGV[10] ~= '' then\n"
+"  local s = cjson.decode(ARGV[10])\n"
+"  if s.to[1] then\n"
+"    mail_schedule(KEYS[7], KEYS[8], 'form:' .. id, ts, mail_base(ARGV[10],"
+" cid, 'form', '', ARGV[11]) .. '\\n' .. item, s.site, ts)\n"
+"  end\n"
+"end\n"
 "remember(idem, id, ARGV[5])\n"
 "return id\n"),
     { 0 }
@@ -443,6 +467,13 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_presence_script = {
 };
 
 
+/* KEYS: meta, inbox. ARGV: the id, cid, retention (ms). */
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_seen_script = {
+    ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT NGX_HTTP_CHATPORT_LUA_SEEN),
+    { 0 }
+};
+
+
 void
 ngx_http_chatport_store_init(void)
 {
@@ -454,6 +485,7 @@ ngx_http_chatport_store_init(void)
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_form_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_contact_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_presence_script);
+    ngx_http_chatport_redis_script_init(&ngx_http_chatport_seen_script);
 }
 
 
@@ -475,7 +507,27 @@ ngx_http_chatport_store_inbox_channel(ngx_pool_t *pool, ngx_str_t *site,
 }
 
 
-static ngx_int_t
+/* the mail schedule of a site: keys[0] due, keys[1] pending */
+
+ngx_int_t
+ngx_http_chatport_store_mail_keys(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *keys)
+{
+    if (ngx_http_chatport_store_key(pool, &keys[0], "chatport:{%V}:mail-due",
+                                    site)
+        != NGX_OK
+        || ngx_http_chatport_store_key(pool, &keys[1],
+                                       "chatport:{%V}:mail-pending", site)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_chatport_store_key(ngx_pool_t *pool, ngx_str_t *key,
     const char *fmt, ...)
 {
@@ -497,7 +549,7 @@ ngx_http_chatport_store_key(ngx_pool_t *pool, ngx_str_t *key,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_store_number(ngx_pool_t *pool, ngx_str_t *s, int64_t n)
 {
     s->data = ngx_pnalloc(pool, NGX_INT64_LEN);
@@ -534,7 +586,7 @@ ngx_http_chatport_store_rate(ngx_pool_t *pool, ngx_http_chatport_rate_t *rate,
  * retry sends them again.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_store_call(ngx_pool_t *pool,
     ngx_http_chatport_redis_script_t *script, ngx_str_t *args,
     ngx_uint_t nkeys, ngx_uint_t n,
@@ -569,11 +621,11 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     ngx_http_chatport_message_t *m, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t   a[22], *argv;
+    ngx_str_t   a[29], *argv;
     ngx_uint_t  nkeys;
 
     /* the key is the last of KEYS, and only there when the post has one */
-    nkeys = m->key.len ? 7 : 6;
+    nkeys = m->key.len ? 11 : 10;
     argv = &a[nkeys];
 
     if (ngx_http_chatport_store_channel(pool, &m->site, &m->cid, &a[0])
@@ -592,8 +644,16 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
         || ngx_http_chatport_store_key(pool, &a[5], "chatport:{%V}:chat-rate",
                                        &m->site)
            != NGX_OK
+        || ngx_http_chatport_store_mail_keys(pool, &m->site, &a[6])
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[8], "chatport:{%V}:status",
+                                       &m->site)
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[9], "chatport:{%V}:conns",
+                                       &m->site)
+           != NGX_OK
         || (m->key.len
-            && ngx_http_chatport_store_key(pool, &a[6], "%V:key:%V", &a[0],
+            && ngx_http_chatport_store_key(pool, &a[10], "%V:key:%V", &a[0],
                                            &m->key)
                != NGX_OK)
         || ngx_http_chatport_store_number(pool, &argv[8], m->history)
@@ -627,9 +687,18 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     argv[5] = m->page;
     argv[6] = m->referrer;
     argv[7] = m->user_agent;
+    argv[15] = m->mail;
+    argv[16] = m->link;
+
+    if (m->open) {
+        ngx_str_set(&argv[17], "1");
+
+    } else {
+        ngx_str_set(&argv[17], "0");
+    }
 
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_append_script,
-                                        a, nkeys, nkeys + 15, handler, data,
+                                        a, nkeys, nkeys + 18, handler, data,
                                         cmdp);
 }
 
@@ -757,10 +826,10 @@ ngx_http_chatport_store_form(ngx_pool_t *pool,
     ngx_http_chatport_form_entry_t *e, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t   a[16], *argv;
+    ngx_str_t   a[20], *argv;
     ngx_uint_t  nkeys;
 
-    nkeys = e->key.len ? 7 : 6;
+    nkeys = e->key.len ? 9 : 8;
     argv = &a[nkeys];
 
     if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:forms",
@@ -778,8 +847,10 @@ ngx_http_chatport_store_form(ngx_pool_t *pool,
         || ngx_http_chatport_store_key(pool, &a[5], "chatport:{%V}:convs",
                                        &e->site)
            != NGX_OK
+        || ngx_http_chatport_store_mail_keys(pool, &e->site, &a[6])
+           != NGX_OK
         || (e->key.len
-            && ngx_http_chatport_store_key(pool, &a[6],
+            && ngx_http_chatport_store_key(pool, &a[8],
                                            "chatport:{%V}:form-key:%V:%V",
                                            &e->site, &e->client, &e->key)
                != NGX_OK)
@@ -809,9 +880,11 @@ ngx_http_chatport_store_form(ngx_pool_t *pool,
     }
 
     argv[7] = e->text;
+    argv[9] = e->mail;
+    argv[10] = e->link;
 
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_form_script,
-                                        a, nkeys, nkeys + 9, handler, data,
+                                        a, nkeys, nkeys + 11, handler, data,
                                         cmdp);
 }
 
@@ -853,6 +926,33 @@ ngx_http_chatport_store_contact(ngx_pool_t *pool, ngx_str_t *site,
                                         &ngx_http_chatport_contact_script,
                                         a, nkeys, nkeys + 5, handler, data,
                                         cmdp);
+}
+
+
+/* id: a message id the visitor's widget has shown */
+
+ngx_int_t
+ngx_http_chatport_store_seen(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *cid, ngx_str_t *id, time_t retention,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t  a[5];
+
+    if (ngx_http_chatport_store_channel(pool, site, cid, &a[0]) != NGX_OK
+        || ngx_http_chatport_store_inbox_channel(pool, site, &a[1]) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[4],
+                                          (int64_t) retention * 1000)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a[2] = *id;
+    a[3] = *cid;
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_seen_script,
+                                        a, 2, 5, handler, data, cmdp);
 }
 
 

@@ -35,6 +35,9 @@ typedef struct {
     ngx_str_t                 client;      /* address, for the rates */
     ngx_http_chatport_rate_t *rate;        /* new conversations from it */
     ngx_http_chatport_rate_t *site_rate;   /* ... in the site */
+    ngx_str_t                 mail;        /* settings, "" for no mail */
+    ngx_str_t                 link;        /* the console's, may be "" */
+    ngx_uint_t                open;        /* business hours are open */
 } ngx_http_chatport_message_t;
 
 
@@ -50,6 +53,8 @@ typedef struct {
     ngx_http_chatport_rate_t *rate;
     ngx_int_t                 history;
     time_t                    retention;
+    ngx_str_t                 mail;        /* settings, "" for no mail */
+    ngx_str_t                 link;        /* the console's, may be "" */
 } ngx_http_chatport_form_entry_t;
 
 
@@ -96,6 +101,20 @@ ngx_int_t ngx_http_chatport_store_presence(ngx_pool_t *pool, ngx_str_t *site,
     char *what, ngx_str_t *operator, ngx_str_t *value, ngx_msec_t span,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_seen(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *cid, ngx_str_t *id, time_t retention,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_mail_keys(ngx_pool_t *pool,
+    ngx_str_t *site, ngx_str_t *keys);
+ngx_int_t ngx_http_chatport_store_key(ngx_pool_t *pool, ngx_str_t *key,
+    const char *fmt, ...);
+ngx_int_t ngx_http_chatport_store_number(ngx_pool_t *pool, ngx_str_t *s,
+    int64_t n);
+ngx_int_t ngx_http_chatport_store_call(ngx_pool_t *pool,
+    ngx_http_chatport_redis_script_t *script, ngx_str_t *args,
+    ngx_uint_t nkeys, ngx_uint_t n, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_http_chatport_store_status_e ngx_http_chatport_store_status(
     redisReply *reply, ngx_int_t rc, ngx_log_t *log);
 

@@ -14,6 +14,7 @@
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_call.h"
 #include "ngx_http_chatport_contact.h"
+#include "ngx_http_chatport_seen.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_notify.h"
@@ -89,6 +90,9 @@ static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
 
     { ngx_string("contact"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_contact },
+
+    { ngx_string("seen"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_seen },
 
     { ngx_null_string, 0, ngx_null_string, NULL }
 };
@@ -410,6 +414,9 @@ ngx_http_chatport_post_body(ngx_http_request_t *r)
     ctx->message.client = r->connection->addr_text;
     ctx->message.rate = &clcf->chat_rate;
     ctx->message.site_rate = &clcf->chat_site_rate;
+    ctx->message.mail = clcf->mail;
+    ctx->message.open = ngx_http_chatport_hours_open(clcf->hours, cscf->tz,
+                                                     ngx_time());
 
     ctx->message.referrer = referrer;
     ngx_http_chatport_header_text(r->headers_in.user_agent,
@@ -452,6 +459,14 @@ ngx_http_chatport_append(ngx_http_chatport_visitor_ctx_t *ctx)
     }
 
     ctx->message.create = ctx->new_visitor;
+
+    if (ctx->message.mail.len
+        && ngx_http_chatport_console_link(r, &ctx->message.cid,
+                                          &ctx->message.link)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     return ngx_http_chatport_store_append(r->pool, &ctx->message,
                                           ngx_http_chatport_append_done, ctx,

@@ -20,6 +20,7 @@
       retry: 'Connection lost, retrying in %s s\u2026', subject: 'Re: your inquiry',
       wrote: 'wrote', mail: 'Reply by email', name: 'Name', email: 'Email',
       message: 'Message', unmute: 'Sound is off until you click here',
+      mailFailed: 'Email not delivered', seen: 'Seen by the visitor',
       notifyOff2: 'Notifications off', newContact: 'Contact details left' },
     ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
       away: '離席中', closedHours: 'オンライン \u2014 営業時間外（訪問者にはフォームを表示）',
@@ -36,6 +37,7 @@
       retry: '接続が切れました。%s 秒後に再接続します\u2026', subject: 'お問い合わせへのご返信',
       wrote: '様からのお問い合わせ', mail: 'メールで返信', name: 'お名前', email: 'メール',
       message: '内容', unmute: 'ここをクリックすると音が鳴るようになります',
+      mailFailed: 'メールを配信できませんでした', seen: '訪問者が既読',
       notifyOff2: '通知オフ', newContact: '連絡先が届きました' }
   };
   var t = T.en, lang = 'en', me = '', site = '', rtf;
@@ -289,11 +291,16 @@
     rows($('meta'), (c.email ? [[t.email, mailto(c.email)]] : []).concat(
       c.name ? [[t.name, el('span', '', c.name)]] : [], [[t.page, link(c.page)]],
       c.first_page && c.first_page !== c.page ? [[t.first, link(c.first_page)]] : [],
-      [[t.referrer, link(c.referrer, t.direct)], [t.ua, el('span', 'ua', c.user_agent)]]));
+      [[t.referrer, link(c.referrer, t.direct)], [t.ua, el('span', 'ua', c.user_agent)]],
+      c.mail_failed ? [[t.mailFailed, el('span', 'failed', failure(c.mail_failed))]] : []));
     $('ctitle').textContent = c.name || c.email || label(cur);
     $('cstate').textContent = t.closed;
     $('cstate').hidden = c.status !== 'closed';
     $('close').disabled = c.status === 'closed';
+  }
+  function failure(f) {
+    return [].concat(f.to || []).join(', ') + ': ' + f.error + ' (' +
+      new Date(f.ts).toLocaleString(lang) + ')';
   }
   function addMsg(m) {
     if (!m || !m.id || seen[m.id]) { return; }
@@ -437,6 +444,14 @@
       if (!c) { reloadList(); return; }
       if (bump(c, m)) { c.status = 'open'; c.unread = (c.unread || 0) + 1; }
       if (id === cur) { loadMsgs(); }
+      return;
+    }
+    if (ev.type === 'mail_failed' || ev.type === 'seen') {
+      if (!c) { return; }
+      if (ev.type === 'seen') { c.seen = ev.id; return; }
+      c.mail_failed = ev.mail;
+      if (id === cur) { meta(); }
+      if (live) { notify(t.mailFailed, failure(ev.mail), id); }
       return;
     }
     if (ev.type === 'contact') {

@@ -53,7 +53,8 @@
     var t, lang, cfg, host, root, launcher, badge, panel, title, close, body,
         greet, log, off, foot, note, ta, ask, shut;
     var cursor = '0-0', seen = {}, unread = 0, delay = 0, polling, sending,
-        pollTimer, conv, closed, mine = 0, theirs = 0, asked = got('c');
+        pollTimer, conv, closed, mine = 0, theirs = 0, asked = got('c'),
+        last = '0-0', told = '0-0';
 
     /* localStorage: "c" once the visitor left an address */
     function got(k, v) {
@@ -199,9 +200,19 @@
         log.insertBefore(node, at ? at.nextSibling : log.firstChild);
         if (agent && isNew && panel.hidden) { unread++; }
         if (agent) {
+            if (cmp(m.id, last) > 0) { last = m.id; }
             theirs = Math.max(theirs, m.ts);
         } else {
             mine = Math.max(mine, m.ts);
+        }
+    }
+
+    /* the operators' replies the visitor has in view are seen: no mail of
+     * them is needed */
+    function mark() {
+        if (!panel.hidden && !D.hidden && cmp(last, told) > 0) {
+            told = last;
+            post('seen', { id: last }).catch(function () { told = '0-0'; });
         }
     }
 
@@ -215,6 +226,7 @@
         count();
         view();
         bottom();
+        mark();
         return list.length;
     }
 
@@ -371,6 +383,7 @@
             unread = 0;
             count();
             bottom();
+            mark();
         }
         if (!quiet) {
             (open ? (foot.hidden ? off.querySelector('input,textarea') : ta)
@@ -467,6 +480,7 @@
         history();
         setInterval(function () { if (!D.hidden) { refresh(); } }, 60000);
         window.addEventListener('focus', refresh);
+        D.addEventListener('visibilitychange', mark);
         setInterval(view, 5000);
     }
 

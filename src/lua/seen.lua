@@ -1,0 +1,29 @@
+-- The widget showed the operators' messages up to an id: stored on the
+-- conversation (no mail of them is needed any more) and told to the
+-- operators. KEYS: meta, inbox. ARGV: the id, cid, retention (ms).
+local meta, inbox, id = KEYS[1], KEYS[2], ARGV[1]
+local last = redis.call('HGET', meta, 'last')
+if not last then
+  return redis.error_reply('UNKNOWN conversation')
+end
+local function number(x)
+  local ms, s = string.match(x, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(s)
+end
+local im, is = number(id)
+local lm, ls = number(last)
+-- an id the conversation does not have yet was not seen
+if im > lm or (im == lm and is > ls) then
+  return 0
+end
+local seen = redis.call('HGET', meta, 'seen_visitor')
+if seen then
+  local sm, ss = number(seen)
+  if im < sm or (im == sm and is <= ss) then
+    return 0
+  end
+end
+redis.call('HSET', meta, 'seen_visitor', id)
+event(inbox, tonumber(ARGV[3]), cjson.encode({type = 'seen',
+      conversation = ARGV[2], id = id}))
+return 1
