@@ -87,7 +87,7 @@ FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/fuzz_%,\
                 $(wildcard fuzz/*.c)))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
-.PHONY: asan fuzz fuzz-build deps-sanitizers
+.PHONY: asan fuzz fuzz-build fuzz-mail-check deps-sanitizers
 
 deps-sanitizers:
 	@sh scripts/deps.sh sanitizers
@@ -155,5 +155,9 @@ $(FUZZ_DIR)/%: fuzz/%.c fuzz/fuzz_common.h $(FUZZ_DIR)/fuzz_common.o \
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: fuzz-build
+# the mail target's realistic entries read back by Python's email package
+fuzz-mail-check: $(FUZZ_DIR)/mail
+	@/usr/bin/python3 fuzz/mail-check.py $(FUZZ_DIR)/mail fuzz/corpus/mail
+
+fuzz: fuzz-build fuzz-mail-check
 	@sh scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

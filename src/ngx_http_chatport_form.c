@@ -24,6 +24,7 @@
 #include "ngx_http_chatport_call.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_http.h"
+#include "ngx_http_chatport_mail.h"
 #include "ngx_http_chatport_notify.h"
 #include "ngx_http_chatport_store.h"
 
@@ -62,7 +63,6 @@ static ngx_http_chatport_pair_t *ngx_http_chatport_pair(ngx_array_t *pairs,
     ngx_str_t *key);
 static char *ngx_http_chatport_field_check(ngx_http_chatport_form_field_t *f,
     ngx_http_chatport_pair_t *pair);
-static ngx_uint_t ngx_http_chatport_email(ngx_str_t *s);
 static ngx_int_t ngx_http_chatport_form_store(
     ngx_http_chatport_form_ctx_t *ctx);
 static void ngx_http_chatport_form_done(void *data, redisReply *reply,
@@ -918,69 +918,12 @@ ngx_http_chatport_form_check(ngx_http_chatport_form_field_t *f,
     }
 
     if (f->type == NGX_HTTP_CHATPORT_FIELD_EMAIL
-        && !ngx_http_chatport_email(value))
+        && !ngx_http_chatport_mail_address(value))
     {
         return "invalid";
     }
 
     return NULL;
-}
-
-
-/*
- * A practical check, not RFC 5322: one "@", a local part without spaces or
- * quotes, a domain of labels with at least one dot.
- */
-
-static ngx_uint_t
-ngx_http_chatport_email(ngx_str_t *s)
-{
-    u_char      *at, *p, *last, c;
-    ngx_uint_t   dots;
-
-    p = s->data;
-    last = p + s->len;
-
-    at = ngx_strlchr(p, last, '@');
-
-    if (at == NULL || at == p || at - p > 64 || last - at < 4
-        || ngx_strlchr(at + 1, last, '@') != NULL)
-    {
-        return 0;
-    }
-
-    for ( /* void */ ; p < at; p++) {
-        c = *p;
-
-        if (c <= ' ' || c == '"' || c == '(' || c == ')' || c == ',' || c == ':'
-            || c == ';' || c == '<' || c == '>' || c == '[' || c == ']'
-            || c == '\\' || c == 0x7f)
-        {
-            return 0;
-        }
-    }
-
-    dots = 0;
-
-    for (p = at + 1; p < last; p++) {
-        c = *p;
-
-        if (c == '.') {
-            if (p == at + 1 || p + 1 == last || p[-1] == '.') {
-                return 0;
-            }
-
-            dots++;
-            continue;
-        }
-
-        /* letters, digits, hyphens, and UTF-8 of international names */
-        if (!(isalnum(c) || c == '-' || c >= 0x80)) {
-            return 0;
-        }
-    }
-
-    return dots > 0;
 }
 
 
