@@ -4,9 +4,11 @@
 Run it with Debian's /usr/bin/python3 (python3-aiosmtpd). Every message
 accepted is saved in --dir as NNNN.eml (the bytes received, CRLF lines,
 dot-unstuffed) and then NNNN.json (the envelope); both are written to a
-temporary name and renamed, so a NNNN.json means a complete mail. Each
-connection, STARTTLS, AUTH, tempfail, reject, accept and close is a line
-of JSON in DIR/events.log. SIGTERM or SIGINT: exit 0.
+temporary name and renamed, so a NNNN.json means a complete mail.
+DIR/events.log has a line of JSON ({"event", "time", "pid", "conn", ...})
+for each: listen, connect (with "hang": true for one never answered),
+starttls, tls-fail, auth-ok, auth-fail (with "user"), tempfail, reject,
+accept (with "file"), close, exit. SIGTERM or SIGINT: exit 0.
 
   smtpd.py --dir D [--port N] [--port-file F] [--starttls CERT KEY |
            --tls CERT KEY] [--auth USER:PASS [--auth-plain-ok]]
@@ -53,9 +55,9 @@ def peer_text(peer):
 
 
 class Door(asyncio.Protocol):
-    """Every connection's first protocol: it logs it, and hands it over
-    to the SMTP server (after a TLS handshake with --tls) unless it is
-    one to hang; then it reads and drops whatever comes, never answering.
+    """Every connection's first protocol: it logs the connection and
+    hands it over to the SMTP server (after a TLS handshake with --tls),
+    or, for one to hang, keeps it, reading and dropping whatever comes.
     """
 
     def __init__(self, log, conn, serving):
@@ -152,7 +154,8 @@ def serve(args, log):
             self.conn = conn
             auth = {}
             if args.auth:
-                # over implicit TLS aiosmtpd does not see the TLS
+                # aiosmtpd knows only its own STARTTLS: over implicit
+                # TLS it would refuse AUTH as unencrypted
                 auth = dict(authenticator=authenticator, auth_required=True,
                             auth_require_tls=not (args.auth_plain_ok
                                                   or args.tls))
@@ -255,4 +258,3 @@ def options():
 
 if __name__ == "__main__":
     asyncio.run(main(options()))
-    sys.exit(0)

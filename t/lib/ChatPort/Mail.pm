@@ -26,13 +26,12 @@ package ChatPort::Mail;
 # smtpd(%o) makes the same object without starting it: the server is
 # down when the mail is sent, ->start later on the same port.
 #
-# The object: ->port, ->url (smtp:// or smtps://127.0.0.1:PORT), ->dir
-# (the mail folder), ->ca, ->start, ->stop (true when it exited 0 on
-# SIGTERM), ->alive, ->mails (every mail received so far, parsed, in
+# The object: ->port, ->pid, ->url (smtp:// or smtps://127.0.0.1:PORT),
+# ->dir (the mail folder), ->ca, ->start, ->stop (true when it exited 0
+# on SIGTERM), ->alive, ->mails (every mail received so far, parsed, in
 # order), ->wait_mails(N, timeout => S) (the mails once there are N, or
-# when S seconds (10) passed), ->events(NAME) (the lines of events.log:
-# connect, hang, starttls, tls-fail, auth-ok, auth-fail, tempfail,
-# reject, accept, close; all with no NAME).
+# when S seconds (10) passed), ->events(NAME) (the lines of events.log
+# as hashes, those of one event or all; t/lib/smtpd.py lists them).
 #
 # Every server is stopped at the end of the test by Harness's END.
 
