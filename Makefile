@@ -40,7 +40,7 @@ $(MODULE): $(NGX_DIR)/objs/Makefile $(SOURCES) $(ASSETS) $(LUA)
 	$(MAKE) -C $(NGX_DIR) -f objs/Makefile modules
 	@echo "built $(MODULE)"
 
-test: $(MODULE)
+test: deps $(MODULE)
 	@sh scripts/test.sh $(CURDIR)/$(MODULE)
 
 demo: $(MODULE)

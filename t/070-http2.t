@@ -46,11 +46,7 @@ for my $s ($site, "${site}q", "${site}r") {
 my $tmp = File::Temp::tempdir('chatport-070-XXXXXX', TMPDIR => 1,
                               CLEANUP => !$ENV{CHATPORT_KEEP});
 
-system("openssl req -x509 -newkey rsa:2048 -nodes -keyout $tmp/key.pem "
-       . "-out $tmp/cert.pem -days 2 -subj /CN=localhost -batch "
-       . ">$tmp/openssl.log 2>&1") == 0
-    or BAIL_OUT('openssl could not make a certificate: '
-                . ChatPort::Harness::slurp("$tmp/openssl.log"));
+ChatPort::Harness::self_signed_cert($tmp);     # cert.pem, key.pem
 
 sub write_file {
     my ($file, $text) = @_;

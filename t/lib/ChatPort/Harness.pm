@@ -42,7 +42,7 @@ our @EXPORT = qw(require_env free_port start_nginx start_redis redis_cmd
 my $main_pid = $$;
 my $json = JSON::PP->new->utf8->canonical;
 
-# pid => { kind => 'nginx'|'redis'|'child', obj => ... }
+# pid => { kind => 'nginx'|'redis'|'child'|'other', obj => ... }
 my %running;
 
 # every nginx started, for the error-log check at done_testing()
@@ -176,6 +176,32 @@ sub background {
     return $pid;
 }
 
+# a process another helper started with spawn() (ChatPort::Mail's SMTP
+# server): $obj->stop at the END, stop_pid() and reap() know it
+sub track {
+    my ($pid, $obj) = @_;
+    $running{$pid} = { kind => 'other', obj => $obj };
+}
+
+# a throwaway certificate for localhost and 127.0.0.1 in $dir, its own
+# CA: (cert.pem, key.pem)
+sub self_signed_cert {
+    my ($dir) = @_;
+    my ($cert, $key) = ("$dir/cert.pem", "$dir/key.pem");
+
+    my $pid = spawn("$dir/openssl.log", 'openssl', 'req', '-x509',
+                    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                    '-nodes', '-keyout', $key, '-out', $cert, '-days', '2',
+                    '-subj', '/CN=localhost', '-batch', '-addext',
+                    'subjectAltName=DNS:localhost,IP:127.0.0.1');
+
+    reap($pid, 30) && $? == 0
+        or die "openssl could not make a certificate:\n"
+               . slurp("$dir/openssl.log");
+
+    return ($cert, $key);
+}
+
 # "chatport:{site}:conv:CID" of a visitor id
 sub cid_of {
     my ($vid) = @_;
@@ -229,9 +255,7 @@ END {
     for my $pid (sort { $a <=> $b } keys %running) {
         my $p = $running{$pid} or next;
 
-        if ($p->{kind} eq 'nginx') {
-            $p->{obj}->stop;
-        } elsif ($p->{kind} eq 'redis') {
+        if ($p->{obj}) {
             $p->{obj}->stop;
         } else {
             stop_pid($pid, 'KILL', 5);
