@@ -129,12 +129,15 @@ def serve(args, log):
                 "user": login.decode("utf-8", "replace") if login else None,
                 "time": time.time(),
             }
+            # every event is logged before the client has its answer, and
+            # an accept before its mail is complete: once a mail is seen,
+            # so is its accept
             write_atomic(os.path.join(args.dir, name + ".eml"),
                          envelope.original_content)
-            write_atomic(os.path.join(args.dir, name + ".json"),
-                         json.dumps(meta, indent=1).encode())
             log.event("accept", conn=server.conn, file=name,
                       sender=envelope.mail_from, rcpt=envelope.rcpt_tos)
+            write_atomic(os.path.join(args.dir, name + ".json"),
+                         json.dumps(meta, indent=1).encode())
             return "250 2.0.0 OK queued as " + name
 
         def handle_STARTTLS(self, server, session, envelope):
