@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "ngx_http_chatport_hours.h"
+#include "ngx_http_chatport_smtp.h"
 
 
 #define NGX_HTTP_CHATPORT_SITE_MAX     64
@@ -50,6 +51,7 @@ typedef struct {
     ngx_str_t                 redis_password;
     ngx_int_t                 redis_db;
     ngx_msec_t                redis_timeout;
+    ngx_http_chatport_smtp_conf_t  smtp;
     ngx_flag_t                used;            /* any chatport location */
     ngx_flag_t                inject_used;     /* chatport_inject on */
 } ngx_http_chatport_main_conf_t;
@@ -111,6 +113,8 @@ extern ngx_str_t     ngx_http_chatport_lang_names[];
 ngx_int_t ngx_http_chatport_visitor_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_agent_handler(ngx_http_request_t *r);
 ngx_uint_t ngx_http_chatport_url(ngx_str_t *url);
+ngx_int_t ngx_http_chatport_conf_addr(ngx_conf_t *cf, ngx_url_t *u,
+    ngx_str_t *addr);
 void ngx_http_chatport_referrer(ngx_http_request_t *r, json_t *root,
     ngx_str_t *page, ngx_str_t *referrer);
 ngx_int_t ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
