@@ -499,16 +499,20 @@ ngx_http_chatport_smtp_socket(CURL *easy, curl_socket_t fd, int what,
 }
 
 
-/* libcurl's timer: it is run from nginx's loop, never from in here */
+/*
+ * libcurl's timer: it is run from nginx's loop, never from in here. Set
+ * anew each time: ngx_add_timer() keeps a timer that is less than 300 ms
+ * off, and libcurl asks for 0 ms to start a send.
+ */
 
 static int
 ngx_http_chatport_smtp_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-    if (timeout_ms < 0) {
-        if (ngx_http_chatport_smtp_curl_ev.timer_set) {
-            ngx_del_timer(&ngx_http_chatport_smtp_curl_ev);
-        }
+    if (ngx_http_chatport_smtp_curl_ev.timer_set) {
+        ngx_del_timer(&ngx_http_chatport_smtp_curl_ev);
+    }
 
+    if (timeout_ms < 0) {
         return 0;
     }
 
