@@ -244,7 +244,7 @@ NGX_HTTP_CHATPORT_LUA_MESSAGE
 " unread = tonumber(f.unread) or 0, page = f.page or f.first_page or '',"
 " first_page = f.first_page or '', referrer = f.referrer or '',"
 " user_agent = f.user_agent or '', email = f.email or '',"
-" name = f.name or ''}\n"
+" name = f.name or '', seen = f.seen_visitor or ''}\n"
 "    if f.mail_failed then c.mail_failed = cjson.decode(f.mail_failed) end\n"
 "    local c_json = cjson.encode(c)\n"
 "    local last = redis.call('XREVRANGE', prefix .. cid .. ':msgs', '+',"
