@@ -22,6 +22,8 @@
  *   chatport:{site}:mail-pending    hash: what each of them is made of
  *   chatport:{site}:outbox          stream: mails to send, read by the
  *                                   senders' consumer group (outbox.c)
+ *   chatport:{site}:outbox-swept    string: the group's idle consumers
+ *                                   were removed less than an hour ago
  *
  * A message is published to the channel named like its conversation's
  * hash, an event to the channel named like the inbox, each as
