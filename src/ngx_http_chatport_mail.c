@@ -214,10 +214,14 @@ static ngx_http_chatport_mail_texts_t  ngx_http_chatport_mail_texts[] = {
         "[{title}] 未返信のメッセージ: {name}",
         "[{title}] {agent} からの返信" },
       "[{title}] {name} さんから {n} 件の新着メッセージ",
-      { "{title} のお問い合わせフォームに {name} さんから送信がありました。",
-        "担当者が不在の間に {name} さんから {title} にメッセージが届きました。",
-        "{name} さんのメッセージが {title} で返信を待っています。",
-        "{title} からお問い合わせへの返信が届きました。" },
+      { "{title} のお問い合わせフォームに"
+        " {name} さんから送信がありました。",
+        "担当者が不在の間に"
+        " {name} さんから {title} にメッセージが届きました。",
+        "{name} さんのメッセージが"
+        " {title} で返信を待っています。",
+        "{title} から"
+        "お問い合わせへの返信が届きました。" },
       "訪問者",
       "訪問者",
       "あなた",
@@ -229,8 +233,10 @@ static ngx_http_chatport_mail_texts_t  ngx_http_chatport_mail_texts[] = {
       "ユーザーエージェント",
       "管理画面で返信する",
       "会話の続きはこちら",
-      "このメールに返信すると、訪問者にメールで届きます。",
-      "訪問者はメールアドレスを残していません。管理画面から返信してください。",
+      "このメールに返信すると、"
+      "訪問者にメールで届きます。",
+      "訪問者はメールアドレスを残していません。"
+      "管理画面から返信してください。",
       ngx_http_chatport_mail_labels_ja }
 };
 
@@ -324,12 +330,14 @@ ngx_http_chatport_mail_address(ngx_str_t *s)
     u_char      *at, *p, *last, c;
     ngx_uint_t   dots;
 
-    p = s->data;
-    last = p + s->len;
+    /* an empty ngx_str_t may have data NULL: no arithmetic on it */
 
-    if (s->len > NGX_HTTP_CHATPORT_MAIL_ADDRESS) {
+    if (s->len == 0 || s->len > NGX_HTTP_CHATPORT_MAIL_ADDRESS) {
         return 0;
     }
+
+    p = s->data;
+    last = p + s->len;
 
     at = ngx_strlchr(p, last, '@');
 
@@ -959,7 +967,8 @@ ngx_http_chatport_mail_labelled(ngx_http_chatport_json_t *b, char *label,
         ngx_http_chatport_json_literal(b, ": ");
 
     } else {
-        ngx_http_chatport_json_literal(b, ":\r\n" NGX_HTTP_CHATPORT_MAIL_INDENT);
+        ngx_http_chatport_json_literal(b,
+                                       ":\r\n" NGX_HTTP_CHATPORT_MAIL_INDENT);
     }
 
     ngx_http_chatport_mail_lines(b, value);
@@ -1155,6 +1164,10 @@ ngx_http_chatport_mail_oneline(ngx_pool_t *pool, ngx_str_t *s, size_t max)
     u_char      *p, *q, *last, *out;
     size_t       chars, n;
     ngx_uint_t   cut;
+
+    if (s->len == 0) {
+        return NGX_OK;
+    }
 
     p = s->data;
     last = p + s->len;
