@@ -38,7 +38,7 @@ EXPECT = {
         None, 1,
         ["Hello? Is anyone there?", "Page: https://shop.example/products/42",
          "Referrer: https://www.google.com/",
-         "The visitor left no email address"]),
+         "No email address of the visitor to reply to"]),
     "visitor-reply-en": (
         "[Shop Example] Reply from Yuki", "Shop Example", None, 1,
         ["Yuki:\r\n    Yes, we do.\r\n    Shipping takes about a week.",
@@ -56,7 +56,8 @@ EXPECT = {
          "Message:\r\n    Hello,\r\n    I would like a quote.\r\n    \r\n"
          "    Thanks", "budget: 1000",
          "User agent: Mozilla/5.0 (X11; Linux x86_64)",
-         "Page: https://shop.example/products/42"]),
+         "Page: https://shop.example/contact",
+         "Referrer: https://www.google.com/"]),
     "form-ja-anonymous": (
         "[Shop Example] お問い合わせ: 訪問者", "Shop Example", None, 1,
         ["お問い合わせ内容: 資料を送ってください。", "会話:",

@@ -206,7 +206,8 @@ static ngx_http_chatport_mail_texts_t  ngx_http_chatport_mail_texts[] = {
       "Answer in the console",
       "Continue the conversation",
       "Replying to this mail writes to the visitor by email.",
-      "The visitor left no email address: answer in the console.",
+      "No email address of the visitor to reply to:"
+      " answer in the console.",
       ngx_http_chatport_mail_labels_en },
 
     { { "[{title}] お問い合わせ: {name}",
@@ -235,7 +236,7 @@ static ngx_http_chatport_mail_texts_t  ngx_http_chatport_mail_texts[] = {
       "会話の続きはこちら",
       "このメールに返信すると、"
       "訪問者にメールで届きます。",
-      "訪問者はメールアドレスを残していません。"
+      "訪問者のメールアドレスがないため、"
       "管理画面から返信してください。",
       ngx_http_chatport_mail_labels_ja }
 };
@@ -738,7 +739,7 @@ ngx_http_chatport_mail_body(ngx_http_chatport_mail_ctx_t *ctx,
     ngx_http_chatport_json_t *b)
 {
     json_t                          *form;
-    ngx_str_t                        page, referrer, agent, link, who;
+    ngx_str_t                        page, referrer, agent, link, who, s;
     ngx_http_chatport_mail_texts_t  *t;
 
     t = ctx->texts;
@@ -760,14 +761,18 @@ ngx_http_chatport_mail_body(ngx_http_chatport_mail_ctx_t *ctx,
             ngx_http_chatport_json_literal(b, "\r\n\r\n");
         }
 
-        /* where the form was sent from, unless the entry knows better */
+        /* the page of the form rather than where the visitor is now */
 
-        if (page.len == 0) {
-            ngx_http_chatport_mail_string(form, "page", &page);
+        ngx_http_chatport_mail_string(form, "page", &s);
+
+        if (s.len) {
+            page = s;
         }
 
-        if (referrer.len == 0) {
-            ngx_http_chatport_mail_string(form, "referrer", &referrer);
+        ngx_http_chatport_mail_string(form, "referrer", &s);
+
+        if (s.len) {
+            referrer = s;
         }
     }
 
