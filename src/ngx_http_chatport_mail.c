@@ -72,6 +72,7 @@ typedef struct {
     char                         *subject_many;  /* offline, n > 1 */
     char                         *lead[4];
     char                         *someone;       /* NAME of nobody known */
+    char                         *honorific;     /* after a known NAME */
     char                         *visitor;       /* a visitor's message */
     char                         *you;           /* ... in a visitor mail */
     char                         *conversation;  /* messages of a form */
@@ -195,6 +196,7 @@ static ngx_http_chatport_mail_texts_t  ngx_http_chatport_mail_texts[] = {
         "{name} has been waiting for an answer on {title}.",
         "You have a reply from {title} to your conversation." },
       "a visitor",
+      "",
       "Visitor",
       "You",
       "Conversation:",
@@ -211,19 +213,20 @@ static ngx_http_chatport_mail_texts_t  ngx_http_chatport_mail_texts[] = {
       ngx_http_chatport_mail_labels_en },
 
     { { "[{title}] お問い合わせ: {name}",
-        "[{title}] {name} さんから新着メッセージ",
+        "[{title}] {name}から新着メッセージ",
         "[{title}] 未返信のメッセージ: {name}",
         "[{title}] {agent} からの返信" },
-      "[{title}] {name} さんから {n} 件の新着メッセージ",
+      "[{title}] {name}から {n} 件の新着メッセージ",
       { "{title} のお問い合わせフォームに"
-        " {name} さんから送信がありました。",
+        " {name}から送信がありました。",
         "担当者が不在の間に"
-        " {name} さんから {title} にメッセージが届きました。",
-        "{name} さんのメッセージが"
+        " {name}から {title} にメッセージが届きました。",
+        "{name}のメッセージが"
         " {title} で返信を待っています。",
         "{title} から"
         "お問い合わせへの返信が届きました。" },
       "訪問者",
+      " さん",
       "訪問者",
       "あなた",
       "会話:",
@@ -438,10 +441,11 @@ ngx_http_chatport_mail_recipients(ngx_http_chatport_mail_ctx_t *ctx,
 static ngx_int_t
 ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
 {
-    size_t      i, n;
-    json_t     *visitor, *fields, *messages, *m;
-    ngx_str_t   s;
-    ngx_int_t   rc;
+    size_t       i, n;
+    json_t      *visitor, *fields, *messages, *m;
+    ngx_str_t    s;
+    ngx_int_t    rc;
+    ngx_uint_t   known, agent;
 
     visitor = json_object_get(ctx->entry, "visitor");
     ngx_http_chatport_mail_string(visitor, "name", &ctx->vname);
@@ -475,8 +479,9 @@ ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
     }
 
     ctx->vars.name = ctx->vname.len ? ctx->vname : ctx->vemail;
+    known = (ctx->vars.name.len != 0);
 
-    if (ctx->vars.name.len == 0) {
+    if (!known) {
         ctx->vars.name.data = (u_char *) ctx->texts->someone;
         ctx->vars.name.len = ngx_strlen(ctx->texts->someone);
 
@@ -491,9 +496,27 @@ ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
          | ngx_http_chatport_mail_oneline(ctx->pool, &ctx->vars.name,
                                           NGX_HTTP_CHATPORT_MAIL_NAME);
 
+    /* "Yamada san", but never "visitor san" */
+
+    n = ngx_strlen(ctx->texts->honorific);
+
+    if (n && known) {
+        s.data = ngx_pnalloc(ctx->pool, ctx->vars.name.len + n);
+        if (s.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.len = ngx_cpymem(ngx_cpymem(s.data, ctx->vars.name.data,
+                                      ctx->vars.name.len),
+                           ctx->texts->honorific, n)
+                - s.data;
+        ctx->vars.name = s;
+    }
+
     messages = json_object_get(ctx->entry, "messages");
     n = json_array_size(messages);
     ctx->vars.agent = ctx->vars.title;
+    agent = 0;
 
     for (i = 0; i < n; i++) {
         m = json_array_get(messages, i);
@@ -504,10 +527,11 @@ ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
 
         ngx_http_chatport_mail_string(m, "agent", &s);
 
-        if (s.len && ctx->vars.agent.data == ctx->vars.title.data) {
+        if (s.len && !agent) {
             rc |= ngx_http_chatport_mail_oneline(ctx->pool, &s,
                                                  NGX_HTTP_CHATPORT_MAIL_NAME);
             ctx->vars.agent = s;
+            agent = 1;
 
             if (ctx->kind == NGX_HTTP_CHATPORT_MAIL_VISITOR) {
                 ctx->named = 1;
