@@ -161,7 +161,9 @@ fuzz_mail_header(u_char *start, u_char *last)
                 }
             }
 
-            if (p - token > 2 && ngx_strncmp(token, "=?", 2) == 0) {
+            if (p - token > 2 && ngx_strncmp(token, "=?", 2) == 0
+                && ngx_strlchr(token, p, '@') == NULL)
+            {
                 fuzz_mail_word(token, p);
             }
 
