@@ -150,6 +150,8 @@ static void ngx_http_chatport_mail_string(json_t *object, const char *key,
     ngx_str_t *value);
 static ngx_int_t ngx_http_chatport_mail_int(json_t *object, const char *key,
     int64_t *value);
+static ngx_int_t ngx_http_chatport_mail_copy(ngx_pool_t *pool,
+    ngx_str_t *src, ngx_str_t *dst);
 static ngx_int_t ngx_http_chatport_mail_time(json_t *object, const char *key,
     time_t *sec);
 
@@ -250,6 +252,7 @@ ngx_int_t
 ngx_http_chatport_mail_render(ngx_pool_t *pool, json_t *entry,
     ngx_http_chatport_mail_t *mail, ngx_log_t *log)
 {
+    ngx_int_t                      rc;
     ngx_str_t                      s, body;
     ngx_http_chatport_json_t       h, b;
     ngx_http_chatport_mail_ctx_t   ctx;
@@ -286,17 +289,22 @@ ngx_http_chatport_mail_render(ngx_pool_t *pool, json_t *entry,
         return NGX_DECLINED;
     }
 
-    ngx_http_chatport_mail_string(entry, "from", &mail->from);
+    ngx_http_chatport_mail_string(entry, "from", &s);
 
-    if (!ngx_http_chatport_mail_address(&mail->from)) {
+    if (!ngx_http_chatport_mail_address(&s)) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "chatport: %s mail without a valid sender",
                       ngx_http_chatport_mail_kinds[ctx.kind]);
         return NGX_DECLINED;
     }
 
-    if (ngx_http_chatport_mail_recipients(&ctx, mail, log) != NGX_OK) {
-        return mail->to == NULL ? NGX_ERROR : NGX_DECLINED;
+    if (ngx_http_chatport_mail_copy(pool, &s, &mail->from) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_chatport_mail_recipients(&ctx, mail, log);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     ngx_http_chatport_mail_string(entry, "lang", &s);
@@ -387,7 +395,7 @@ ngx_http_chatport_mail_address(ngx_str_t *s)
 }
 
 
-/* the valid addresses of "to"; mail->to NULL: no memory */
+/* the valid addresses of "to", or NGX_DECLINED when there is none */
 
 static ngx_int_t
 ngx_http_chatport_mail_recipients(ngx_http_chatport_mail_ctx_t *ctx,
@@ -415,7 +423,12 @@ ngx_http_chatport_mail_recipients(ngx_http_chatport_mail_ctx_t *ctx,
         addr.len = json_string_length(json_array_get(to, i));
 
         if (ngx_http_chatport_mail_address(&addr)) {
-            mail->to[mail->nto++] = addr;
+            if (ngx_http_chatport_mail_copy(ctx->pool, &addr,
+                                            &mail->to[mail->nto++])
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
     }
 
@@ -1334,6 +1347,26 @@ ngx_http_chatport_mail_time(json_t *object, const char *key, time_t *sec)
     }
 
     *sec = ms / 1000;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The envelope outlives the entry (the sender frees it when the mail is
+ * rendered): a copy in the pool, null-terminated for libcurl.
+ */
+
+static ngx_int_t
+ngx_http_chatport_mail_copy(ngx_pool_t *pool, ngx_str_t *src, ngx_str_t *dst)
+{
+    dst->data = ngx_pnalloc(pool, src->len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ngx_cpymem(dst->data, src->data, src->len) = '\0';
+    dst->len = src->len;
 
     return NGX_OK;
 }
