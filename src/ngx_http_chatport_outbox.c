@@ -184,12 +184,13 @@ ngx_http_chatport_outbox_init(ngx_cycle_t *cycle,
 
     names = cmcf->mail_sites->elts;
 
-    ngx_http_chatport_outbox_sites = ngx_pcalloc(cycle->pool,
-                                        cmcf->mail_sites->nelts
-                                        * sizeof(ngx_http_chatport_outbox_site_t));
-    if (ngx_http_chatport_outbox_sites == NULL) {
+    site = ngx_pcalloc(cycle->pool, cmcf->mail_sites->nelts
+                                    * sizeof(ngx_http_chatport_outbox_site_t));
+    if (site == NULL) {
         return NGX_ERROR;
     }
+
+    ngx_http_chatport_outbox_sites = site;
 
     for (i = 0; i < cmcf->mail_sites->nelts; i++) {
         site = &ngx_http_chatport_outbox_sites[i];
@@ -283,50 +284,28 @@ ngx_http_chatport_outbox_exit(void)
 ngx_int_t
 ngx_http_chatport_outbox_on_message(redisReply *reply)
 {
-    u_char                           *p, *last, *space;
-    ngx_int_t                         ms;
+    ngx_int_t                         rc, ms;
+    ngx_str_t                         delay, name;
     ngx_uint_t                        i;
     ngx_http_chatport_outbox_site_t  *site;
 
-    if (reply->element[1]->type != REDIS_REPLY_STRING
-        || reply->element[1]->len != ngx_http_chatport_outbox_channel.len
-        || ngx_strncmp(reply->element[1]->str,
-                       ngx_http_chatport_outbox_channel.data,
-                       ngx_http_chatport_outbox_channel.len)
-           != 0)
-    {
-        return NGX_DECLINED;
+    rc = ngx_http_chatport_redis_channel_message(reply,
+                                             &ngx_http_chatport_outbox_channel,
+                                             &delay, &name);
+    if (rc != NGX_OK) {
+        return rc == NGX_DECLINED ? NGX_DECLINED : NGX_OK;
     }
 
-    if (reply->element[0]->type != REDIS_REPLY_STRING
-        || reply->element[0]->len != 7
-        || ngx_strncmp(reply->element[0]->str, "message", 7) != 0
-        || reply->element[2]->type != REDIS_REPLY_STRING)
-    {
-        /* the subscription's confirmation */
-        return NGX_OK;
-    }
-
-    p = (u_char *) reply->element[2]->str;
-    last = p + reply->element[2]->len;
-
-    space = ngx_strlchr(p, last, ' ');
-    if (space == NULL) {
-        return NGX_OK;
-    }
-
-    ms = ngx_atoi(p, space - p);
+    ms = ngx_atoi(delay.data, delay.len);
     if (ms == NGX_ERROR) {
         return NGX_OK;
     }
 
-    p = space + 1;
-
     for (i = 0; i < ngx_http_chatport_outbox_nsites; i++) {
         site = &ngx_http_chatport_outbox_sites[i];
 
-        if (site->name.len == (size_t) (last - p)
-            && ngx_strncmp(site->name.data, p, site->name.len) == 0)
+        if (site->name.len == name.len
+            && ngx_strncmp(site->name.data, name.data, name.len) == 0)
         {
             if ((ngx_msec_int_t) (ngx_current_msec + ms - site->next) < 0) {
                 site->next = ngx_current_msec + ms;
