@@ -149,6 +149,19 @@ for my $conf (@confs) {
     my ($rc, $out) = nginx_t($text);
 
     is($rc, 0, "$name passes nginx -t") or diag($out);
+
+    # where the widget is served, nginx's gzip compresses it (widget.js:
+    # 20 KB, 7 KB gzip'ed), also in the snippets the example includes
+    my $all = $text;
+    $all .= slurp("$examples/snippets/" . basename($1))
+        while $text =~ m{^\s*include\s+\S*/snippets/([^\s;]+);}mg;
+
+    next unless $all =~ /^\s*chatport;/m;
+
+    like($all, qr/^\s*gzip\s+on;/m, "$name turns gzip on");
+    like($all, qr{^\s*gzip_types\s[^;]*\bapplication/javascript\b
+                  [^;]*\btext/css\b}mx,
+         "$name compresses widget.js and widget.css");
 }
 
 # a broken copy fails, and the message names the directive and the value
