@@ -49,6 +49,11 @@ demo: $(MODULE)
 demo-stop:
 	@sh scripts/demo.sh stop
 
+# stops the demo and deletes its Redis data: the next demo starts empty
+.PHONY: demo-reset
+demo-reset:
+	@sh scripts/demo.sh reset
+
 clean:
 	rm -rf $(BUILD) t/servroot*
 

@@ -3,6 +3,7 @@
 # (master + 2 workers) with everything under build/demo/.
 # Usage: demo.sh start /abs/path/ngx_http_chatport_module.so
 #        demo.sh stop
+#        demo.sh reset      (stops it and deletes its conversations)
 # CHATPORT_DEMO_PORT=N picks the front's port (default 8080 when free),
 # CHATPORT_NGINX the nginx binary (default /usr/sbin/nginx).
 set -eu
@@ -70,6 +71,24 @@ stop() {
     return $rc
 }
 
+# The demo's Redis keeps its data (append-only files) in build/demo/redis
+# across stops; with it stopped, deleting them is deleting only the
+# demo's conversations, forms and operator statuses.
+reset() {
+    stop || { echo "chatport demo: not reset" >&2; return 1; }
+
+    if [ -e "$demo/redis/appendonlydir" ] || [ -e "$demo/redis/dump.rdb" ]
+    then
+        rm -rf "$demo/redis/appendonlydir" "$demo/redis/dump.rdb"
+        echo "chatport demo: deleted its Redis data in $demo/redis/"\
+             "(conversations, forms, operator statuses)"
+    else
+        echo "chatport demo: no Redis data to delete in $demo/redis/"
+    fi
+
+    echo "chatport demo: 'make demo' starts an empty one"
+}
+
 # succeeds when nothing listens on 127.0.0.1:$1
 port_free() {
     perl -MIO::Socket::INET -e '
@@ -100,8 +119,9 @@ start() {
     if pid=$(live_pid "$nginx_pid_file" nginx); then
         echo "chatport demo: already running (nginx pid $pid)"
         [ -f "$demo/urls.txt" ] && cat "$demo/urls.txt"
-        echo "chatport demo: 'make demo-stop' stops it; 'make demo' then"
-        echo "               starts a fresh one with a new console password"
+        echo "chatport demo: 'make demo-stop' stops it (a new 'make demo'"
+        echo "               keeps the conversations, with a new console"
+        echo "               password); 'make demo-reset' deletes them too"
         exit 0
     fi
 
@@ -112,7 +132,7 @@ start() {
 
     mkdir -p "$demo/conf" "$demo/logs" "$demo/temp" "$demo/html" \
              "$demo/redis"
-    cp "$top/scripts/demo-site/index.html" "$demo/html/index.html"
+    cp "$top"/scripts/demo-site/* "$demo/html/"
 
     # ports: the front on $CHATPORT_DEMO_PORT when given, else on 8080
     # when that is free
@@ -221,6 +241,10 @@ http {
 
         location /chatport/ {
             chatport;
+            # widget.js and widget.css: about a third on the wire
+            gzip on;
+            gzip_types application/javascript text/css;
+            gzip_vary on;
         }
 
         location /chatport/agent/ {
@@ -259,6 +283,7 @@ EOF
 
     cat > "$demo/urls.txt" <<EOF
   site       $base/
+  2nd page   $base/brewing.html
   widget.js  $base/chatport/widget.js
   config     $base/chatport/config
   console    $base/chatport/agent/
@@ -269,10 +294,20 @@ EOF
          "2 workers; redis pid $(cat "$redis_pid_file") on 127.0.0.1:$redis)"
     cat "$demo/urls.txt"
     echo "  login      user \"demo\", password \"$password\" (shown only now)"
-    echo "  stop       make demo-stop"
-    echo "The chat is offered while an operator is online: open the console"\
-         "and set yourself Online (keep it open; until then the site shows"\
-         "the contact form)."
+    cat <<EOF
+  stop       make demo-stop (the next 'make demo' keeps the conversations)
+  reset      make demo-reset (stops it and deletes the conversations)
+
+First:
+  1. Open the console, log in, and press "Away" at its top so that it says
+     "Online". Keep the console open: until an operator is online the site
+     shows the contact form instead of the chat.
+  2. Open the site in another window (a private window is a new visitor):
+     the chat button is in the bottom right corner. Write, and answer from
+     the console.
+  3. Go to the 2nd page and write again: the console shows the page the
+     visitor is on.
+EOF
 }
 
 case "${1:-}" in
@@ -284,8 +319,11 @@ case "${1:-}" in
     stop)
         stop
         ;;
+    reset)
+        reset
+        ;;
     *)
-        echo "usage: $0 start /abs/path/module.so | $0 stop" >&2
+        echo "usage: $0 start /abs/path/module.so | $0 stop | $0 reset" >&2
         exit 2
         ;;
 esac

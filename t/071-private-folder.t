@@ -6,8 +6,9 @@
 # scripts/demo.sh keep the workers as root then (see README, "The two
 # commands"); as any other user the workers are that user. Checked here:
 # a static page, a request body written to client_body_temp and the
-# console behind auth_basic, through the Harness; the demo's printed site
-# and console URLs with its printed login, from a 0700 copy of scripts/.
+# console behind auth_basic, through the Harness; the demo's printed site,
+# 2nd page and console URLs with its printed login, from a 0700 copy of
+# scripts/; its Redis data kept by a stop and deleted by a reset.
 
 use strict;
 use warnings;
@@ -105,7 +106,9 @@ my $script = "$top/scripts/demo.sh";
 my $started;
 
 mkdir "$top/$_" or die "$top/$_: $!" for qw(scripts scripts/demo-site);
-for my $f (qw(demo.sh free-port.pl demo-site/index.html)) {
+for my $f (qw(demo.sh free-port.pl),
+           map { s{^scripts/}{}r } glob('scripts/demo-site/*'))
+{
     copy("scripts/$f", "$top/scripts/$f") or die "scripts/$f: $!";
 }
 
@@ -131,11 +134,13 @@ my ($rc, $out) = do {
 };
 
 my ($site) = $out =~ m{^\s+site\s+(http://\S+)}m;
+my ($page2) = $out =~ m{^\s+2nd page\s+(http://\S+)}m;
 my ($console) = $out =~ m{^\s+console\s+(http://\S+)}m;
 my ($password) = $out =~ m{^\s+login\s+user "demo", password "([^"]+)"}m;
 
-ok($rc == 0 && $site && $console && $password,
-   'demo: starts and prints the site, the console and the login')
+ok($rc == 0 && $site && $page2 && $console && $password,
+   'demo: starts and prints the site, its 2nd page, the console and the '
+   . 'login')
     or diag($out);
 
 sub get {
@@ -150,6 +155,10 @@ if ($site && $console && $password) {
     is($r->{status}, 200, "demo: the site $site answers 200");
     like($r->{body} // '', qr/data-chatport/, 'demo: with the widget tag');
 
+    $r = get($page2);
+    is($r->{status}, 200, "demo: the 2nd page $page2 answers 200");
+    like($r->{body} // '', qr/data-chatport/, 'demo: with the widget tag');
+
     $r = get($console);
     is($r->{status}, 401, 'demo: the console without a login: 401');
 
@@ -161,6 +170,14 @@ if ($site && $console && $password) {
 $started = 0;
 ok($rc == 0 && $out =~ /stopped nginx/ && $out =~ /stopped redis/,
    'demo: stops nginx and redis') or diag($out);
+
+# the Redis data stays for the next start, until a reset deletes it
+my $aof = "$top/build/demo/redis/appendonlydir";
+ok(-d $aof, 'demo: its Redis data is kept after a stop');
+
+($rc, $out) = demo('reset');
+ok($rc == 0 && $out =~ /deleted its Redis data/ && !-e $aof,
+   'demo: a reset deletes its Redis data and says so') or diag($out);
 
 my $log = ChatPort::Harness::slurp("$top/build/demo/logs/error.log");
 is(bad_lines($log), '',
