@@ -138,13 +138,19 @@ ngx_int_t
 ngx_http_chatport_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, ngx_str_t *body)
 {
+    u_char       *semicolon;
     ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
     r->headers_out.status = status;
     r->headers_out.content_type = *type;
-    r->headers_out.content_type_len = type->len;
+
+    /* gzip_types and the like match the type without its parameters */
+    semicolon = ngx_strlchr(type->data, type->data + type->len, ';');
+    r->headers_out.content_type_len = semicolon
+                                      ? (size_t) (semicolon - type->data)
+                                      : type->len;
     r->headers_out.content_length_n = body->len;
 
     if (body->len == 0) {

@@ -712,3 +712,30 @@ Authorization: Basic YWxpY2U6c2VjcmV0
 [200, 401]
 --- response_body eval
 [qr/^\{"site":"t040-empty","online":false,/, qr/^\{"error":"unauthorized",/]
+
+
+
+=== TEST 30: console: gzip_types matches the console's page and script, whose types carry a charset
+--- config
+    chatport_site t040;
+    gzip on;
+    gzip_min_length 1;
+    gzip_types application/javascript text/css;
+
+    location /chatport/agent/ {
+        chatport_agent;
+        auth_basic "ops";
+        auth_basic_user_file $TEST_NGINX_SERVER_ROOT/html/htpasswd;
+    }
+--- request eval
+["GET /chatport/agent/", "GET /chatport/agent/console.js"]
+--- more_headers
+Authorization: Basic YWxpY2U6c2VjcmV0
+Accept-Encoding: gzip
+--- error_code eval
+[200, 200]
+--- response_headers eval
+["Content-Encoding: gzip\nContent-Type: text/html; charset=utf-8",
+ "Content-Encoding: gzip\nContent-Type: application/javascript; charset=utf-8"]
+--- no_error_log
+[error]
