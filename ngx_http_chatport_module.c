@@ -50,6 +50,14 @@ static char *ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_chatport_smtp(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_chatport_smtp_string(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_chatport_smtp_read(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *name, ngx_str_t *value);
+static ngx_fd_t ngx_http_chatport_smtp_open(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *name);
 static char *ngx_http_chatport_number(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_site(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -94,6 +102,14 @@ static char *ngx_http_chatport_invalid(ngx_conf_t *cf, ngx_command_t *cmd,
     const char *why);
 
 
+/* how a chatport_smtp_* string is given, kept in the command's post */
+typedef enum {
+    NGX_HTTP_CHATPORT_SMTP_VALUE = 0,
+    NGX_HTTP_CHATPORT_SMTP_FILE,       /* the value is in the file */
+    NGX_HTTP_CHATPORT_SMTP_PATH        /* a file libcurl reads */
+} ngx_http_chatport_smtp_arg_e;
+
+
 /* by ngx_http_chatport_lang_e */
 ngx_str_t  ngx_http_chatport_lang_names[] = {
     ngx_string("auto"),
@@ -134,6 +150,48 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       ngx_http_chatport_number,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_chatport_main_conf_t, redis_timeout),
+      (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
+
+    { ngx_string("chatport_smtp"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_smtp,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chatport_smtp_user"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_smtp_string,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, smtp.user),
+      (void *) NGX_HTTP_CHATPORT_SMTP_VALUE },
+
+    { ngx_string("chatport_smtp_password"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_smtp_string,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, smtp.password),
+      (void *) NGX_HTTP_CHATPORT_SMTP_VALUE },
+
+    { ngx_string("chatport_smtp_password_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_smtp_string,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, smtp.password),
+      (void *) NGX_HTTP_CHATPORT_SMTP_FILE },
+
+    { ngx_string("chatport_smtp_ca"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_smtp_string,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, smtp.ca),
+      (void *) NGX_HTTP_CHATPORT_SMTP_PATH },
+
+    { ngx_string("chatport_smtp_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, smtp.timeout),
       (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
 
     { ngx_string("chatport_site"),
@@ -589,6 +647,10 @@ ngx_http_chatport_create_main_conf(ngx_conf_t *cf)
      *     cmcf->redis_host = { 0, NULL };
      *     cmcf->redis_unix = { 0, NULL };
      *     cmcf->redis_password = { 0, NULL };
+     *     cmcf->smtp.url = { 0, NULL };
+     *     cmcf->smtp.user = { 0, NULL };
+     *     cmcf->smtp.password = { 0, NULL };
+     *     cmcf->smtp.ca = { 0, NULL };
      *     cmcf->used = 0;
      */
 
@@ -596,6 +658,7 @@ ngx_http_chatport_create_main_conf(ngx_conf_t *cf)
     cmcf->redis_db = NGX_CONF_UNSET;
     cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     cmcf->mail_retry = NGX_CONF_UNSET_MSEC;
+    cmcf->smtp.timeout = NGX_CONF_UNSET_MSEC;
 
     return cmcf;
 }
@@ -615,6 +678,15 @@ ngx_http_chatport_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(cmcf->redis_db, 0);
     ngx_conf_init_msec_value(cmcf->redis_timeout, 3000);
     ngx_conf_init_msec_value(cmcf->mail_retry, 24 * 60 * 60 * 1000);
+    ngx_conf_init_msec_value(cmcf->smtp.timeout, 30000);
+
+    if ((cmcf->smtp.user.len == 0) != (cmcf->smtp.password.len == 0)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"chatport_smtp_user\" and a password "
+                           "(\"chatport_smtp_password\" or "
+                           "\"chatport_smtp_password_file\") go together");
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -917,6 +989,7 @@ ngx_http_chatport_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_chatport_main_conf_t  *cmcf = conf;
 
     u_char     *p;
+    ngx_int_t   rc;
     ngx_str_t  *value;
     ngx_url_t   u;
 
@@ -948,47 +1021,238 @@ ngx_http_chatport_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    /*
-     * The name is resolved here, once: a worker must never block on DNS.
-     */
-
     ngx_memzero(&u, sizeof(ngx_url_t));
 
     u.url = value[1];
-    u.no_resolve = 0;
 
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
-        return ngx_http_chatport_invalid(cf, cmd,
-                                         u.err && ngx_strcmp(u.err,
-                                                      "host not found") == 0
-                                         ? "a host name that resolves"
-                                         : "\"host:port\" or \"unix:/path\"");
+    rc = ngx_http_chatport_conf_addr(cf, &u, &cmcf->redis_host);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_chatport_invalid(cf, cmd, "a host name that resolves");
     }
 
-    if (u.no_port || u.port == 0) {
+    if (rc != NGX_OK || u.no_port || u.port == 0) {
         return ngx_http_chatport_invalid(cf, cmd,
                                          "\"host:port\" or \"unix:/path\"");
     }
 
-    if (u.naddrs == 0 || u.uri.len) {
-        return ngx_http_chatport_invalid(cf, cmd,
-                                         "\"host:port\" or \"unix:/path\"");
+    cmcf->redis_port = u.port;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Parses u->url, "host[:port]" (u->default_port when none), and resolves
+ * the host here, once: a worker must never block on DNS. addr gets the
+ * first address, numeric and null-terminated. NGX_DECLINED: the host name
+ * does not resolve; NGX_ERROR: not a host and port.
+ */
+
+ngx_int_t
+ngx_http_chatport_conf_addr(ngx_conf_t *cf, ngx_url_t *u, ngx_str_t *addr)
+{
+    u_char  *p;
+
+    u->no_resolve = 0;
+
+    if (ngx_parse_url(cf->pool, u) != NGX_OK) {
+        return (u->err && ngx_strcmp(u->err, "host not found") == 0)
+               ? NGX_DECLINED : NGX_ERROR;
     }
 
-    /* hiredis takes a numeric address as a C string */
+    if (u->naddrs == 0 || u->uri.len) {
+        return NGX_ERROR;
+    }
+
     p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    addr->data = p;
+    addr->len = ngx_sock_ntop(u->addrs[0].sockaddr, u->addrs[0].socklen, p,
+                              NGX_SOCKADDR_STRLEN, 0);
+    p[addr->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_chatport_smtp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_main_conf_t  *cmcf = conf;
+
+    char       *rv;
+    ngx_str_t  *value;
+
+    if (cmcf->smtp.url.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    rv = ngx_http_chatport_smtp_url(cf, &cmcf->smtp, &value[1]);
+
+    if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
+        return rv;
+    }
+
+    return ngx_http_chatport_invalid(cf, cmd, rv);
+}
+
+
+/*
+ * The SMTP user, password and CA file, which libcurl takes as C strings
+ * (nginx's arguments are null-terminated). A password file or a CA file
+ * that cannot be read fails nginx -t, not the first mail.
+ */
+
+static char *
+ngx_http_chatport_smtp_string(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_fd_t    fd;
+    ngx_str_t  *field, *value, name;
+
+    field = (ngx_str_t *) ((char *) conf + cmd->offset);
+    value = cf->args->elts;
+
+    if (field->data) {
+        if (cmd->offset != offsetof(ngx_http_chatport_main_conf_t,
+                                    smtp.password))
+        {
+            return "is duplicate";
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the SMTP password is given once, with either "
+                           "\"chatport_smtp_password\" or "
+                           "\"chatport_smtp_password_file\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (value[1].len == 0) {
+        return ngx_http_chatport_invalid(cf, cmd, "not empty");
+    }
+
+    switch ((ngx_http_chatport_smtp_arg_e) (uintptr_t) cmd->post) {
+
+    case NGX_HTTP_CHATPORT_SMTP_VALUE:
+        *field = value[1];
+        return NGX_CONF_OK;
+
+    case NGX_HTTP_CHATPORT_SMTP_FILE:
+        name = value[1];
+        return ngx_http_chatport_smtp_read(cf, cmd, &name, field);
+
+    default: /* PATH */
+        break;
+    }
+
+    name = value[1];
+
+    fd = ngx_http_chatport_smtp_open(cf, cmd, &name);
+    if (fd == NGX_INVALID_FILE) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_close_file(fd);
+
+    *field = name;
+
+    return NGX_CONF_OK;
+}
+
+
+/* a password file: its content, without one trailing newline */
+
+static char *
+ngx_http_chatport_smtp_read(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *name, ngx_str_t *value)
+{
+    u_char    *p, buf[4096];
+    ssize_t    n;
+    ngx_fd_t   fd;
+
+    fd = ngx_http_chatport_smtp_open(cf, cmd, name);
+    if (fd == NGX_INVALID_FILE) {
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, sizeof(buf));
+
+    ngx_close_file(fd);
+
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\" cannot read \"%s\"", &cmd->name,
+                           name->data);
+        return NGX_CONF_ERROR;
+    }
+
+    if (n > 0 && buf[n - 1] == '\n') {
+        n--;
+
+        if (n > 0 && buf[n - 1] == '\r') {
+            n--;
+        }
+    }
+
+    if (n == 0 || n == sizeof(buf) || ngx_strlchr(buf, buf + n, '\0')
+        || ngx_strlchr(buf, buf + n, '\n'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" file \"%s\" must hold a password of "
+                           "one line, up to 4095 bytes", &cmd->name,
+                           name->data);
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, n + 1);
     if (p == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    cmcf->redis_host.data = p;
-    cmcf->redis_host.len = ngx_sock_ntop(u.addrs[0].sockaddr,
-                                         u.addrs[0].socklen, p,
-                                         NGX_SOCKADDR_STRLEN, 0);
-    p[cmcf->redis_host.len] = '\0';
-    cmcf->redis_port = u.port;
+    value->data = p;
+    value->len = n;
+    *ngx_cpymem(p, buf, n) = '\0';
 
     return NGX_CONF_OK;
+}
+
+
+/* a regular file, its name made full (relative to the configuration) */
+
+static ngx_fd_t
+ngx_http_chatport_smtp_open(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *name)
+{
+    ngx_fd_t         fd;
+    ngx_file_info_t  fi;
+
+    if (ngx_conf_full_name(cf->cycle, name, 1) != NGX_OK) {
+        return NGX_INVALID_FILE;
+    }
+
+    fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\" cannot read \"%s\"", &cmd->name,
+                           name->data);
+        return NGX_INVALID_FILE;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || !ngx_is_file(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" cannot read \"%s\": not a file",
+                           &cmd->name, name->data);
+        ngx_close_file(fd);
+        return NGX_INVALID_FILE;
+    }
+
+    return fd;
 }
 
 

@@ -122,6 +122,8 @@ extern ngx_str_t     ngx_http_chatport_lang_names[];
 ngx_int_t ngx_http_chatport_visitor_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_agent_handler(ngx_http_request_t *r);
 ngx_uint_t ngx_http_chatport_url(ngx_str_t *url);
+ngx_int_t ngx_http_chatport_conf_addr(ngx_conf_t *cf, ngx_url_t *u,
+    ngx_str_t *addr);
 void ngx_http_chatport_referrer(ngx_http_request_t *r, json_t *root,
     ngx_str_t *page, ngx_str_t *referrer);
 ngx_int_t ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,

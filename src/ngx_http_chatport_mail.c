@@ -14,7 +14,8 @@
  *   "cid"        the conversation, 32 hex digits
  *   "from"       the envelope sender and From:, shown as the title
  *   "to"         [addresses]: the envelope recipients and To:
- *   "reply_to"   the visitor's address for Reply-To:, or ""
+ *   "reply_to"   the address for Reply-To: (owner, form: the visitor's;
+ *                visitor: the first owner's), or ""
  *   "visitor"    {"email", "name"}, either may be ""
  *   "link"       the conversation in the console (owner, form), or the
  *                page to come back to (visitor), or ""
@@ -554,8 +555,10 @@ ngx_http_chatport_mail_headers(ngx_http_chatport_mail_ctx_t *ctx,
 
     ngx_http_chatport_mail_crlf(h);
 
-    if (ctx->reply_to.len && ctx->kind != NGX_HTTP_CHATPORT_MAIL_VISITOR) {
-        name = ctx->vname;
+    /* the owners' mail answers the visitor, the visitor's an owner */
+    if (ctx->reply_to.len) {
+        name = ctx->kind == NGX_HTTP_CHATPORT_MAIL_VISITOR ? ctx->vars.title
+                                                            : ctx->vname;
 
         if (ngx_http_chatport_mail_oneline(ctx->pool, &name,
                                            NGX_HTTP_CHATPORT_MAIL_NAME)

@@ -46,7 +46,9 @@ void ngx_http_chatport_smtp_exit(void);
 /*
  * Starts a send; the handler is called once, never from inside this
  * call. from, to and mail (the whole message, CRLF lines) stay the
- * caller's and must live until then.
+ * caller's and must live until then. NGX_ERROR (no memory, or no
+ * chatport_smtp): nothing started and the handler is not called. At
+ * worker exit, sends under way end without their handler.
  */
 ngx_int_t ngx_http_chatport_smtp_send(ngx_str_t *from, ngx_str_t *to,
     ngx_uint_t nto, ngx_str_t *mail, ngx_http_chatport_smtp_done_pt handler,
