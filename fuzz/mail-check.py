@@ -28,7 +28,8 @@ EXPECT = {
     "owner-offline-ja": (
         "[ショップ例] 山田 太郎 さんから 2 件の新着メッセージ", "ショップ例",
         "山田 太郎 <taro@example.jp>", None,
-        ["こんにちは。注文した商品がまだ届きません。",
+        ["担当者が不在の間に 山田 太郎 さんから ショップ例 にメッセージが届きました。",
+         "こんにちは。注文した商品がまだ届きません。",
          "2025-11-30 10:53 UTC  山田 太郎:",
          "    注文番号は A-1234 です。\r\n    確認をお願いします。",
          "管理画面で返信する: https://shop.example/chatport/agent/#" + CID,
@@ -38,7 +39,7 @@ EXPECT = {
         None, 1,
         ["Hello? Is anyone there?", "Page: https://shop.example/products/42",
          "Referrer: https://www.google.com/",
-         "The visitor left no email address"]),
+         "No email address of the visitor to reply to"]),
     "visitor-reply-en": (
         "[Shop Example] Reply from Yuki", "Shop Example", None, 1,
         ["Yuki:\r\n    Yes, we do.\r\n    Shipping takes about a week.",
@@ -56,10 +57,12 @@ EXPECT = {
          "Message:\r\n    Hello,\r\n    I would like a quote.\r\n    \r\n"
          "    Thanks", "budget: 1000",
          "User agent: Mozilla/5.0 (X11; Linux x86_64)",
-         "Page: https://shop.example/products/42"]),
+         "Page: https://shop.example/contact",
+         "Referrer: https://www.google.com/"]),
     "form-ja-anonymous": (
         "[Shop Example] お問い合わせ: 訪問者", "Shop Example", None, 1,
-        ["お問い合わせ内容: 資料を送ってください。", "会話:",
+        ["Shop Example のお問い合わせフォームに 訪問者から送信がありました。",
+         "お問い合わせ内容: 資料を送ってください。", "会話:",
          "チャットからも質問しました"]),
     "owner-crlf-names": (
         "[Shop Bcc: evil@attacker.example] New message from "

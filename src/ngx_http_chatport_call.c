@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_chatport.h"
 #include "ngx_http_chatport_call.h"
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_json.h"
@@ -46,6 +47,40 @@ ngx_http_chatport_call_create(ngx_http_request_t *r, size_t size,
     call->unknown = unknown;
 
     return call;
+}
+
+
+/*
+ * A call on the conversation of the visitor's cookie, with its cid; NULL
+ * when the request has been answered (403 without a conversation).
+ */
+
+void *
+ngx_http_chatport_visitor_call(ngx_http_request_t *r, size_t size,
+    ngx_str_t *cid)
+{
+    ngx_str_t  vid;
+    void      *ctx;
+
+    if (ngx_http_chatport_visitor_cookie(r, &vid) != NGX_OK) {
+        ngx_http_finalize_request(r,
+            ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
+                                         "unknown_visitor",
+                                         "no conversation for this "
+                                         "visitor"));
+        return NULL;
+    }
+
+    ctx = ngx_http_chatport_call_create(r, size, "unknown_visitor");
+
+    if (ctx == NULL
+        || ngx_http_chatport_visitor_cid(r->pool, &vid, cid) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NULL;
+    }
+
+    return ctx;
 }
 
 

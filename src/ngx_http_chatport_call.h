@@ -33,6 +33,8 @@ typedef struct {
 
 void *ngx_http_chatport_call_create(ngx_http_request_t *r, size_t size,
     char *unknown);
+void *ngx_http_chatport_visitor_call(ngx_http_request_t *r, size_t size,
+    ngx_str_t *cid);
 ngx_int_t ngx_http_chatport_call_started(ngx_http_chatport_call_t *call,
     ngx_int_t rc);
 void ngx_http_chatport_call_posted(ngx_http_chatport_call_t *call,

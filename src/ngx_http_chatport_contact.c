@@ -58,7 +58,7 @@ ngx_http_chatport_contact_body(ngx_http_request_t *r)
 {
     json_t                           *root;
     ngx_int_t                         rc;
-    ngx_str_t                         email, name, key, vid, cid;
+    ngx_str_t                         email, name, key, cid;
     ngx_http_chatport_srv_conf_t     *cscf;
     ngx_http_chatport_loc_conf_t     *clcf;
     ngx_http_chatport_contact_ctx_t  *ctx;
@@ -80,27 +80,13 @@ ngx_http_chatport_contact_body(ngx_http_request_t *r)
         return;
     }
 
-    if (ngx_http_chatport_visitor_cookie(r, &vid) != NGX_OK) {
-        ngx_http_finalize_request(r,
-            ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
-                                         "unknown_visitor",
-                                         "no conversation for this "
-                                         "visitor"));
+    ctx = ngx_http_chatport_visitor_call(r, sizeof(ngx_http_chatport_contact_ctx_t), &cid);
+    if (ctx == NULL) {
         return;
     }
 
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
-
-    ctx = ngx_http_chatport_call_create(r,
-                                        sizeof(ngx_http_chatport_contact_ctx_t),
-                                        "unknown_visitor");
-    if (ctx == NULL
-        || ngx_http_chatport_visitor_cid(r->pool, &vid, &cid) != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
 
     rc = ngx_http_chatport_store_contact(r->pool, &cscf->site, &cid, &email,
                                          &name, &key, clcf->retention,

@@ -73,6 +73,7 @@ typedef struct {
     char                         *subject_many;  /* offline, n > 1 */
     char                         *lead[4];
     char                         *someone;       /* NAME of nobody known */
+    char                         *honorific;     /* after a known NAME */
     char                         *visitor;       /* a visitor's message */
     char                         *you;           /* ... in a visitor mail */
     char                         *conversation;  /* messages of a form */
@@ -149,6 +150,8 @@ static void ngx_http_chatport_mail_string(json_t *object, const char *key,
     ngx_str_t *value);
 static ngx_int_t ngx_http_chatport_mail_int(json_t *object, const char *key,
     int64_t *value);
+static ngx_int_t ngx_http_chatport_mail_copy(ngx_pool_t *pool,
+    ngx_str_t *src, ngx_str_t *dst);
 static ngx_int_t ngx_http_chatport_mail_time(json_t *object, const char *key,
     time_t *sec);
 
@@ -196,6 +199,7 @@ static ngx_http_chatport_mail_texts_t  ngx_http_chatport_mail_texts[] = {
         "{name} has been waiting for an answer on {title}.",
         "You have a reply from {title} to your conversation." },
       "a visitor",
+      "",
       "Visitor",
       "You",
       "Conversation:",
@@ -207,19 +211,25 @@ static ngx_http_chatport_mail_texts_t  ngx_http_chatport_mail_texts[] = {
       "Answer in the console",
       "Continue the conversation",
       "Replying to this mail writes to the visitor by email.",
-      "The visitor left no email address: answer in the console.",
+      "No email address of the visitor to reply to:"
+      " answer in the console.",
       ngx_http_chatport_mail_labels_en },
 
     { { "[{title}] お問い合わせ: {name}",
-        "[{title}] {name} さんから新着メッセージ",
+        "[{title}] {name}から新着メッセージ",
         "[{title}] 未返信のメッセージ: {name}",
         "[{title}] {agent} からの返信" },
-      "[{title}] {name} さんから {n} 件の新着メッセージ",
-      { "{title} のお問い合わせフォームに {name} さんから送信がありました。",
-        "担当者が不在の間に {name} さんから {title} にメッセージが届きました。",
-        "{name} さんのメッセージが {title} で返信を待っています。",
-        "{title} からお問い合わせへの返信が届きました。" },
+      "[{title}] {name}から {n} 件の新着メッセージ",
+      { "{title} のお問い合わせフォームに"
+        " {name}から送信がありました。",
+        "担当者が不在の間に"
+        " {name}から {title} にメッセージが届きました。",
+        "{name}のメッセージが"
+        " {title} で返信を待っています。",
+        "{title} から"
+        "お問い合わせへの返信が届きました。" },
       "訪問者",
+      " さん",
       "訪問者",
       "あなた",
       "会話:",
@@ -230,8 +240,10 @@ static ngx_http_chatport_mail_texts_t  ngx_http_chatport_mail_texts[] = {
       "ユーザーエージェント",
       "管理画面で返信する",
       "会話の続きはこちら",
-      "このメールに返信すると、訪問者にメールで届きます。",
-      "訪問者はメールアドレスを残していません。管理画面から返信してください。",
+      "このメールに返信すると、"
+      "訪問者にメールで届きます。",
+      "訪問者のメールアドレスがないため、"
+      "管理画面から返信してください。",
       ngx_http_chatport_mail_labels_ja }
 };
 
@@ -240,6 +252,7 @@ ngx_int_t
 ngx_http_chatport_mail_render(ngx_pool_t *pool, json_t *entry,
     ngx_http_chatport_mail_t *mail, ngx_log_t *log)
 {
+    ngx_int_t                      rc;
     ngx_str_t                      s, body;
     ngx_http_chatport_json_t       h, b;
     ngx_http_chatport_mail_ctx_t   ctx;
@@ -276,17 +289,22 @@ ngx_http_chatport_mail_render(ngx_pool_t *pool, json_t *entry,
         return NGX_DECLINED;
     }
 
-    ngx_http_chatport_mail_string(entry, "from", &mail->from);
+    ngx_http_chatport_mail_string(entry, "from", &s);
 
-    if (!ngx_http_chatport_mail_address(&mail->from)) {
+    if (!ngx_http_chatport_mail_address(&s)) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "chatport: %s mail without a valid sender",
                       ngx_http_chatport_mail_kinds[ctx.kind]);
         return NGX_DECLINED;
     }
 
-    if (ngx_http_chatport_mail_recipients(&ctx, mail, log) != NGX_OK) {
-        return mail->to == NULL ? NGX_ERROR : NGX_DECLINED;
+    if (ngx_http_chatport_mail_copy(pool, &s, &mail->from) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_chatport_mail_recipients(&ctx, mail, log);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     ngx_http_chatport_mail_string(entry, "lang", &s);
@@ -325,12 +343,14 @@ ngx_http_chatport_mail_address(ngx_str_t *s)
     u_char      *at, *p, *last, c;
     ngx_uint_t   dots;
 
-    p = s->data;
-    last = p + s->len;
+    /* an empty ngx_str_t may have data NULL: no arithmetic on it */
 
-    if (s->len > NGX_HTTP_CHATPORT_MAIL_ADDRESS) {
+    if (s->len == 0 || s->len > NGX_HTTP_CHATPORT_MAIL_ADDRESS) {
         return 0;
     }
+
+    p = s->data;
+    last = p + s->len;
 
     at = ngx_strlchr(p, last, '@');
 
@@ -375,7 +395,7 @@ ngx_http_chatport_mail_address(ngx_str_t *s)
 }
 
 
-/* the valid addresses of "to"; mail->to NULL: no memory */
+/* the valid addresses of "to", or NGX_DECLINED when there is none */
 
 static ngx_int_t
 ngx_http_chatport_mail_recipients(ngx_http_chatport_mail_ctx_t *ctx,
@@ -403,7 +423,12 @@ ngx_http_chatport_mail_recipients(ngx_http_chatport_mail_ctx_t *ctx,
         addr.len = json_string_length(json_array_get(to, i));
 
         if (ngx_http_chatport_mail_address(&addr)) {
-            mail->to[mail->nto++] = addr;
+            if (ngx_http_chatport_mail_copy(ctx->pool, &addr,
+                                            &mail->to[mail->nto++])
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
     }
 
@@ -430,10 +455,11 @@ ngx_http_chatport_mail_recipients(ngx_http_chatport_mail_ctx_t *ctx,
 static ngx_int_t
 ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
 {
-    size_t      i, n;
-    json_t     *visitor, *fields, *messages, *m;
-    ngx_str_t   s;
-    ngx_int_t   rc;
+    size_t       i, n;
+    json_t      *visitor, *fields, *messages, *m;
+    ngx_str_t    s;
+    ngx_int_t    rc;
+    ngx_uint_t   known, agent;
 
     visitor = json_object_get(ctx->entry, "visitor");
     ngx_http_chatport_mail_string(visitor, "name", &ctx->vname);
@@ -467,8 +493,9 @@ ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
     }
 
     ctx->vars.name = ctx->vname.len ? ctx->vname : ctx->vemail;
+    known = (ctx->vars.name.len != 0);
 
-    if (ctx->vars.name.len == 0) {
+    if (!known) {
         ctx->vars.name.data = (u_char *) ctx->texts->someone;
         ctx->vars.name.len = ngx_strlen(ctx->texts->someone);
 
@@ -483,9 +510,27 @@ ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
          | ngx_http_chatport_mail_oneline(ctx->pool, &ctx->vars.name,
                                           NGX_HTTP_CHATPORT_MAIL_NAME);
 
+    /* "Yamada san", but never "visitor san" */
+
+    n = ngx_strlen(ctx->texts->honorific);
+
+    if (n && known) {
+        s.data = ngx_pnalloc(ctx->pool, ctx->vars.name.len + n);
+        if (s.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.len = ngx_cpymem(ngx_cpymem(s.data, ctx->vars.name.data,
+                                      ctx->vars.name.len),
+                           ctx->texts->honorific, n)
+                - s.data;
+        ctx->vars.name = s;
+    }
+
     messages = json_object_get(ctx->entry, "messages");
     n = json_array_size(messages);
     ctx->vars.agent = ctx->vars.title;
+    agent = 0;
 
     for (i = 0; i < n; i++) {
         m = json_array_get(messages, i);
@@ -496,10 +541,11 @@ ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
 
         ngx_http_chatport_mail_string(m, "agent", &s);
 
-        if (s.len && ctx->vars.agent.data == ctx->vars.title.data) {
+        if (s.len && !agent) {
             rc |= ngx_http_chatport_mail_oneline(ctx->pool, &s,
                                                  NGX_HTTP_CHATPORT_MAIL_NAME);
             ctx->vars.agent = s;
+            agent = 1;
 
             if (ctx->kind == NGX_HTTP_CHATPORT_MAIL_VISITOR) {
                 ctx->named = 1;
@@ -733,7 +779,7 @@ ngx_http_chatport_mail_body(ngx_http_chatport_mail_ctx_t *ctx,
     ngx_http_chatport_json_t *b)
 {
     json_t                          *form;
-    ngx_str_t                        page, referrer, agent, link, who;
+    ngx_str_t                        page, referrer, agent, link, who, s;
     ngx_http_chatport_mail_texts_t  *t;
 
     t = ctx->texts;
@@ -755,14 +801,18 @@ ngx_http_chatport_mail_body(ngx_http_chatport_mail_ctx_t *ctx,
             ngx_http_chatport_json_literal(b, "\r\n\r\n");
         }
 
-        /* where the form was sent from, unless the entry knows better */
+        /* the page of the form rather than where the visitor is now */
 
-        if (page.len == 0) {
-            ngx_http_chatport_mail_string(form, "page", &page);
+        ngx_http_chatport_mail_string(form, "page", &s);
+
+        if (s.len) {
+            page = s;
         }
 
-        if (referrer.len == 0) {
-            ngx_http_chatport_mail_string(form, "referrer", &referrer);
+        ngx_http_chatport_mail_string(form, "referrer", &s);
+
+        if (s.len) {
+            referrer = s;
         }
     }
 
@@ -962,7 +1012,8 @@ ngx_http_chatport_mail_labelled(ngx_http_chatport_json_t *b, char *label,
         ngx_http_chatport_json_literal(b, ": ");
 
     } else {
-        ngx_http_chatport_json_literal(b, ":\r\n" NGX_HTTP_CHATPORT_MAIL_INDENT);
+        ngx_http_chatport_json_literal(b,
+                                       ":\r\n" NGX_HTTP_CHATPORT_MAIL_INDENT);
     }
 
     ngx_http_chatport_mail_lines(b, value);
@@ -1159,6 +1210,10 @@ ngx_http_chatport_mail_oneline(ngx_pool_t *pool, ngx_str_t *s, size_t max)
     size_t       chars, n;
     ngx_uint_t   cut;
 
+    if (s->len == 0) {
+        return NGX_OK;
+    }
+
     p = s->data;
     last = p + s->len;
 
@@ -1292,6 +1347,26 @@ ngx_http_chatport_mail_time(json_t *object, const char *key, time_t *sec)
     }
 
     *sec = ms / 1000;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The envelope outlives the entry (the sender frees it when the mail is
+ * rendered): a copy in the pool, null-terminated for libcurl.
+ */
+
+static ngx_int_t
+ngx_http_chatport_mail_copy(ngx_pool_t *pool, ngx_str_t *src, ngx_str_t *dst)
+{
+    dst->data = ngx_pnalloc(pool, src->len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ngx_cpymem(dst->data, src->data, src->len) = '\0';
+    dst->len = src->len;
 
     return NGX_OK;
 }

@@ -17,8 +17,9 @@
 
 
 typedef struct {
-    ngx_str_t                     from;        /* the envelope's */
-    ngx_str_t                    *to;          /* ... recipients */
+    ngx_str_t                     from;        /* the envelope's, */
+    ngx_str_t                    *to;          /* ... recipients, each
+                                                  null-terminated */
     ngx_uint_t                    nto;
     ngx_str_t                     message;     /* headers and body, CRLF */
 } ngx_http_chatport_mail_t;

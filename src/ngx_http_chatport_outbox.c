@@ -47,8 +47,8 @@ typedef struct {
     ngx_http_chatport_redis_cmd_t    *cmd;       /* a take under way */
 
     /* the take's command, kept for a NOSCRIPT retry */
-    const char                       *argv[8];
-    size_t                            lens[8];
+    const char                       *argv[9];
+    size_t                            lens[9];
     u_char                            count[NGX_INT_T_LEN];
 } ngx_http_chatport_outbox_site_t;
 
@@ -131,7 +131,7 @@ ngx_int_t
 ngx_http_chatport_outbox_init(ngx_cycle_t *cycle,
     ngx_http_chatport_main_conf_t *cmcf)
 {
-    ngx_str_t                        *names, keys[2], claim, consumer;
+    ngx_str_t                        *names, keys[2], swept, claim, consumer;
     ngx_uint_t                        i;
     ngx_http_chatport_outbox_site_t  *site;
 
@@ -184,12 +184,13 @@ ngx_http_chatport_outbox_init(ngx_cycle_t *cycle,
 
     names = cmcf->mail_sites->elts;
 
-    ngx_http_chatport_outbox_sites = ngx_pcalloc(cycle->pool,
-                                        cmcf->mail_sites->nelts
-                                        * sizeof(ngx_http_chatport_outbox_site_t));
-    if (ngx_http_chatport_outbox_sites == NULL) {
+    site = ngx_pcalloc(cycle->pool, cmcf->mail_sites->nelts
+                                    * sizeof(ngx_http_chatport_outbox_site_t));
+    if (site == NULL) {
         return NGX_ERROR;
     }
+
+    ngx_http_chatport_outbox_sites = site;
 
     for (i = 0; i < cmcf->mail_sites->nelts; i++) {
         site = &ngx_http_chatport_outbox_sites[i];
@@ -199,6 +200,10 @@ ngx_http_chatport_outbox_init(ngx_cycle_t *cycle,
             != NGX_OK
             || ngx_http_chatport_store_key(cycle->pool, &site->outbox,
                                            "chatport:{%V}:outbox", &names[i])
+               != NGX_OK
+            || ngx_http_chatport_store_key(cycle->pool, &swept,
+                                           "chatport:{%V}:outbox-swept",
+                                           &names[i])
                != NGX_OK
             || ngx_http_chatport_store_key(cycle->pool, &site->prefix,
                                            "chatport:{%V}:conv:", &names[i])
@@ -210,10 +215,10 @@ ngx_http_chatport_outbox_init(ngx_cycle_t *cycle,
             return NGX_ERROR;
         }
 
-        /* numkeys, KEYS: due, pending, outbox; ARGV: prefix, consumer,
-         * claim, count */
+        /* numkeys, KEYS: due, pending, outbox, swept; ARGV: prefix,
+         * consumer, claim, count */
 
-        site->argv[0] = "3";
+        site->argv[0] = "4";
         site->lens[0] = 1;
         site->argv[1] = (const char *) keys[0].data;
         site->lens[1] = keys[0].len;
@@ -221,13 +226,15 @@ ngx_http_chatport_outbox_init(ngx_cycle_t *cycle,
         site->lens[2] = keys[1].len;
         site->argv[3] = (const char *) site->outbox.data;
         site->lens[3] = site->outbox.len;
-        site->argv[4] = (const char *) site->prefix.data;
-        site->lens[4] = site->prefix.len;
-        site->argv[5] = (const char *) consumer.data;
-        site->lens[5] = consumer.len;
-        site->argv[6] = (const char *) claim.data;
-        site->lens[6] = claim.len;
-        site->argv[7] = (const char *) site->count;
+        site->argv[4] = (const char *) swept.data;
+        site->lens[4] = swept.len;
+        site->argv[5] = (const char *) site->prefix.data;
+        site->lens[5] = site->prefix.len;
+        site->argv[6] = (const char *) consumer.data;
+        site->lens[6] = consumer.len;
+        site->argv[7] = (const char *) claim.data;
+        site->lens[7] = claim.len;
+        site->argv[8] = (const char *) site->count;
 
         site->next = ngx_current_msec;
     }
@@ -277,50 +284,28 @@ ngx_http_chatport_outbox_exit(void)
 ngx_int_t
 ngx_http_chatport_outbox_on_message(redisReply *reply)
 {
-    u_char                           *p, *last, *space;
-    ngx_int_t                         ms;
+    ngx_int_t                         rc, ms;
+    ngx_str_t                         delay, name;
     ngx_uint_t                        i;
     ngx_http_chatport_outbox_site_t  *site;
 
-    if (reply->element[1]->type != REDIS_REPLY_STRING
-        || reply->element[1]->len != ngx_http_chatport_outbox_channel.len
-        || ngx_strncmp(reply->element[1]->str,
-                       ngx_http_chatport_outbox_channel.data,
-                       ngx_http_chatport_outbox_channel.len)
-           != 0)
-    {
-        return NGX_DECLINED;
+    rc = ngx_http_chatport_redis_channel_message(reply,
+                                             &ngx_http_chatport_outbox_channel,
+                                             &delay, &name);
+    if (rc != NGX_OK) {
+        return rc == NGX_DECLINED ? NGX_DECLINED : NGX_OK;
     }
 
-    if (reply->element[0]->type != REDIS_REPLY_STRING
-        || reply->element[0]->len != 7
-        || ngx_strncmp(reply->element[0]->str, "message", 7) != 0
-        || reply->element[2]->type != REDIS_REPLY_STRING)
-    {
-        /* the subscription's confirmation */
-        return NGX_OK;
-    }
-
-    p = (u_char *) reply->element[2]->str;
-    last = p + reply->element[2]->len;
-
-    space = ngx_strlchr(p, last, ' ');
-    if (space == NULL) {
-        return NGX_OK;
-    }
-
-    ms = ngx_atoi(p, space - p);
+    ms = ngx_atoi(delay.data, delay.len);
     if (ms == NGX_ERROR) {
         return NGX_OK;
     }
 
-    p = space + 1;
-
     for (i = 0; i < ngx_http_chatport_outbox_nsites; i++) {
         site = &ngx_http_chatport_outbox_sites[i];
 
-        if (site->name.len == (size_t) (last - p)
-            && ngx_strncmp(site->name.data, p, site->name.len) == 0)
+        if (site->name.len == name.len
+            && ngx_strncmp(site->name.data, name.data, name.len) == 0)
         {
             if ((ngx_msec_int_t) (ngx_current_msec + ms - site->next) < 0) {
                 site->next = ngx_current_msec + ms;
@@ -447,11 +432,11 @@ ngx_http_chatport_outbox_take(ngx_http_chatport_outbox_site_t *site)
         return;
     }
 
-    site->lens[7] = ngx_sprintf(site->count, "%ui", count) - site->count;
+    site->lens[8] = ngx_sprintf(site->count, "%ui", count) - site->count;
 
     rc = ngx_http_chatport_redis_eval(&ngx_http_chatport_outbox_take_script,
                                       ngx_http_chatport_outbox_taken, site,
-                                      &site->cmd, 8, site->argv, site->lens);
+                                      &site->cmd, 9, site->argv, site->lens);
 
     if (rc != NGX_OK) {
         site->cmd = NULL;
@@ -497,7 +482,7 @@ ngx_http_chatport_outbox_taken(void *data, redisReply *reply, ngx_int_t rc)
     delay = ngx_http_chatport_outbox_look;
 
     if (taken && ngx_http_chatport_outbox_busy < NGX_HTTP_CHATPORT_OUTBOX_MAX
-        && taken == (size_t) ngx_atoi(site->count, site->lens[7]))
+        && taken == (size_t) ngx_atoi(site->count, site->lens[8]))
     {
         /* there may be more waiting */
         delay = 0;

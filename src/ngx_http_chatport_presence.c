@@ -423,45 +423,18 @@ ngx_http_chatport_presence_poll_end(void *data)
 ngx_int_t
 ngx_http_chatport_presence_on_message(redisReply *reply)
 {
-    u_char                    *p, *last, *space;
+    u_char                    *p;
     int64_t                    left;
-    ngx_str_t                  name, site;
+    ngx_int_t                  rc;
+    ngx_str_t                  ms, site;
     ngx_http_chatport_site_t  *s;
 
-    if (reply->element[1]->type != REDIS_REPLY_STRING) {
-        return NGX_DECLINED;
+    rc = ngx_http_chatport_redis_channel_message(reply,
+                                         &ngx_http_chatport_presence_channel,
+                                                 &ms, &site);
+    if (rc != NGX_OK) {
+        return rc == NGX_DECLINED ? NGX_DECLINED : NGX_OK;
     }
-
-    name.data = (u_char *) reply->element[1]->str;
-    name.len = reply->element[1]->len;
-
-    if (name.len != ngx_http_chatport_presence_channel.len
-        || ngx_strncmp(name.data, ngx_http_chatport_presence_channel.data,
-                       name.len)
-           != 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    if (reply->element[0]->type != REDIS_REPLY_STRING
-        || reply->element[0]->len != 7
-        || ngx_strncmp(reply->element[0]->str, "message", 7) != 0
-        || reply->element[2]->type != REDIS_REPLY_STRING)
-    {
-        /* the subscription's confirmation */
-        return NGX_OK;
-    }
-
-    p = (u_char *) reply->element[2]->str;
-    last = p + reply->element[2]->len;
-
-    space = ngx_strlchr(p, last, ' ');
-    if (space == NULL) {
-        return NGX_OK;
-    }
-
-    site.data = space + 1;
-    site.len = last - site.data;
 
     s = ngx_http_chatport_presence_site(&site, 0);
     if (s == NULL) {
@@ -470,7 +443,7 @@ ngx_http_chatport_presence_on_message(redisReply *reply)
 
     left = 0;
 
-    for ( /* void */ ; p < space; p++) {
+    for (p = ms.data; p < ms.data + ms.len; p++) {
         if (*p < '0' || *p > '9' || left > NGX_MAX_INT32_VALUE) {
             return NGX_OK;
         }

@@ -777,6 +777,52 @@ ngx_http_chatport_redis_cancel(ngx_http_chatport_redis_cmd_t *cmd)
 }
 
 
+/*
+ * A reply of the pub/sub link read as a message of one channel: NGX_OK
+ * with the message split at its first space ("<head> <tail>"), NGX_DONE
+ * for the channel's subscription or a message without a space,
+ * NGX_DECLINED for another channel.
+ */
+
+ngx_int_t
+ngx_http_chatport_redis_channel_message(redisReply *reply,
+    ngx_str_t *channel, ngx_str_t *head, ngx_str_t *tail)
+{
+    u_char  *p, *last, *space;
+
+    if (reply->element[1]->type != REDIS_REPLY_STRING
+        || reply->element[1]->len != channel->len
+        || ngx_strncmp(reply->element[1]->str, channel->data, channel->len)
+           != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[0]->len != 7
+        || ngx_strncmp(reply->element[0]->str, "message", 7) != 0
+        || reply->element[2]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_DONE;
+    }
+
+    p = (u_char *) reply->element[2]->str;
+    last = p + reply->element[2]->len;
+
+    space = ngx_strlchr(p, last, ' ');
+    if (space == NULL) {
+        return NGX_DONE;
+    }
+
+    head->data = p;
+    head->len = space - p;
+    tail->data = space + 1;
+    tail->len = last - tail->data;
+
+    return NGX_OK;
+}
+
+
 ngx_uint_t
 ngx_http_chatport_redis_sub_ready(void)
 {

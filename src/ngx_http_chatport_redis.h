@@ -71,6 +71,8 @@ void ngx_http_chatport_redis_cancel(ngx_http_chatport_redis_cmd_t *cmd);
 ngx_int_t ngx_http_chatport_redis_subscribe(ngx_str_t *channel,
     ngx_uint_t subscribe);
 ngx_uint_t ngx_http_chatport_redis_sub_ready(void);
+ngx_int_t ngx_http_chatport_redis_channel_message(redisReply *reply,
+    ngx_str_t *channel, ngx_str_t *head, ngx_str_t *tail);
 
 
 #endif /* _NGX_HTTP_CHATPORT_REDIS_H_INCLUDED_ */

@@ -22,6 +22,8 @@
  *   chatport:{site}:mail-pending    hash: what each of them is made of
  *   chatport:{site}:outbox          stream: mails to send, read by the
  *                                   senders' consumer group (outbox.c)
+ *   chatport:{site}:outbox-swept    string: the group's idle consumers
+ *                                   were removed less than an hour ago
  *
  * A message is published to the channel named like its conversation's
  * hash, an event to the channel named like the inbox, each as
@@ -244,7 +246,7 @@ NGX_HTTP_CHATPORT_LUA_MESSAGE
 " unread = tonumber(f.unread) or 0, page = f.page or f.first_page or '',"
 " first_page = f.first_page or '', referrer = f.referrer or '',"
 " user_agent = f.user_agent or '', email = f.email or '',"
-" name = f.name or ''}\n"
+" name = f.name or '', seen = f.seen_visitor or ''}\n"
 "    if f.mail_failed then c.mail_failed = cjson.decode(f.mail_failed) end\n"
 "    local c_json = cjson.encode(c)\n"
 "    local last = redis.call('XREVRANGE', prefix .. cid .. ':msgs', '+',"

@@ -54,7 +54,7 @@
         greet, log, off, foot, note, ta, ask, shut;
     var cursor = '0-0', seen = {}, unread = 0, delay = 0, polling, sending,
         pollTimer, conv, closed, mine = 0, theirs = 0, asked = got('c'),
-        last = '0-0', told = '0-0';
+        lastReply = '0-0', marked = '0-0';
 
     /* localStorage: "c" once the visitor left an address */
     function got(k, v) {
@@ -200,7 +200,7 @@
         log.insertBefore(node, at ? at.nextSibling : log.firstChild);
         if (agent && isNew && panel.hidden) { unread++; }
         if (agent) {
-            if (cmp(m.id, last) > 0) { last = m.id; }
+            if (cmp(m.id, lastReply) > 0) { lastReply = m.id; }
             theirs = Math.max(theirs, m.ts);
         } else {
             mine = Math.max(mine, m.ts);
@@ -210,9 +210,9 @@
     /* the operators' replies the visitor has in view are seen: no mail of
      * them is needed */
     function mark() {
-        if (!panel.hidden && !D.hidden && cmp(last, told) > 0) {
-            told = last;
-            post('seen', { id: last }).catch(function () { told = '0-0'; });
+        if (!panel.hidden && !D.hidden && cmp(lastReply, marked) > 0) {
+            marked = lastReply;
+            post('seen', { id: marked }).catch(function () { marked = '0-0'; });
         }
     }
 

@@ -4,10 +4,11 @@
 -- through the stream's consumer group "senders": each entry goes to one
 -- sender.
 --
--- KEYS: due, pending, outbox. ARGV: the prefix of conversation keys, the
--- consumer, the claim time (ms), the most entries to take.
+-- KEYS: due, pending, outbox, swept (a marker). ARGV: the prefix of
+-- conversation keys, the consumer, the claim time (ms), the most entries
+-- to take.
 -- Returns {ms until the next mail is due (-1: none), id, JSON, ...}.
-local due, pending, outbox = KEYS[1], KEYS[2], KEYS[3]
+local due, pending, outbox, swept = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local prefix, consumer = ARGV[1], ARGV[2]
 local claim, count = ARGV[3], tonumber(ARGV[4])
 local t = redis.call('TIME')
@@ -146,6 +147,18 @@ for _, member in ipairs(items) do
   local json = value and build(member, value)
   if json then
     redis.call('XADD', outbox, '*', 'mail', json)
+  end
+end
+
+-- every worker start makes a consumer: once an hour the ones idle for an
+-- hour with nothing pending (their entries were claimed) are removed
+if redis.call('SET', swept, '1', 'NX', 'EX', 3600) then
+  for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', outbox, 'senders')) do
+    local f = {}
+    for j = 1, #c, 2 do f[c[j]] = c[j + 1] end
+    if f.pending == 0 and f.idle > 3600000 and f.name ~= consumer then
+      redis.call('XGROUP', 'DELCONSUMER', outbox, 'senders', f.name)
+    end
   end
 end
 

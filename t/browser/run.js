@@ -116,8 +116,8 @@ async function conversation(page) {
  * stores it), the page gets a 503 instead. Returns the keys of every POST
  * seen, and off() to stop. */
 async function loseFirstAnswer(page, url) {
-    const keys = [];
-    const handler = async route => {
+    const keys = [], busy = new Set();
+    const handle = async route => {
         const req = route.request();
         if (req.method() !== 'POST') {
             return route.continue();
@@ -132,8 +132,18 @@ async function loseFirstAnswer(page, url) {
                                headers: { 'Retry-After': '1' },
                                body: '{"error":"unavailable","message":"x"}' });
     };
+    /* off() lets a request in hand finish first: unrouting under it would
+     * answer it behind the handler's back */
+    const handler = route => {
+        const p = handle(route);
+        busy.add(p);
+        return p.finally(() => busy.delete(p));
+    };
     await page.route(url, handler);
-    return { keys, off: () => page.unroute(url, handler) };
+    return { keys, off: async () => {
+        await Promise.allSettled([...busy]);
+        await page.unroute(url, handler);
+    } };
 }
 
 /* the stored copies of a text in a conversation */
@@ -386,7 +396,13 @@ async function checks(browser) {
                               { text: reply });
         assert(r.status === 201, 'reply: ' + r.status + ' ' + r.text);
         await v.w.sees(reply, 8000);
-        return 'shown after ' + (Date.now() - t0) + ' ms';
+        const shownAfter = Date.now() - t0;
+        /* shown in an open panel of a visible page: seen, so not mailed */
+        const c = await until(async () => {
+            const x = await conversation(shop);
+            return x && x.seen === r.j.id && x;
+        }, 5000, 'the widget to mark the reply seen');
+        return 'shown after ' + shownAfter + ' ms, seen ' + c.seen;
     });
 
     await check('reloading the page shows the history', async () => {
