@@ -17,6 +17,8 @@ package ChatPort::Harness;
 #
 # CHATPORT_KEEP=1 keeps the temporary nginx and Redis directories;
 # CHATPORT_LOG_LEVEL=debug sets nginx's error_log level.
+# TEST_NGINX_USE_VALGRIND=1 (or valgrind's options) runs every nginx under
+# valgrind as the Test::Nginx files do; its reports are shown at the end.
 #
 # Every process started here is stopped by its pid, also when a test dies
 # (END block); every wait is bounded; everything listens on 127.0.0.1.
@@ -67,6 +69,21 @@ sub require_env {
 sub shared_redis_port { $ENV{TEST_NGINX_REDIS_PORT} }
 
 sub nginx_binary { $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx' }
+
+# valgrind's command line before nginx's, as in t/lib/Test/Nginx/Util.pm:
+# empty without TEST_NGINX_USE_VALGRIND
+sub valgrind_cmd {
+    my $v = $ENV{TEST_NGINX_USE_VALGRIND} or return ();
+    my @opts = $v =~ /^\d+$/
+               ? qw(-q --tool=memcheck --leak-check=full
+                    --show-possibly-lost=no)
+               : split ' ', $v;
+    push @opts, '--suppressions=valgrind.suppress' if -f 'valgrind.suppress';
+    return ('valgrind', @opts);
+}
+
+# nginx under valgrind starts and stops many times slower
+sub slow { valgrind_cmd() ? 6 : 1 }
 
 sub free_port {
     my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
@@ -282,6 +299,13 @@ test2_add_callback_testing_done(sub {
         Test::More::ok(!@bad, "error log of nginx $ngx->{dir} has no alert,"
                               . " emerg or crash")
             or Test::More::diag(join "\n", @bad);
+
+        # valgrind writes to nginx's stderr, each line "==PID== ..."
+        my @reports = grep { /^==\d+==/ }
+                      split /\n/, slurp("$ngx->{dir}/logs/stderr.log");
+        Test::More::diag("valgrind, nginx $ngx->{dir}:\n"
+                         . join "\n", @reports)
+            if @reports;
     }
 });
 
@@ -411,13 +435,15 @@ _EOC_
     push @nginxes, $self;
 
     my $pid = ChatPort::Harness::spawn("$dir/logs/stderr.log",
+                                       ChatPort::Harness::valgrind_cmd(),
                                        ChatPort::Harness::nginx_binary(),
                                        '-p', "$dir/", '-c', 'conf/nginx.conf',
                                        '-e', 'logs/error.log');
     $self->{pid} = $pid;
     $running{$pid} = { kind => 'nginx', obj => $self };
 
-    my $deadline = time + 10;
+    my $wait = 10 * ChatPort::Harness::slow();
+    my $deadline = time + $wait;
 
     while (!ChatPort::Harness::port_open($port)) {
         local $?;
@@ -431,7 +457,7 @@ _EOC_
 
         if (time > $deadline) {
             $self->stop;
-            die "nginx did not listen on $port within 10 s:\n"
+            die "nginx did not listen on $port within $wait s:\n"
                 . ChatPort::Harness::slurp("$dir/logs/error.log");
         }
 
@@ -441,11 +467,11 @@ _EOC_
     # with master_process on, wait for every worker
     if ($master eq 'on') {
         ChatPort::Harness::wait_until(
-            sub { ChatPort::Harness::worker_pids($pid) >= $workers }, 10);
+            sub { ChatPort::Harness::worker_pids($pid) >= $workers }, $wait);
     }
 
     # give the workers' Redis connections a moment to come up
-    sleep 0.2;
+    sleep 0.2 * ChatPort::Harness::slow();
 
     return $self;
 }
@@ -507,7 +533,8 @@ sub stop {
     my @workers = ChatPort::Harness::worker_pids($pid);
 
     kill 'QUIT', $pid;
-    my $ok = ChatPort::Harness::reap($pid, $timeout // 10);
+    my $ok = ChatPort::Harness::reap($pid, ($timeout // 10)
+                                           * ChatPort::Harness::slow());
 
     unless ($ok) {
         kill 'KILL', $pid;

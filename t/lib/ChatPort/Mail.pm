@@ -21,13 +21,15 @@ package ChatPort::Mail;
 # MAIL, refused without TLS unless auth_plain_ok => 1); tempfail => N
 # (451 to the first N messages); reject => ADDR or [ADDR, ...] (550 to
 # those RCPT TO); hang => 1 (every connection is accepted and never
-# answered) or hang_first => N (the first N connections).
+# answered) or hang_first => N (the first N connections); cert =>
+# [CERT, KEY] (this certificate instead of a new one, e.g. another
+# server's ->ca and ->key: a client trusting that one trusts this one).
 #
 # smtpd(%o) makes the same object without starting it: the server is
 # down when the mail is sent, ->start later on the same port.
 #
 # The object: ->port, ->pid, ->url (smtp:// or smtps://127.0.0.1:PORT),
-# ->dir (the mail folder), ->ca, ->start, ->stop (true when it exited 0
+# ->dir (the mail folder), ->ca, ->key, ->start, ->stop (true when it exited 0
 # on SIGTERM), ->alive, ->mails (every mail received so far, parsed, in
 # order), ->wait_mails(N, timeout => S) (the mails once there are N, or
 # when S seconds (10) passed), ->events(NAME) (the lines of events.log
@@ -63,8 +65,11 @@ sub smtpd {
 
     mkdir $self->{dir} or die "$self->{dir}: $!";
 
-    @$self{qw(ca key)} = ChatPort::Harness::self_signed_cert($base)
-        if $o{tls} || $o{starttls};
+    if ($o{cert}) {
+        @$self{qw(ca key)} = @{ $o{cert} };
+    } elsif ($o{tls} || $o{starttls}) {
+        @$self{qw(ca key)} = ChatPort::Harness::self_signed_cert($base);
+    }
 
     return $self;
 }
@@ -82,6 +87,7 @@ use warnings;
 sub port { $_[0]{port} }
 sub dir  { $_[0]{dir} }
 sub ca   { $_[0]{ca} }
+sub key  { $_[0]{key} }
 sub pid  { $_[0]{pid} }
 
 sub url {
