@@ -678,6 +678,12 @@ ngx_http_chatport_outbox_retry(ngx_http_chatport_outbox_mail_t *m,
     m->nkeys = 3;
     m->nargs = 6;
 
+    /* this worker looks again when the retry is due */
+    if ((ngx_msec_int_t) (ngx_current_msec + delay - m->site->next) < 0) {
+        m->site->next = ngx_current_msec + delay;
+        ngx_http_chatport_outbox_arm(delay);
+    }
+
     return NGX_OK;
 }
 

@@ -58,6 +58,7 @@ typedef struct {
 
     ngx_http_chatport_smtp_step_e   step;
     ngx_uint_t                      rcpt;
+    ngx_uint_t                      accepted;  /* recipients */
 
     ngx_str_t                      *from;
     ngx_str_t                      *to;
@@ -96,6 +97,8 @@ static void ngx_http_chatport_smtp_command(ngx_http_chatport_smtp_send_t *s);
 static void ngx_http_chatport_smtp_write(ngx_http_chatport_smtp_send_t *s);
 static void ngx_http_chatport_smtp_read_handler(ngx_event_t *ev);
 static void ngx_http_chatport_smtp_write_handler(ngx_event_t *ev);
+static void ngx_http_chatport_smtp_next_rcpt(
+    ngx_http_chatport_smtp_send_t *s);
 static ngx_int_t ngx_http_chatport_smtp_reply(
     ngx_http_chatport_smtp_send_t *s, u_char *line, size_t len);
 static ngx_int_t ngx_http_chatport_smtp_body(
@@ -799,10 +802,24 @@ ngx_http_chatport_smtp_read_handler(ngx_event_t *ev)
 }
 
 
+/* the next recipient, or DATA after the last (refused ones left out) */
+
+static void
+ngx_http_chatport_smtp_next_rcpt(ngx_http_chatport_smtp_send_t *s)
+{
+    if (++s->rcpt == s->nto) {
+        s->step = NGX_HTTP_CHATPORT_SMTP_DATA;
+    }
+
+    ngx_http_chatport_smtp_command(s);
+}
+
+
 /*
  * A reply's last line. NGX_DONE when the send has ended (and is freed).
- * A 5xx to MAIL, RCPT or DATA refuses the mail for good; anything else
- * unexpected is worth a retry.
+ * A 5xx to MAIL or DATA, or to every RCPT, refuses the mail for good (a
+ * recipient refused for good is left out, the others get the mail);
+ * anything else unexpected is worth a retry.
  */
 
 static ngx_int_t
@@ -831,11 +848,8 @@ ngx_http_chatport_smtp_reply(ngx_http_chatport_smtp_send_t *s, u_char *line,
             return NGX_OK;
 
         case NGX_HTTP_CHATPORT_SMTP_RCPT:
-            if (++s->rcpt == s->nto) {
-                s->step = NGX_HTTP_CHATPORT_SMTP_DATA;
-            }
-
-            ngx_http_chatport_smtp_command(s);
+            s->accepted++;
+            ngx_http_chatport_smtp_next_rcpt(s);
             return NGX_OK;
 
         case NGX_HTTP_CHATPORT_SMTP_DATA:
@@ -853,6 +867,18 @@ ngx_http_chatport_smtp_reply(ngx_http_chatport_smtp_send_t *s, u_char *line,
         default: /* BODY */
             break;
         }
+    }
+
+    if (s->step == NGX_HTTP_CHATPORT_SMTP_RCPT && code / 100 == 5
+        && (s->accepted || s->rcpt + 1 < s->nto))
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "chatport: smtp: RCPT TO:<%V> refused, the mail goes "
+                      "to the other recipients: %*s", &s->to[s->rcpt], len,
+                      line);
+
+        ngx_http_chatport_smtp_next_rcpt(s);
+        return NGX_OK;
     }
 
     p = s->error_buf;

@@ -22,7 +22,8 @@ use ChatPort::Mail;
 require_env();
 
 my $redis = shared_redis_port();
-my @sites = map { "t086$_" } qw(down temp two kill aof hang reject retry);
+my @sites = map { "t086$_" } qw(down temp two kill aof hang reject partial
+                                retry);
 
 for my $site (@sites) {
     my $keys = redis_cmd($redis, 'KEYS', "chatport:{$site}:*");
@@ -39,11 +40,12 @@ close $fh;
 my $AUTH = 'Basic ' . encode_base64('yuki:secret', '');
 my $OWNER = 'owner@shop.test';
 
-# an nginx for one site mailing $OWNER through $o{smtp}; $o{http} and
-# $o{server} add directives, the rest goes to start_nginx
+# an nginx for one site mailing $OWNER (or $o{to}) through $o{smtp};
+# $o{http} and $o{server} add directives, the rest goes to start_nginx
 sub mail_nginx {
     my (%o) = @_;
     my ($site, $smtp) = delete @o{qw(site smtp)};
+    my $to = delete $o{to} // $OWNER;
     my $http = delete $o{http} // '';
     my $server = delete $o{server} // '';
 
@@ -54,7 +56,7 @@ sub mail_nginx {
 $http
 _EOC_
         chatport_site $site;
-        chatport_mail_to $OWNER;
+        chatport_mail_to $to;
         chatport_chat_rate 1000/1m;
         chatport_form_rate 1000/1m;
 $server
@@ -341,6 +343,28 @@ subtest 'a recipient the server refuses for good' => sub {
     is(scalar $smtp->events('reject'), 1, 'refused once: not retried');
     is(scalar $smtp->events('accept'), 0, 'never accepted');
     is(failed_lines($ngx), 1, '"failed for good" logged once');
+
+    ok($ngx->stop, 'nginx stops');
+};
+
+subtest 'one of two owners refused for good: the other gets the mail' => sub {
+    my $gone = 'gone@shop.test';
+    my $smtp = start_smtpd(reject => $gone);
+    my $ngx = mail_nginx(site => 't086partial', smtp => $smtp,
+                         to => "$gone $OWNER");
+    my $port = $ngx->port;
+
+    my ($res, $cid) = post_form($port, 'one owner left');
+    is($res->{status}, 201, 'the form: 201');
+
+    my @m = $smtp->wait_mails(1, timeout => 30);
+    is(scalar @m, 1, 'delivered');
+    is_deeply($m[0] && $m[0]{envelope}{to}, [$OWNER],
+              'to the owner the server took');
+    like($ngx->error_log, qr/RCPT TO:<\Q$gone\E> refused, the mail goes to the other recipients/,
+         'the refused one is logged');
+    ok(!(conversation($port, $cid) || {})->{mail_failed}, 'no mail_failed');
+    is(failed_lines($ngx), 0, 'nothing failed');
 
     ok($ngx->stop, 'nginx stops');
 };
