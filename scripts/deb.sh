@@ -66,12 +66,20 @@ shlibs=$(cd "$work" && dpkg-shlibdeps -O \
 
 [ -n "$shlibs" ] || { echo "chatport: dpkg-shlibdeps found nothing" >&2; exit 1; }
 
+maintainer="${DEBFULLNAME:-ChatPort maintainers} <${DEBEMAIL:-chatport@localhost}>"
+
+# a native package's changelog: one entry, dated as the last commit
+date=$(git -C "$top" log -1 --format=%aD 2>/dev/null) || date=$(date -R)
+printf '%s (%s) unstable; urgency=medium\n\n  * ChatPort %s.\n\n -- %s  %s\n' \
+    "$pkg" "$version" "$version" "$maintainer" "$date" \
+    | gzip -9n > "$doc/changelog.gz"
+chmod 644 "$doc/changelog.gz"
+
 (cd "$root" && find usr -type f | LC_ALL=C sort | xargs md5sum) \
     > "$root/DEBIAN/md5sums"
 chmod 644 "$root/DEBIAN/md5sums"
 
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
-maintainer="${DEBFULLNAME:-ChatPort maintainers} <${DEBEMAIL:-chatport@localhost}>"
 
 grep -v '^#' "$src/control.in" | sed \
     -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" \

@@ -133,6 +133,7 @@ my %want = (
     "/usr/share/nginx/modules-available/$conf"        => '-rw-r--r--',
     "/usr/share/doc/$pkg/copyright"                   => '-rw-r--r--',
     "/usr/share/doc/$pkg/README.md.gz"                => '-rw-r--r--',
+    "/usr/share/doc/$pkg/changelog.gz"                => '-rw-r--r--',
 );
 
 for my $path (sort keys %want) {
