@@ -16,12 +16,21 @@ SOURCES    := config ngx_http_chatport_module.c $(wildcard src/*.c src/*.h)
 ASSETS     := $(wildcard widget/*.js widget/*.css widget/*.html) widget/embed.sh
 LUA        := $(wildcard src/lua/*.lua) src/lua/embed.sh
 
-.PHONY: all deps test demo demo-stop clean
+.PHONY: all deps deps-test deps-demo deb test demo demo-stop clean
 
 all: $(MODULE)
 
+# the Debian packages of each set (scripts/deps.sh) that are missing:
+# building needs only "build", make test and make demo add theirs (after
+# build, so that two apt-get never run at once under make -j)
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh build
+
+deps-test: deps
+	@sh scripts/deps.sh test
+
+deps-demo: deps
+	@sh scripts/deps.sh demo
 
 # configure once (again when the config script changes); nginx's own
 # flags already make warnings errors (-W -Wall -Werror)
@@ -40,10 +49,14 @@ $(MODULE): $(NGX_DIR)/objs/Makefile $(SOURCES) $(ASSETS) $(LUA)
 	$(MAKE) -C $(NGX_DIR) -f objs/Makefile modules
 	@echo "built $(MODULE)"
 
-test: deps $(MODULE)
+# build/libnginx-mod-http-chatport_VERSION_ARCH.deb (README: Installation)
+deb: $(MODULE)
+	@sh scripts/deb.sh $(MODULE) $(NGX_DIR) $(BUILD)
+
+test: deps-test $(MODULE)
 	@sh scripts/test.sh $(CURDIR)/$(MODULE)
 
-demo: $(MODULE)
+demo: deps-demo $(MODULE)
 	@sh scripts/demo.sh start $(CURDIR)/$(MODULE)
 
 demo-stop:
@@ -94,7 +107,8 @@ FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
 .PHONY: asan fuzz fuzz-build fuzz-mail-check deps-sanitizers
 
-deps-sanitizers:
+# make asan runs the tests too
+deps-sanitizers: deps-test
 	@sh scripts/deps.sh sanitizers
 
 $(ASAN_NGX)/objs/Makefile: config | deps-sanitizers
