@@ -9,7 +9,7 @@ redis-server redis-tools tzdata curl openssl perl libtest-base-perl
 libtest-longstring-perl liblist-moreutils-perl libipc-run-perl
 libtext-diff-perl chromium libfaketime libnginx-mod-nchan python3-h2
 python3-aiosmtpd
-libcurl4-openssl-dev"
+libcurl4-openssl-dev lua5.1 lua-check"
 
 # clang with its ASan, UBSan and libFuzzer runtimes, and llvm-symbolizer
 # for the reports' stack traces
