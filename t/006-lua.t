@@ -81,7 +81,9 @@ for my $s (@scripts) {
 
 my @ignore;
 for my $p (sort keys %piece) {
-    push @ignore, '--ignore', "211/$1" while $lua{$p} =~ /local function (\w+)/g;
+    while ($lua{$p} =~ /local function (\w+)/g) {
+        push @ignore, '--ignore', "211/$1";
+    }
 }
 
 for my $s (@scripts) {
