@@ -56,6 +56,7 @@ typedef struct {
     ngx_http_chatport_smtp_conf_t  smtp;
     ngx_msec_t                mail_retry;      /* then a mail fails */
     ngx_array_t              *mail_sites;      /* of ngx_str_t, or NULL */
+    ngx_array_t              *zones;           /* loaded, one per name */
 } ngx_http_chatport_main_conf_t;
 
 
