@@ -9,6 +9,12 @@ use warnings;
 use File::Temp qw(tempdir);
 use Test::More;
 
+# Debian's lua5.1 and lua-check, which scripts/deps.sh installs
+for my $tool (qw(luac5.1 luacheck)) {
+    ok(system("command -v $tool >/dev/null") == 0, "$tool is installed")
+        or BAIL_OUT("$tool is missing: make deps installs it");
+}
+
 my $dir = tempdir(CLEANUP => 1);
 my $header = "$dir/lua.h";
 
