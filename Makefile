@@ -144,7 +144,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter \
 FUZZ_WRAP  := $(addprefix -Wl$(comma)--wrap=,ngx_http_send_header \
               ngx_http_output_filter ngx_http_finalize_request open64)
 FUZZ_LIBS  := -ldl -lpthread -lcrypt -lpcre2-8 -lssl -lcrypto -lz \
-              -lhiredis -ljansson
+              -lhiredis -ljansson -lcurl
 
 $(FUZZ_DIR)/libnginx.a: $(ASAN_MODULE)
 	mkdir -p $(FUZZ_DIR)

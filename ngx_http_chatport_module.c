@@ -652,6 +652,7 @@ ngx_http_chatport_create_main_conf(ngx_conf_t *cf)
      *     cmcf->smtp.password = { 0, NULL };
      *     cmcf->smtp.ca = { 0, NULL };
      *     cmcf->used = 0;
+     *     cmcf->zones = NULL;
      */
 
     cmcf->redis_port = NGX_CONF_UNSET;
@@ -1369,15 +1370,18 @@ ngx_http_chatport_timezone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_chatport_srv_conf_t *cscf = conf;
 
-    ngx_str_t  *value;
+    ngx_str_t                      *value;
+    ngx_http_chatport_main_conf_t  *cmcf;
 
     if (cscf->timezone.data != NULL) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_chatport_module);
 
-    cscf->tz = ngx_http_chatport_tz_load(cf->pool, cf->log, &value[1]);
+    cscf->tz = ngx_http_chatport_tz_get(cf->pool, cf->log, &cmcf->zones,
+                                        &value[1]);
 
     if (cscf->tz == NULL) {
         return ngx_http_chatport_invalid(cf, cmd,

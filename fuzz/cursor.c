@@ -7,7 +7,7 @@
 
 #include "fuzz_common.h"
 
-#include "../src/ngx_http_chatport_visitor.c"
+#include "../src/ngx_http_chatport_identity.c"
 #include "../src/ngx_http_chatport_waiters.c"
 
 

@@ -9,6 +9,7 @@
 #include "fuzz_common.h"
 
 #include "../src/ngx_http_chatport_http.c"
+#include "../src/ngx_http_chatport_identity.c"
 #include "../src/ngx_http_chatport_visitor.c"
 
 

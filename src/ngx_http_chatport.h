@@ -56,6 +56,7 @@ typedef struct {
     ngx_http_chatport_smtp_conf_t  smtp;
     ngx_msec_t                mail_retry;      /* then a mail fails */
     ngx_array_t              *mail_sites;      /* of ngx_str_t, or NULL */
+    ngx_array_t              *zones;           /* loaded, one per name */
 } ngx_http_chatport_main_conf_t;
 
 
@@ -121,26 +122,11 @@ extern ngx_str_t     ngx_http_chatport_lang_names[];
 
 ngx_int_t ngx_http_chatport_visitor_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_agent_handler(ngx_http_request_t *r);
-ngx_uint_t ngx_http_chatport_url(ngx_str_t *url);
 ngx_int_t ngx_http_chatport_conf_addr(ngx_conf_t *cf, ngx_url_t *u,
     ngx_str_t *addr);
-void ngx_http_chatport_referrer(ngx_http_request_t *r, json_t *root,
-    ngx_str_t *page, ngx_str_t *referrer);
 ngx_int_t ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
     ngx_str_t *text, ngx_str_t *page);
-ngx_uint_t ngx_http_chatport_post_key(ngx_str_t *key);
-ngx_int_t ngx_http_chatport_json_key(ngx_http_request_t *r, json_t *root,
-    ngx_str_t *key);
 ngx_uint_t ngx_http_chatport_agent_protected(ngx_conf_t *cf);
-ngx_int_t ngx_http_chatport_cursor(ngx_http_request_t *r, ngx_str_t *cursor);
-ngx_int_t ngx_http_chatport_visitor_cookie(ngx_http_request_t *r,
-    ngx_str_t *vid);
-ngx_int_t ngx_http_chatport_new_visitor(ngx_pool_t *pool, ngx_str_t *vid);
-ngx_int_t ngx_http_chatport_set_cookie(ngx_http_request_t *r, ngx_str_t *vid);
-ngx_int_t ngx_http_chatport_visitor_cid(ngx_pool_t *pool, ngx_str_t *vid,
-    ngx_str_t *cid);
-void ngx_http_chatport_header_text(ngx_table_elt_t *h, size_t max,
-    ngx_str_t *text);
 
 
 

@@ -15,6 +15,7 @@
 #include "ngx_http_chatport_call.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_http.h"
+#include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"

@@ -15,6 +15,7 @@
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_call.h"
 #include "ngx_http_chatport_http.h"
+#include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_json.h"
 
 

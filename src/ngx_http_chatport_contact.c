@@ -18,6 +18,7 @@
 #include "ngx_http_chatport_contact.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_http.h"
+#include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_store.h"
 
 

@@ -24,6 +24,7 @@
 #include "ngx_http_chatport_call.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_http.h"
+#include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_mail.h"
 #include "ngx_http_chatport_notify.h"
 #include "ngx_http_chatport_store.h"

@@ -19,11 +19,20 @@
 #define NGX_HTTP_CHATPORT_ZONEINFO  "/usr/share/zoneinfo/"
 
 
+/* a zone loaded for the configuration, found again by its name */
+typedef struct {
+    ngx_str_t                 name;
+    ngx_http_chatport_tz_t   *tz;
+} ngx_http_chatport_tz_loaded_t;
+
+
 static ngx_int_t ngx_http_chatport_day(u_char *p);
 static ngx_int_t ngx_http_chatport_day_set(ngx_str_t *token, u_char *days);
 static ngx_int_t ngx_http_chatport_minute(u_char *p, u_char *last);
 static void ngx_http_chatport_hours_mark(u_char *hours, u_char *days,
     ngx_int_t start, ngx_int_t end);
+static ngx_http_chatport_tz_t *ngx_http_chatport_tz_load(ngx_pool_t *pool,
+    ngx_log_t *log, ngx_str_t *name);
 static ngx_int_t ngx_http_chatport_tz_block(ngx_pool_t *pool,
     ngx_http_chatport_tz_t *tz, u_char *p, ngx_uint_t timecnt,
     ngx_uint_t typecnt, size_t tsize);
@@ -250,13 +259,62 @@ ngx_http_chatport_hours_mark(u_char *hours, u_char *days, ngx_int_t start,
 
 
 /*
+ * A zone the configuration names, loaded the first time it is named: the
+ * servers of one zone share it (thousands of sites, one zone read once).
+ * *zones is the configuration's list of those loaded, NULL at first.
+ */
+
+ngx_http_chatport_tz_t *
+ngx_http_chatport_tz_get(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_array_t **zones, ngx_str_t *name)
+{
+    ngx_uint_t                      i;
+    ngx_http_chatport_tz_t         *tz;
+    ngx_http_chatport_tz_loaded_t  *z;
+
+    if (*zones == NULL) {
+        *zones = ngx_array_create(pool, 4,
+                                  sizeof(ngx_http_chatport_tz_loaded_t));
+        if (*zones == NULL) {
+            return NULL;
+        }
+    }
+
+    z = (*zones)->elts;
+
+    for (i = 0; i < (*zones)->nelts; i++) {
+        if (z[i].name.len == name->len
+            && ngx_strncmp(z[i].name.data, name->data, name->len) == 0)
+        {
+            return z[i].tz;
+        }
+    }
+
+    tz = ngx_http_chatport_tz_load(pool, log, name);
+    if (tz == NULL) {
+        return NULL;
+    }
+
+    z = ngx_array_push(*zones);
+    if (z == NULL) {
+        return NULL;
+    }
+
+    z->name = *name;
+    z->tz = tz;
+
+    return tz;
+}
+
+
+/*
  * A time zone is a name below the system's zoneinfo folder whose file is
  * in the TZif format (RFC 8536). It is read once, at configuration time:
  * its transitions (the 64-bit ones of version 2 and later), and the POSIX
  * TZ rule of its footer for the times after the last of them.
  */
 
-ngx_http_chatport_tz_t *
+static ngx_http_chatport_tz_t *
 ngx_http_chatport_tz_load(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *name)
 {
     u_char                  *path, *data, *p, *last;

@@ -45,8 +45,8 @@ typedef struct {
 
 char *ngx_http_chatport_hours_parse(ngx_pool_t *pool, ngx_str_t *spec,
     u_char **hours);
-ngx_http_chatport_tz_t *ngx_http_chatport_tz_load(ngx_pool_t *pool,
-    ngx_log_t *log, ngx_str_t *name);
+ngx_http_chatport_tz_t *ngx_http_chatport_tz_get(ngx_pool_t *pool,
+    ngx_log_t *log, ngx_array_t **zones, ngx_str_t *name);
 ngx_uint_t ngx_http_chatport_hours_open(u_char *hours,
     ngx_http_chatport_tz_t *tz, time_t now);
 int32_t ngx_http_chatport_tz_offset(ngx_http_chatport_tz_t *tz, time_t now);

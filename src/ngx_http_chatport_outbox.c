@@ -102,13 +102,17 @@ static void ngx_http_chatport_outbox_free(ngx_http_chatport_outbox_mail_t *m);
 
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_take_script =
-    { ngx_string(NGX_HTTP_CHATPORT_LUA_OUTBOX_TAKE), { 0 } };
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_NOW_MS
+                 NGX_HTTP_CHATPORT_LUA_MESSAGE
+                 NGX_HTTP_CHATPORT_LUA_AFTER_ID
+                 NGX_HTTP_CHATPORT_LUA_OUTBOX_TAKE), { 0 } };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_done_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_OUTBOX_DONE), { 0 } };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_retry_script =
-    { ngx_string(NGX_HTTP_CHATPORT_LUA_OUTBOX_RETRY), { 0 } };
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_NOW_MS
+                 NGX_HTTP_CHATPORT_LUA_OUTBOX_RETRY), { 0 } };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_fail_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT

@@ -53,427 +53,54 @@ static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
     ngx_http_chatport_rate_t *rate, ngx_str_t *args);
 
 
-/* Lua shared by the scripts: a stream entry as a message's JSON */
-#define NGX_HTTP_CHATPORT_LUA_MESSAGE                                         \
-"local function message(e)\n"                                                 \
-"  local f = {}\n"                                                            \
-"  for j = 1, #e[2], 2 do f[e[2][j]] = e[2][j + 1] end\n"                     \
-"  local m = {id = e[1], from = f.from, text = f.text,"                      \
-" ts = tonumber(string.match(e[1], '^%d+'))}\n"                               \
-"  if f.agent then m.agent = f.agent end\n"                                   \
-"  return cjson.encode(m)\n"                                                  \
-"end\n"
-
-/* ... and whether stream id a is after b */
-#define NGX_HTTP_CHATPORT_LUA_AFTER                                           \
-"local function after_id(a, b)\n"                                             \
-"  local am, as = string.match(a, '^(%d+)-(%d+)$')\n"                         \
-"  local bm, bs = string.match(b, '^(%d+)-(%d+)$')\n"                         \
-"  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)\n" \
-"  return am > bm or (am == bm and as > bs)\n"                                \
-"end\n"
-
 /*
- * ... and a fixed-window rate limit: nil, or the ms until the counter
- * allows again. Refused attempts count too, but never extend the window.
+ * The scripts, put together from src/lua/ (their KEYS and ARGV are
+ * described there): the pieces they share come first.
  */
-#define NGX_HTTP_CHATPORT_LUA_LIMITED                                         \
-"local function limited(counter, max, window)\n"                              \
-"  local n = redis.call('INCR', counter)\n"                                   \
-"  if n == 1 then redis.call('PEXPIRE', counter, window) end\n"               \
-"  if n <= tonumber(max) then return nil end\n"                               \
-"  local ttl = redis.call('PTTL', counter)\n"                                 \
-"  if ttl < 0 then\n"                                                         \
-"    redis.call('PEXPIRE', counter, window); ttl = window\n"                  \
-"  end\n"                                                                     \
-"  return ttl\n"                                                              \
-"end\n"
 
-/*
- * ... and a post's key (idem, nil without one): a key seen before is
- * answered with the first post's id as a status reply, which tells the
- * caller that nothing was stored.
- */
-#define NGX_HTTP_CHATPORT_LUA_KEY                                             \
-"local function repeated(idem)\n"                                             \
-"  local first = idem and redis.call('GET', idem)\n"                          \
-"  if first then return redis.status_reply(first) end\n"                      \
-"end\n"                                                                       \
-"local function remember(idem, id, ttl)\n"                                    \
-"  if idem then redis.call('SET', idem, id, 'PX', ttl) end\n"                 \
-"end\n"
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script =
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
+                 NGX_HTTP_CHATPORT_LUA_LIMITED
+                 NGX_HTTP_CHATPORT_LUA_POST_KEY
+                 NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
+                 NGX_HTTP_CHATPORT_LUA_APPEND), { 0 } };
 
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_read_script =
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_MESSAGE
+                 NGX_HTTP_CHATPORT_LUA_AFTER_ID
+                 NGX_HTTP_CHATPORT_LUA_READ), { 0 } };
 
-/*
- * KEYS: meta, msgs, convs, inbox, the client's and the site's counters of
- * new conversations, the mail schedule (due, pending), the presence
- * (status, conns), the post's key (optional). ARGV: create, cid, from,
- * agent, text, page, referrer, user agent, history, retention (ms), the
- * client's rate (count, window), the site's, the key's lifetime (ms), the
- * location's mail settings ("" for none), the console's link, "1" when
- * the business hours are open.
- */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script = {
-    ngx_string(
-NGX_HTTP_CHATPORT_LUA_EVENT
-NGX_HTTP_CHATPORT_LUA_LIMITED
-NGX_HTTP_CHATPORT_LUA_KEY
-NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
-"local meta, msgs, convs, inbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
-"local due, pending, idem = KEYS[7], KEYS[8], KEYS[11]\n"
-"local create, cid, from, agent, text = ARGV[1], ARGV[2], ARGV[3],"
-" ARGV[4], ARGV[5]\n"
-"local page, referrer, ua = ARGV[6], ARGV[7], ARGV[8]\n"
-"local history, retention = ARGV[9], tonumber(ARGV[10])\n"
-"local first = repeated(idem)\n"
-"if first then return first end\n"
-"local exists = redis.call('EXISTS', meta) == 1\n"
-"if not exists and create ~= '1' then\n"
-"  return redis.error_reply('UNKNOWN conversation')\n"
-"end\n"
-"if not exists then\n"
-"  local ttl = limited(KEYS[5], ARGV[11], ARGV[12])"
-" or limited(KEYS[6], ARGV[13], ARGV[14])\n"
-"  if ttl then return redis.error_reply('RATE ' .. ttl) end\n"
-"end\n"
-"local fields = {'from', from, 'text', text}\n"
-"if agent ~= '' then fields[5] = 'agent'; fields[6] = agent end\n"
-"local id = redis.call('XADD', msgs, 'MAXLEN', history, '*',"
-" unpack(fields))\n"
-"local ts = tonumber(string.match(id, '^%d+'))\n"
-"if not exists then\n"
-"  redis.call('HSET', meta, 'cid', cid, 'created', ts, 'referrer',"
-" referrer, 'user_agent', ua, 'first_page', page, 'unread', 0)\n"
-"end\n"
-"redis.call('HSET', meta, 'status', 'open', 'updated', ts, 'last', id)\n"
-"if page ~= '' then redis.call('HSET', meta, 'page', page) end\n"
-"if from == 'visitor' then redis.call('HINCRBY', meta, 'unread', 1)\n"
-"else redis.call('HSET', meta, 'unread', 0) end\n"
-"redis.call('PEXPIRE', meta, retention)\n"
-"redis.call('PEXPIRE', msgs, retention)\n"
-"redis.call('ZADD', convs, ts, cid)\n"
-"redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))\n"
-"redis.call('PEXPIRE', convs, retention)\n"
-"local msg = {id = id, from = from, text = text, ts = ts}\n"
-"if agent ~= '' then msg.agent = agent end\n"
-"redis.call('PUBLISH', meta, id .. ' ' .. cjson.encode(msg))\n"
-"local ev = {type = exists and 'message' or 'conversation',"
-" conversation = cid, message = msg}\n"
-"if page ~= '' then ev.page = page end\n"
-"event(inbox, retention, cjson.encode(ev))\n"
-"if from == 'agent' then redis.call('HSET', meta, 'last_agent', id) end\n"
-"local mail = ARGV[16]\n"
-"if mail ~= '' then\n"
-"  local s = cjson.decode(mail)\n"
-"  if from == 'visitor' and s.to[1] then\n"
-"    local avail = ARGV[18] == '1' and available(KEYS[9], KEYS[10], ts)\n"
-"    mail_schedule(due, pending, 'owner:' .. cid,"
-" ts + (avail and s.wait or s.delay), mail_base(mail, cid, 'owner',"
-" avail and 'unanswered' or 'offline', ARGV[17]), s.site, ts)\n"
-"  elseif from == 'agent' then\n"
-"    mail_cancel(due, pending, 'owner:' .. cid)\n"
-"    if s.mail_visitor and redis.call('HEXISTS', meta, 'email') == 1 then\n"
-"      mail_schedule(due, pending, 'visitor:' .. cid, ts + s.delay,"
-" mail_base(mail, cid, 'visitor', '', ''), s.site, ts)\n"
-"    end\n"
-"  end\n"
-"end\n"
-"remember(idem, id, ARGV[15])\n"
-"return id\n"),
-    { 0 }
-};
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_list_script =
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_MESSAGE
+                 NGX_HTTP_CHATPORT_LUA_LIST), { 0 } };
 
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_close_script =
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
+                 NGX_HTTP_CHATPORT_LUA_CLOSE), { 0 } };
 
-/*
- * KEYS: meta, msgs. ARGV: after ("" for all), count, "1" to mark the
- * conversation read, the status the visitor knows ("" for an operator's
- * read, "-" for none). Returns {count, JSON}; a visitor's answer carries
- * the status, and a status the visitor does not know yet counts as news.
- */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_read_script = {
-    ngx_string(
-NGX_HTTP_CHATPORT_LUA_MESSAGE
-NGX_HTTP_CHATPORT_LUA_AFTER
-"local meta, msgs, after, count = KEYS[1], KEYS[2], ARGV[1], ARGV[2]\n"
-"local last = redis.call('HGET', meta, 'last')\n"
-"if not last then return redis.error_reply('UNKNOWN conversation') end\n"
-"local start = '-'\n"
-"if after ~= '' then\n"
-"  if after_id(after, last) then\n"
-"    return redis.error_reply('CURSOR is ahead of the conversation')\n"
-"  end\n"
-"  start = '(' .. after\n"
-"end\n"
-"if ARGV[3] == '1' then redis.call('HSET', meta, 'unread', 0) end\n"
-"local entries = redis.call('XRANGE', msgs, start, '+', 'COUNT', count)\n"
-"local items = {}\n"
-"local cursor = after ~= '' and after or '0-0'\n"
-"for i, e in ipairs(entries) do\n"
-"  items[i] = message(e)\n"
-"  cursor = e[1]\n"
-"end\n"
-"local known, status, extra = ARGV[4], '', 0\n"
-"if known ~= '' then\n"
-"  local st = redis.call('HGET', meta, 'status') or 'open'\n"
-"  status = ',\"status\":' .. cjson.encode(st)\n"
-"  if known ~= '-' and known ~= st then extra = 1 end\n"
-"end\n"
-"return {#items + extra, '{\"messages\":[' .. table.concat(items, ',') .."
-" '],\"cursor\":' .. cjson.encode(cursor) .. status .. '}\\n'}\n"),
-    { 0 }
-};
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_stream_script =
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_STREAM), { 0 } };
 
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script =
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
+                 NGX_HTTP_CHATPORT_LUA_LIMITED
+                 NGX_HTTP_CHATPORT_LUA_POST_KEY
+                 NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
+                 NGX_HTTP_CHATPORT_LUA_FORM), { 0 } };
 
-/*
- * KEYS: convs. ARGV: the prefix of conversation keys, count. The
- * conversations' keys share the index's hash slot through the site's tag.
- */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_list_script = {
-    ngx_string(
-NGX_HTTP_CHATPORT_LUA_MESSAGE
-"local convs, prefix = KEYS[1], ARGV[1]\n"
-"local ids = redis.call('ZREVRANGE', convs, 0, tonumber(ARGV[2]) - 1)\n"
-"local out = {}\n"
-"for _, cid in ipairs(ids) do\n"
-"  local h = redis.call('HGETALL', prefix .. cid)\n"
-"  if #h == 0 then\n"
-"    redis.call('ZREM', convs, cid)\n"
-"  else\n"
-"    local f = {}\n"
-"    for j = 1, #h, 2 do f[h[j]] = h[j + 1] end\n"
-"    local c = {id = cid, status = f.status,"
-" created = tonumber(f.created), updated = tonumber(f.updated),"
-" unread = tonumber(f.unread) or 0, page = f.page or f.first_page or '',"
-" first_page = f.first_page or '', referrer = f.referrer or '',"
-" user_agent = f.user_agent or '', email = f.email or '',"
-" name = f.name or '', seen = f.seen_visitor or ''}\n"
-"    if f.mail_failed then c.mail_failed = cjson.decode(f.mail_failed) end\n"
-"    local c_json = cjson.encode(c)\n"
-"    local last = redis.call('XREVRANGE', prefix .. cid .. ':msgs', '+',"
-" '-', 'COUNT', 1)\n"
-"    if last[1] then\n"
-"      c_json = string.sub(c_json, 1, -2) .. ',\"last\":' .."
-" message(last[1]) .. '}'\n"
-"    end\n"
-"    out[#out + 1] = c_json\n"
-"  end\n"
-"end\n"
-"return '{\"conversations\":[' .. table.concat(out, ',') .. ']}\\n'\n"),
-    { 0 }
-};
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_contact_script =
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
+                 NGX_HTTP_CHATPORT_LUA_POST_KEY
+                 NGX_HTTP_CHATPORT_LUA_CONTACT), { 0 } };
 
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_presence_script =
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_NOW_MS
+                 NGX_HTTP_CHATPORT_LUA_PRESENCE), { 0 } };
 
-/*
- * KEYS: meta, inbox. ARGV: cid, retention (ms). "*" on the conversation's
- * channel has its polls read again: they answer with the new status.
- */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_close_script = {
-    ngx_string(
-NGX_HTTP_CHATPORT_LUA_EVENT
-"local meta, inbox = KEYS[1], KEYS[2]\n"
-"if redis.call('EXISTS', meta) == 0 then\n"
-"  return redis.error_reply('UNKNOWN conversation')\n"
-"end\n"
-"redis.call('HSET', meta, 'status', 'closed')\n"
-"redis.call('PUBLISH', meta, '* closed')\n"
-"event(inbox, tonumber(ARGV[2]),"
-" cjson.encode({type = 'closed', conversation = ARGV[1]}))\n"
-"return 1\n"),
-    { 0 }
-};
-
-
-/*
- * KEYS: a stream of JSON entries (the inbox, the forms). ARGV: after,
- * count, the answer's list name. Returns {count, JSON}. A cursor past the
- * end is no error here: the stream may have expired meanwhile.
- */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_stream_script = {
-    ngx_string(
-"local stream, after = KEYS[1], ARGV[1]\n"
-"local entries = redis.call('XRANGE', stream, '(' .. after, '+', 'COUNT',"
-" ARGV[2])\n"
-"local items = {}\n"
-"local cursor = after\n"
-"for i, e in ipairs(entries) do\n"
-"  items[i] = '{\"id\":\"' .. e[1] .. '\",\"ts\":' .."
-" string.match(e[1], '^%d+') .. ',' .. string.sub(e[2][2], 2)\n"
-"  cursor = e[1]\n"
-"end\n"
-"return {#items, '{\"' .. ARGV[3] .. '\":[' .. table.concat(items, ',') .."
-" '],\"cursor\":' .. cjson.encode(cursor) .. '}\\n'}\n"),
-    { 0 }
-};
-
-
-/*
- * KEYS: forms, inbox, the client's rate counter, the conversation's meta,
- * msgs, the site's convs, the mail schedule (due, pending), the post's key
- * (optional). ARGV: the submission's JSON without its closing brace, the
- * most submissions in a window, the window (ms), retention (ms), the
- * key's lifetime (ms), cid, create, the submission as a message's text,
- * history, the location's mail settings ("" for none), the console's
- * link. A repeated post does not count against the rate. The submission
- * is also the visitor's message in their conversation, which it opens
- * when there is none; its mail to the owners is due at once.
- */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script = {
-    ngx_string(
-NGX_HTTP_CHATPORT_LUA_EVENT
-NGX_HTTP_CHATPORT_LUA_LIMITED
-NGX_HTTP_CHATPORT_LUA_KEY
-NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
-"local forms, inbox, rate, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
-"local msgs, convs, idem = KEYS[5], KEYS[6], KEYS[9]\n"
-"local retention, cid = tonumber(ARGV[4]), ARGV[6]\n"
-"local first = repeated(idem)\n"
-"if first then return first end\n"
-"local exists = redis.call('EXISTS', meta) == 1\n"
-"if not exists and ARGV[7] ~= '1' then\n"
-"  return redis.error_reply('UNKNOWN conversation')\n"
-"end\n"
-"local ttl = limited(rate, ARGV[2], ARGV[3])\n"
-"if ttl then return redis.error_reply('RATE ' .. ttl) end\n"
-"local json = ARGV[1] .. ',\"conversation\":\"' .. cid .. '\"}'\n"
-"local id = redis.call('XADD', forms, 'MAXLEN', '~', 10000, '*',"
-" 'json', json)\n"
-"redis.call('PEXPIRE', forms, retention)\n"
-"local f = cjson.decode(json)\n"
-"local mid = redis.call('XADD', msgs, 'MAXLEN', ARGV[9], '*',"
-" 'from', 'visitor', 'text', ARGV[8], 'form', id)\n"
-"local ts = tonumber(string.match(mid, '^%d+'))\n"
-"if not exists then\n"
-"  redis.call('HSET', meta, 'cid', cid, 'created', ts, 'referrer',"
-" f.referrer, 'user_agent', f.user_agent, 'first_page', f.page,"
-" 'unread', 0)\n"
-"end\n"
-"redis.call('HSET', meta, 'status', 'open', 'updated', ts, 'last', mid)\n"
-"if f.page ~= '' then redis.call('HSET', meta, 'page', f.page) end\n"
-"if f.fields.email then redis.call('HSET', meta, 'email', f.fields.email)"
-" end\n"
-"if f.fields.name then redis.call('HSET', meta, 'name', f.fields.name)"
-" end\n"
-"redis.call('HINCRBY', meta, 'unread', 1)\n"
-"redis.call('PEXPIRE', meta, retention)\n"
-"redis.call('PEXPIRE', msgs, retention)\n"
-"redis.call('ZADD', convs, ts, cid)\n"
-"redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))\n"
-"redis.call('PEXPIRE', convs, retention)\n"
-"local msg = {id = mid, from = 'visitor', text = ARGV[8], ts = ts}\n"
-"redis.call('PUBLISH', meta, mid .. ' ' .. cjson.encode(msg))\n"
-"local item = '{\"id\":\"' .. id .. '\",\"ts\":' .. string.match(id, '^%d+')"
-" .. ',' .. string.sub(json, 2)\n"
-"event(inbox, retention, '{\"type\":\"form\",\"conversation\":\"' .. cid"
-" .. '\",\"new\":' .. tostring(not exists) .. ',\"message\":' .."
-" cjson.encode(msg) .. ',\"form\":' .. item .. '}')\n"
-"if ARGV[10] ~= '' then\n"
-"  local s = cjson.decode(ARGV[10])\n"
-"  if s.to[1] then\n"
-"    mail_schedule(KEYS[7], KEYS[8], 'form:' .. id, ts, mail_base(ARGV[10],"
-" cid, 'form', '', ARGV[11]) .. '\\n' .. item, s.site, ts)\n"
-"  end\n"
-"end\n"
-"remember(idem, id, ARGV[5])\n"
-"return id\n"),
-    { 0 }
-};
-
-
-/*
- * KEYS: meta, inbox, the post's key (optional). ARGV: cid, email, name
- * (kept when empty), retention (ms), the key's lifetime (ms).
- */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_contact_script = {
-    ngx_string(
-NGX_HTTP_CHATPORT_LUA_EVENT
-NGX_HTTP_CHATPORT_LUA_KEY
-"local meta, inbox, idem = KEYS[1], KEYS[2], KEYS[3]\n"
-"local first = repeated(idem)\n"
-"if first then return first end\n"
-"if redis.call('EXISTS', meta) == 0 then\n"
-"  return redis.error_reply('UNKNOWN conversation')\n"
-"end\n"
-"redis.call('HSET', meta, 'email', ARGV[2])\n"
-"if ARGV[3] ~= '' then redis.call('HSET', meta, 'name', ARGV[3]) end\n"
-"event(inbox, tonumber(ARGV[4]), cjson.encode({type = 'contact',"
-" conversation = ARGV[1], email = ARGV[2],"
-" name = redis.call('HGET', meta, 'name') or ''}))\n"
-"remember(idem, '1', ARGV[5])\n"
-"return 1\n"),
-    { 0 }
-};
-
-
-/*
- * KEYS: status (a hash: operator -> "online" or "away", kept until
- * changed), conns (a sorted set: "<poll id>:<operator>" -> the time, ms,
- * until which that poll counts as a connected console), seen (a hash:
- * operator -> the last start or end of a poll, ms).
- * ARGV: what ("read", "status" or "poll"), site, operator, the status or
- * the poll id, span (ms: the poll counts until now + span).
- * Returns {ms the site stays available (0: not available), Redis's now,
- * then per operator: name, status, ms it stays available, ms its
- * connections last, last seen}. A change is published to every worker
- * as "<ms available> <site>"; Redis's clock is the one every host shares.
- */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_presence_script = {
-    ngx_string(
-"local status, conns, seen = KEYS[1], KEYS[2], KEYS[3]\n"
-"local what, site, op = ARGV[1], ARGV[2], ARGV[3]\n"
-"local t = redis.call('TIME')\n"
-"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-"if what == 'status' then\n"
-"  redis.call('HSET', status, op, ARGV[4])\n"
-"elseif what == 'poll' then\n"
-"  redis.call('ZREMRANGEBYSCORE', conns, '-inf', now)\n"
-"  redis.call('ZADD', conns, now + tonumber(ARGV[5]), ARGV[4] .. ':' .. op)\n"
-"  local last = redis.call('ZRANGE', conns, -1, -1, 'WITHSCORES')\n"
-"  redis.call('PEXPIRE', conns, math.max(tonumber(last[2]) - now, 1))\n"
-"  redis.call('HSET', seen, op, now)\n"
-"end\n"
-"local ops, names = {}, {}\n"
-"local function get(name)\n"
-"  if not ops[name] then\n"
-"    ops[name] = { till = now, seen = 0, status = 'away' }\n"
-"    names[#names + 1] = name\n"
-"  end\n"
-"  return ops[name]\n"
-"end\n"
-"local c = redis.call('ZRANGEBYSCORE', conns, '(' .. now, '+inf',"
-" 'WITHSCORES')\n"
-"for i = 1, #c, 2 do\n"
-"  local o = get(string.sub(c[i], 18))\n"
-"  o.till = math.max(o.till, tonumber(c[i + 1]))\n"
-"end\n"
-"local h = redis.call('HGETALL', status)\n"
-"for i = 1, #h, 2 do get(h[i]).status = h[i + 1] end\n"
-"h = redis.call('HGETALL', seen)\n"
-"for i = 1, #h, 2 do get(h[i]).seen = tonumber(h[i + 1]) end\n"
-"table.sort(names)\n"
-"local out = { 0, now }\n"
-"for _, name in ipairs(names) do\n"
-"  local o, left = ops[name], 0\n"
-"  if o.status == 'online' then left = o.till - now end\n"
-"  out[1] = math.max(out[1], left)\n"
-"  out[#out + 1] = name\n"
-"  out[#out + 1] = o.status\n"
-"  out[#out + 1] = left\n"
-"  out[#out + 1] = o.till - now\n"
-"  out[#out + 1] = o.seen\n"
-"end\n"
-"if what ~= 'read' then\n"
-"  redis.call('PUBLISH', 'chatport:presence', out[1] .. ' ' .. site)\n"
-"end\n"
-"return out\n"),
-    { 0 }
-};
-
-
-/* KEYS: meta, inbox. ARGV: the id, cid, retention (ms). */
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_seen_script = {
-    ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT NGX_HTTP_CHATPORT_LUA_SEEN),
-    { 0 }
-};
+static ngx_http_chatport_redis_script_t  ngx_http_chatport_seen_script =
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
+                 NGX_HTTP_CHATPORT_LUA_AFTER_ID
+                 NGX_HTTP_CHATPORT_LUA_SEEN), { 0 } };
 
 
 void

@@ -6,8 +6,7 @@ if n == 0 then
   return 0
 end
 redis.call('XDEL', KEYS[1], ARGV[1])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local member = 'retry:' .. ARGV[1]
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), member)
 redis.call('HSET', KEYS[3], member, ARGV[3])

@@ -11,28 +11,11 @@
 local due, pending, outbox, swept = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local prefix, consumer = ARGV[1], ARGV[2]
 local claim, count = ARGV[3], tonumber(ARGV[4])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-
-local function after_id(a, b)
-  local am, as = string.match(a, '^(%d+)-(%d+)$')
-  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
-  return am > bm or (am == bm and as > bs)
-end
+local now = now_ms()
 
 local function latest(a, b)
   if after_id(a, b) then return a end
   return b
-end
-
-local function message(e)
-  local f = {}
-  for j = 1, #e[2], 2 do f[e[2][j]] = e[2][j + 1] end
-  local m = {id = e[1], from = f.from, text = f.text,
-             ts = tonumber(string.match(e[1], '^%d+'))}
-  if f.agent then m.agent = f.agent end
-  return m, f
 end
 
 -- the mail's number in its conversation, and the first one its side got:

@@ -6,22 +6,13 @@ local last = redis.call('HGET', meta, 'last')
 if not last then
   return redis.error_reply('UNKNOWN conversation')
 end
-local function number(x)
-  local ms, s = string.match(x, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(s)
-end
-local im, is = number(id)
-local lm, ls = number(last)
 -- an id the conversation does not have yet was not seen
-if im > lm or (im == lm and is > ls) then
+if after_id(id, last) then
   return 0
 end
 local seen = redis.call('HGET', meta, 'seen_visitor')
-if seen then
-  local sm, ss = number(seen)
-  if im < sm or (im == sm and is <= ss) then
-    return 0
-  end
+if seen and not after_id(id, seen) then
+  return 0
 end
 redis.call('HSET', meta, 'seen_visitor', id)
 event(inbox, tonumber(ARGV[3]), cjson.encode({type = 'seen',

@@ -1,0 +1,74 @@
+-- A message posted to a conversation, which a visitor's first message
+-- opens (within the rates of new conversations); its mail is scheduled.
+--
+-- KEYS: meta, msgs, convs, inbox, the client's and the site's counters
+-- of new conversations, the mail schedule (due, pending), the presence
+-- (status, conns), the post's key (optional).
+-- ARGV: create, cid, from, agent, text, page, referrer, user agent,
+-- history, retention (ms), the client's rate (count, window), the
+-- site's, the key's lifetime (ms), the location's mail settings ("" for
+-- none), the console's link, "1" when the business hours are open.
+-- Returns the message's id.
+local meta, msgs, convs, inbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local due, pending, idem = KEYS[7], KEYS[8], KEYS[11]
+local create, cid, from, agent, text = ARGV[1], ARGV[2], ARGV[3],
+  ARGV[4], ARGV[5]
+local page, referrer, ua = ARGV[6], ARGV[7], ARGV[8]
+local history, retention = ARGV[9], tonumber(ARGV[10])
+local first = repeated(idem)
+if first then return first end
+local exists = redis.call('EXISTS', meta) == 1
+if not exists and create ~= '1' then
+  return redis.error_reply('UNKNOWN conversation')
+end
+if not exists then
+  local ttl = limited(KEYS[5], ARGV[11], ARGV[12])
+              or limited(KEYS[6], ARGV[13], ARGV[14])
+  if ttl then return redis.error_reply('RATE ' .. ttl) end
+end
+local fields = {'from', from, 'text', text}
+if agent ~= '' then fields[5] = 'agent'; fields[6] = agent end
+local id = redis.call('XADD', msgs, 'MAXLEN', history, '*',
+                      unpack(fields))
+local ts = tonumber(string.match(id, '^%d+'))
+if not exists then
+  redis.call('HSET', meta, 'cid', cid, 'created', ts, 'referrer', referrer,
+             'user_agent', ua, 'first_page', page, 'unread', 0)
+end
+redis.call('HSET', meta, 'status', 'open', 'updated', ts, 'last', id)
+if page ~= '' then redis.call('HSET', meta, 'page', page) end
+if from == 'visitor' then redis.call('HINCRBY', meta, 'unread', 1)
+else redis.call('HSET', meta, 'unread', 0) end
+redis.call('PEXPIRE', meta, retention)
+redis.call('PEXPIRE', msgs, retention)
+redis.call('ZADD', convs, ts, cid)
+redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))
+redis.call('PEXPIRE', convs, retention)
+local msg = {id = id, from = from, text = text, ts = ts}
+if agent ~= '' then msg.agent = agent end
+redis.call('PUBLISH', meta, id .. ' ' .. cjson.encode(msg))
+local ev = {type = exists and 'message' or 'conversation',
+            conversation = cid, message = msg}
+if page ~= '' then ev.page = page end
+event(inbox, retention, cjson.encode(ev))
+if from == 'agent' then redis.call('HSET', meta, 'last_agent', id) end
+local mail = ARGV[16]
+if mail ~= '' then
+  local s = cjson.decode(mail)
+  if from == 'visitor' and s.to[1] then
+    local avail = ARGV[18] == '1' and available(KEYS[9], KEYS[10], ts)
+    mail_schedule(due, pending, 'owner:' .. cid,
+                  ts + (avail and s.wait or s.delay),
+                  mail_base(mail, cid, 'owner',
+                            avail and 'unanswered' or 'offline', ARGV[17]),
+                  s.site, ts)
+  elseif from == 'agent' then
+    mail_cancel(due, pending, 'owner:' .. cid)
+    if s.mail_visitor and redis.call('HEXISTS', meta, 'email') == 1 then
+      mail_schedule(due, pending, 'visitor:' .. cid, ts + s.delay,
+                    mail_base(mail, cid, 'visitor', '', ''), s.site, ts)
+    end
+  end
+end
+remember(idem, id, ARGV[15])
+return id

@@ -1,0 +1,16 @@
+-- The entries of a stream of JSON entries (the inbox, the forms) after a
+-- cursor. KEYS: the stream. ARGV: after, count, the answer's list name.
+-- Returns {count, JSON}. A cursor past the end is no error here: the
+-- stream may have expired meanwhile.
+local stream, after = KEYS[1], ARGV[1]
+local entries = redis.call('XRANGE', stream, '(' .. after, '+', 'COUNT',
+                           ARGV[2])
+local items = {}
+local cursor = after
+for i, e in ipairs(entries) do
+  items[i] = '{"id":"' .. e[1] .. '","ts":' .. string.match(e[1], '^%d+')
+             .. ',' .. string.sub(e[2][2], 2)
+  cursor = e[1]
+end
+return {#items, '{"' .. ARGV[3] .. '":[' .. table.concat(items, ',')
+        .. '],"cursor":' .. cjson.encode(cursor) .. '}\n'}
