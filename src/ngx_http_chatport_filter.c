@@ -33,6 +33,8 @@ typedef struct {
     u_char               looked[NGX_HTTP_CHATPORT_END_BODY_LEN];
     ngx_uint_t           injected;    /* unsigned:1 */
     ngx_uint_t           seen;        /* unsigned:1: a byte of body */
+    off_t                length;      /* Content-Length announced, or -1 */
+    off_t                received;    /* body bytes so far */
 
     ngx_chain_t         *in;
     ngx_chain_t         *out;
@@ -49,6 +51,7 @@ static ngx_buf_t *ngx_http_chatport_filter_emit(ngx_http_request_t *r,
 static ngx_int_t ngx_http_chatport_filter_output(ngx_http_request_t *r,
     ngx_http_chatport_filter_ctx_t *ctx);
 static ngx_uint_t ngx_http_chatport_filter_is_html(ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatport_filter_identity(ngx_http_request_t *r);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -58,6 +61,7 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 static ngx_int_t
 ngx_http_chatport_header_filter(ngx_http_request_t *r)
 {
+    off_t                            length;
     ngx_http_chatport_loc_conf_t    *clcf;
     ngx_http_chatport_filter_ctx_t  *ctx;
 
@@ -83,11 +87,25 @@ ngx_http_chatport_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    /* a HEAD gets the headers a GET would get, and no body to change */
+    /*
+     * The tag goes in exactly once, so a known length stays exact: the
+     * old one plus the tag's. Ranges are off (the range header filter
+     * comes after this one and so sends the whole page), and the ETag is
+     * weak: the bytes differ from the file's.
+     */
+
+    length = r->headers_out.content_length_n;
 
     ngx_http_clear_content_length(r);
+
+    if (length > 0) {
+        r->headers_out.content_length_n = length + clcf->inject_tag.len;
+    }
+
     ngx_http_clear_accept_ranges(r);
     ngx_http_weak_etag(r);
+
+    /* a HEAD gets the headers a GET would get, and no body to change */
 
     if (r->header_only || r->method == NGX_HTTP_HEAD) {
         ngx_http_set_ctx(r, NULL, ngx_http_chatport_module);
@@ -100,6 +118,7 @@ ngx_http_chatport_header_filter(ngx_http_request_t *r)
     }
 
     ctx->tag = clcf->inject_tag;
+    ctx->length = (length > 0) ? length : -1;
     ctx->last_out = &ctx->out;
 
     ngx_http_set_ctx(r, ctx, ngx_http_chatport_module);
@@ -168,6 +187,25 @@ ngx_http_chatport_filter_buf(ngx_http_request_t *r,
     u_char      *p, *last, *mstart;
     ngx_buf_t   *b;
     ngx_uint_t   held, held_plain, found;
+
+    /*
+     * A length was announced for the body plus one tag: a body of another
+     * size (a broken handler or upstream) would make it a lie, so the
+     * connection is closed instead, as nginx does with a short upstream.
+     */
+
+    ctx->received += ngx_buf_size(in);
+
+    if (ctx->length != -1
+        && (ctx->received > ctx->length
+            || (in->last_buf && ctx->received != ctx->length)))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "chatport: a page body of %O%s bytes, "
+                      "its Content-Length was %O", ctx->received,
+                      in->last_buf ? "" : " or more", ctx->length);
+        return NGX_ERROR;
+    }
 
     held = ctx->state;
     held_plain = 0;
@@ -436,9 +474,108 @@ ngx_http_chatport_filter_output(ngx_http_request_t *r,
 }
 
 
+/*
+ * A page that an upstream compresses cannot get the tag, so a request
+ * that may be answered with one goes upstream (proxy, FastCGI, ...)
+ * without Accept-Encoding; nginx's gzip still compresses for the client.
+ * The header list is rebuilt without it rather than changed in place:
+ * headers_in keeps pointers to the old entries, which stay valid, among
+ * them r->headers_in.accept_encoding, the one gzip reads.
+ */
+
+static ngx_int_t
+ngx_http_chatport_filter_identity(ngx_http_request_t *r)
+{
+    ngx_uint_t                     i, found;
+    ngx_list_t                     old;
+    ngx_list_part_t               *part;
+    ngx_table_elt_t               *header, *h;
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    if (r != r->main || r->headers_in.accept_encoding == NULL) {
+        return NGX_DECLINED;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    if (!clcf->inject || clcf->prefix.len || clcf->agent_prefix.len) {
+        return NGX_DECLINED;
+    }
+
+    found = 0;
+    old = r->headers_in.headers;
+
+    for (part = &old.part; part && !found; part = part->next) {
+        header = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (header[i].key.len == sizeof("accept-encoding") - 1
+                && ngx_strncmp(header[i].lowcase_key, "accept-encoding",
+                               sizeof("accept-encoding") - 1) == 0)
+            {
+                found = 1;
+                break;
+            }
+        }
+    }
+
+    /* not there, or gone already (an internal redirect runs this again) */
+
+    if (!found) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool, 20,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (part = &old.part; part; part = part->next) {
+        header = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (header[i].key.len == sizeof("accept-encoding") - 1
+                && ngx_strncmp(header[i].lowcase_key, "accept-encoding",
+                               sizeof("accept-encoding") - 1) == 0)
+            {
+                continue;
+            }
+
+            h = ngx_list_push(&r->headers_in.headers);
+            if (h == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            *h = header[i];
+        }
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "chatport: Accept-Encoding not passed on");
+
+    return NGX_DECLINED;
+}
+
+
 ngx_int_t
 ngx_http_chatport_filter_init(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    /* before the content handlers (proxy_pass) build their requests */
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_chatport_filter_identity;
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_chatport_header_filter;
 

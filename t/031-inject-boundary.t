@@ -276,7 +276,7 @@ GET /big/p.html
 --- request
 GET /front/p.html
 --- response_headers
-!Content-Length
+Content-Length: 96
 --- response_body eval
 "<html><body>x</bo<$::Tag</body></html>\n"
 --- no_error_log
