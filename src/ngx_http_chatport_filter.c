@@ -22,6 +22,11 @@
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_filter.h"
 
+#if (defined __SSE2__ && defined __GNUC__)
+#include <emmintrin.h>
+#define NGX_HTTP_CHATPORT_SSE2  1
+#endif
+
 
 #define NGX_HTTP_CHATPORT_END_BODY      "</body>"
 #define NGX_HTTP_CHATPORT_END_BODY_LEN  (sizeof(NGX_HTTP_CHATPORT_END_BODY) - 1)
@@ -46,6 +51,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_chatport_filter_buf(ngx_http_request_t *r,
     ngx_http_chatport_filter_ctx_t *ctx, ngx_buf_t *in);
+static u_char *ngx_http_chatport_filter_find(u_char *p, u_char *last);
 static ngx_buf_t *ngx_http_chatport_filter_emit(ngx_http_request_t *r,
     ngx_http_chatport_filter_ctx_t *ctx, u_char *pos, u_char *last);
 static ngx_int_t ngx_http_chatport_filter_output(ngx_http_request_t *r,
@@ -221,12 +227,11 @@ ngx_http_chatport_filter_buf(ngx_http_request_t *r,
 
             if (ctx->state == 0) {
                 /*
-                 * The fast path, where HTML spends its bytes: memchr() to
-                 * the next '<', and on at once unless a '/' follows it.
+                 * The fast path, where HTML spends its bytes: on to the
+                 * next "</b", and on at once unless a '/' follows a '<'.
                  */
-                p = memchr(p, '<', last - p);
-                if (p == NULL) {
-                    p = last;
+                p = ngx_http_chatport_filter_find(p, last);
+                if (p == last) {
                     break;
                 }
 
@@ -373,6 +378,53 @@ ngx_http_chatport_filter_buf(ngx_http_request_t *r,
     b->recycled = in->recycled;
 
     return NGX_OK;
+}
+
+
+/*
+ * The next "</b" in any case from p on, or a '<' among the last 17 bytes
+ * (where a "</b" may go on in the next buffer); last when there is none.
+ * A page has a '<' every 30 bytes or so but few "</b": with SSE2 (every
+ * x86-64) 16 positions are tested at once, which costs a fraction of a
+ * memchr() call per '<'.
+ */
+
+static u_char *
+ngx_http_chatport_filter_find(u_char *p, u_char *last)
+{
+#if (NGX_HTTP_CHATPORT_SSE2)
+    int      mask;
+    __m128i  lt, slash, b, lower, v0, v1, v2;
+
+    lt = _mm_set1_epi8('<');
+    slash = _mm_set1_epi8('/');
+    b = _mm_set1_epi8('b');
+    lower = _mm_set1_epi8(0x20);
+
+    while (last - p >= 18) {
+        v0 = _mm_loadu_si128((__m128i *) p);
+        v1 = _mm_loadu_si128((__m128i *) (p + 1));
+        v2 = _mm_loadu_si128((__m128i *) (p + 2));
+
+        /* 'B' | 0x20 is 'b', and only 'B' and 'b' give 'b' */
+
+        mask = _mm_movemask_epi8(
+                   _mm_and_si128(
+                       _mm_and_si128(_mm_cmpeq_epi8(v0, lt),
+                                     _mm_cmpeq_epi8(v1, slash)),
+                       _mm_cmpeq_epi8(_mm_or_si128(v2, lower), b)));
+
+        if (mask) {
+            return p + __builtin_ctz(mask);
+        }
+
+        p += 16;
+    }
+#endif
+
+    p = memchr(p, '<', last - p);
+
+    return p ? p : last;
 }
 
 
