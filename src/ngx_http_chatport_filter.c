@@ -386,7 +386,8 @@ ngx_http_chatport_filter_buf(ngx_http_request_t *r,
  * (where a "</b" may go on in the next buffer); last when there is none.
  * A page has a '<' every 30 bytes or so but few "</b": with SSE2 (every
  * x86-64) 16 positions are tested at once, which costs a fraction of a
- * memchr() call per '<'.
+ * memchr() call per '<'. Without SSE2 it returns every '<'; the caller
+ * checks what follows either way.
  */
 
 static u_char *
