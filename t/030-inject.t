@@ -1,8 +1,9 @@
 # chatport_inject: the widget tag goes before the first </body> (any letter
 # case) of a main-request 200 text/html response, or at the very end when
 # there is none; once only. A Content-Length grows by the tag's length,
-# Accept-Ranges goes, the ETag
-# becomes weak. Static files, return, proxy_pass, inheritance, the src.
+# Accept-Ranges goes, the ETag becomes weak. Static files, return,
+# proxy_pass, inheritance, the src. Lengths and ranges in more cases:
+# t/033-inject-length.t.
 # Split buffers: t/031-inject-boundary.t; what is left alone:
 # t/032-inject-skip.t.
 
