@@ -381,12 +381,38 @@ ngx_http_chatport_filter_buf(ngx_http_request_t *r,
 }
 
 
+#if (NGX_HTTP_CHATPORT_SSE2)
+
+/* bit i set: "</b" or "</B" starts at p + i; reads p[0] to p[17] */
+
+static ngx_inline unsigned int
+ngx_http_chatport_filter_mask16(u_char *p)
+{
+    __m128i  v0, v1, v2;
+
+    v0 = _mm_loadu_si128((__m128i *) p);
+    v1 = _mm_loadu_si128((__m128i *) (p + 1));
+    v2 = _mm_loadu_si128((__m128i *) (p + 2));
+
+    /* 'B' | 0x20 is 'b', and only 'B' and 'b' give 'b' */
+
+    return _mm_movemask_epi8(
+               _mm_and_si128(
+                   _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8('<')),
+                                 _mm_cmpeq_epi8(v1, _mm_set1_epi8('/'))),
+                   _mm_cmpeq_epi8(_mm_or_si128(v2, _mm_set1_epi8(0x20)),
+                                  _mm_set1_epi8('b'))));
+}
+
+#endif
+
+
 /*
  * The next "</b" in any case from p on, or a '<' among the last 17 bytes
  * (where a "</b" may go on in the next buffer); last when there is none.
  * A page has a '<' every 30 bytes or so but few "</b": with SSE2 (every
  * x86-64) 16 positions are tested at once, which costs a fraction of a
- * memchr() call per '<'. Without SSE2 it returns every '<'; the caller
+ * memchr() call per '<'. Without SSE2 it returns every '<': the caller
  * checks what follows either way.
  */
 
@@ -394,26 +420,23 @@ static u_char *
 ngx_http_chatport_filter_find(u_char *p, u_char *last)
 {
 #if (NGX_HTTP_CHATPORT_SSE2)
-    int      mask;
-    __m128i  lt, slash, b, lower, v0, v1, v2;
+    unsigned int  mask;
 
-    lt = _mm_set1_epi8('<');
-    slash = _mm_set1_epi8('/');
-    b = _mm_set1_epi8('b');
-    lower = _mm_set1_epi8(0x20);
+    /* 32 positions a round, and 16 where only those are left */
 
-    while (last - p >= 18) {
-        v0 = _mm_loadu_si128((__m128i *) p);
-        v1 = _mm_loadu_si128((__m128i *) (p + 1));
-        v2 = _mm_loadu_si128((__m128i *) (p + 2));
+    while (last - p >= 34) {
+        mask = ngx_http_chatport_filter_mask16(p)
+               | ngx_http_chatport_filter_mask16(p + 16) << 16;
 
-        /* 'B' | 0x20 is 'b', and only 'B' and 'b' give 'b' */
+        if (mask) {
+            return p + __builtin_ctz(mask);
+        }
 
-        mask = _mm_movemask_epi8(
-                   _mm_and_si128(
-                       _mm_and_si128(_mm_cmpeq_epi8(v0, lt),
-                                     _mm_cmpeq_epi8(v1, slash)),
-                       _mm_cmpeq_epi8(_mm_or_si128(v2, lower), b)));
+        p += 32;
+    }
+
+    if (last - p >= 18) {
+        mask = ngx_http_chatport_filter_mask16(p);
 
         if (mask) {
             return p + __builtin_ctz(mask);
