@@ -9,9 +9,14 @@
  * (the technique of nginx's sub_filter). A "</bo" at the end of a buffer
  * is held back, copied, until the next buffer tells whether "dy>" follows.
  *
+ * The tag goes in exactly once, so a Content-Length grows by the tag's
+ * length and stays exact (sub_filter has to drop it).
+ *
  * The filter sits before sub_filter, gunzip and gzip in the chain: it sees
  * the body uncompressed unless it came compressed from elsewhere, and such
- * a body (Content-Encoding set) is left alone.
+ * a body (Content-Encoding set) is left alone. So that upstreams do not
+ * compress what could be injected, an injecting location's requests go to
+ * them without Accept-Encoding (a precontent phase handler).
  */
 
 
