@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # ChatPort injection benchmark: chatport_inject vs sub_filter vs no filter.
 #
-# One nginx (one worker) serves a generated ~20 KB HTML page from a backend
-# server block and proxies it (HTTP/1.1, upstream keep-alive) through three
+# One nginx (one worker) serves generated HTML pages from a backend server
+# block and proxies them (HTTP/1.1, upstream keep-alive) through three
 # front locations:
 #   /chatport-inject/  chatport_inject on;
 #   /sub-filter/       sub_filter '</body>' '<script ...></body>';
 #   /plain/            neither
-# It checks that every location answers the expected body, then measures
-# requests/s of each for ROUNDS rounds of SECONDS seconds (the subjects
-# alternate, the order rotates every round), prints the medians, the ratios
-# chatport/sub_filter and chatport/plain, and the verdict against the
-# issue's targets (>= 1.00 and >= 0.95).  Everything runs on 127.0.0.1;
-# nginx is stopped by pid on exit.
+# Three rows, each measured on its own:
+#   len20     the ~20 KB page, the backend sends a Content-Length
+#   len200    a ~200 KB page (10x), Content-Length
+#   chunked20 the ~20 KB page, the backend sends it chunked (ssi on there
+#             clears its length: the cost of the backend's SSI parser is
+#             the same for the three subjects)
+# Per row it checks that every location answers the expected body and
+# length, then measures requests/s of each for ROUNDS rounds of DURATION
+# seconds (the subjects alternate, the order rotates every round), prints
+# the medians and the ratios chatport/sub_filter and chatport/plain. The
+# issue's targets (>= 1.4 and >= 0.92) are for the len20 row.  Everything
+# runs on 127.0.0.1; nginx is stopped by pid on exit.
 #
 #   bash bench/inject.sh
 #
@@ -20,18 +26,20 @@
 #   ROUNDS=5              rounds; every round runs each subject once
 #   DURATION=5            length of one run (s)
 #   CONNS=32              keep-alive connections of the load generator
-#   WARMUP=1              seconds of unmeasured load per subject before round 1
-#   PAGE_KB=20            size of the generated page
+#   WARMUP=1              seconds of unmeasured load per subject before a row
+#   PAGE_KB=20            size of the small page (the large one is 10x)
+#   ROWS="len20 len200 chunked20"   the rows to run
 #   CHATPORT_BUILD=1      run `make` in the repo root first (0: use the built .so)
 #   CHATPORT_MODULE=...   module path (default build/nginx/objs/ngx_http_chatport_module.so)
 #   NGINX=/usr/sbin/nginx
-#   KEEP=0                1: keep build/bench/inject/run-<pid>/ (config, page, logs)
+#   KEEP=0                1: keep build/bench/inject/run-<pid>/ (config, pages, logs)
 
 set -u
 set -o pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PAGE_KB=${PAGE_KB:-20}
+ROWS=${ROWS:-len20 len200 chunked20}
 
 # shellcheck source=lib.sh
 . "$REPO/bench/lib.sh"
@@ -43,6 +51,9 @@ SUBJECTS="chatport sub_filter plain"
 
 case $PAGE_KB in ''|*[!0-9]*) warn "PAGE_KB must be a number: $PAGE_KB"; exit 1;; esac
 [ "$PAGE_KB" -ge 1 ] && [ "$PAGE_KB" -le 1024 ] || { warn "PAGE_KB must be 1..1024"; exit 1; }
+for row in $ROWS; do
+    case $row in len20|len200|chunked20) ;; *) warn "unknown row: $row"; exit 1;; esac
+done
 
 # ------------------------------------------------------------ processes
 
@@ -85,13 +96,14 @@ build_tools
 
 # ------------------------------------------------------------------ page
 
-# A deterministic page of about PAGE_KB KB: a <head> with meta, a <style>
+# A deterministic page of about KB kilobytes: a <head> with meta, a <style>
 # and an inline <script>, a header with a nav, an article of paragraphs with
 # inline markup (links, <em>, <code>), a list, a table, a footer, and
 # "</body></html>\n" at the very end.
-PAGE=$RUN/html/page.html
 mkdir -p "$RUN/html"
-perl -e '
+gen_page() {        # gen_page KB: html/page-KB.html and expected-KB.html
+    local kb=$1 page=$RUN/html/page-$1.html
+    perl -e '
     my $target = $ARGV[0] * 1024;
     my @w = qw(visitor message operator widget channel reply answer support
                question browser session cookie request response latency
@@ -162,10 +174,14 @@ EOT
     }
     $out .= "<p>" . ("x" x ($target - length($out) - length($tail) - 8)) . "</p>\n";
     print $out, $tail;
-' "$PAGE_KB" >"$PAGE" || { warn "could not generate the page"; exit 1; }
-PAGE_BYTES=$(wc -c <"$PAGE")
-# what the two filters must answer: the tag right before the only </body>
-perl -0777 -pe 's{</body>}{'"$TAG"'</body>}' "$PAGE" >"$RUN/expected.html"
+    ' "$kb" >"$page" || { warn "could not generate the page"; exit 1; }
+    # what the two filters must answer: the tag right before the only </body>
+    perl -0777 -pe 's{</body>}{'"$TAG"'</body>}' "$page" >"$RUN/expected-$kb.html"
+}
+SMALL_KB=$PAGE_KB
+LARGE_KB=$((PAGE_KB * 10))
+gen_page "$SMALL_KB"
+gen_page "$LARGE_KB"
 
 # ----------------------------------------------------------------- nginx
 
@@ -197,12 +213,13 @@ http {
         keepalive_requests 10000000;
     }
 
-    # the backend: the static page (same worker)
+    # the backend: the static pages (same worker), with a Content-Length
+    # under /len/, chunked under /chunked/ (ssi clears the length)
     server {
         listen 127.0.0.1:$BPORT backlog=4096;
         server_name backend;
-        root $RUN/html;
-        location / { }
+        location /len/ { alias $RUN/html/; }
+        location /chunked/ { alias $RUN/html/; ssi on; }
     }
 
     # the front: three ways of passing the page on
@@ -234,57 +251,70 @@ if [ -z "$WORKER_PID" ] || ! wait_port "$PORT" || ! wait_port "$BPORT"; then
     exit 1
 fi
 
+# the row's settings: ROW_PAGE (file), ROW_KB, ROW_PATH (under a subject's
+# location), ROW_LEN (1: the backend sends a Content-Length), ROW_TEXT
+set_row() {
+    case $1 in
+    len20)     ROW_KB=$SMALL_KB ROW_LEN=1 ROW_PATH=len
+               ROW_TEXT="${SMALL_KB} KB page, Content-Length upstream";;
+    len200)    ROW_KB=$LARGE_KB ROW_LEN=1 ROW_PATH=len
+               ROW_TEXT="${LARGE_KB} KB page, Content-Length upstream";;
+    chunked20) ROW_KB=$SMALL_KB ROW_LEN=0 ROW_PATH=chunked
+               ROW_TEXT="${SMALL_KB} KB page, chunked upstream";;
+    esac
+    ROW_PAGE=$RUN/html/page-$ROW_KB.html
+    ROW_BYTES=$(wc -c <"$ROW_PAGE")
+}
+
 url_of() {
     case $1 in
-    chatport)   echo /chatport-inject/page.html;;
-    sub_filter) echo /sub-filter/page.html;;
-    plain)      echo /plain/page.html;;
+    chatport)   echo "/chatport-inject/$ROW_PATH/page-$ROW_KB.html";;
+    sub_filter) echo "/sub-filter/$ROW_PATH/page-$ROW_KB.html";;
+    plain)      echo "/plain/$ROW_PATH/page-$ROW_KB.html";;
     esac
 }
 
 say "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), 1 worker (pid $WORKER_PID), front 127.0.0.1:$PORT, backend 127.0.0.1:$BPORT"
-say "page: $PAGE_BYTES bytes, </body></html> at the end"
+say "pages: $(wc -c <"$RUN/html/page-$SMALL_KB.html") and $(wc -c <"$RUN/html/page-$LARGE_KB.html") bytes, </body></html> at the end"
 say "load generator: $LOADGEN publish -M GET (keep-alive, GET without body), $CONNS connections"
 
 # ------------------------------------------------------------ correctness
 
-bad=0
-for s in $SUBJECTS; do
-    hdr=$RUN/check-$s.hdr
-    body=$RUN/check-$s.body
-    code=$(curl -s -m 10 -D "$hdr" -o "$body" -w '%{http_code}' \
-           "http://127.0.0.1:$PORT$(url_of "$s")")
-    tags=$(grep -o 'data-chatport' "$body" | wc -l)
-    clen=$(grep -i '^content-length:' "$hdr" | tr -d '\r' | awk '{print $2}')
-    case $s in
-    plain) want_tags=0; want=$PAGE;;
-    *)     want_tags=1; want=$RUN/expected.html;;
-    esac
-    problem=
-    [ "$code" = 200 ] || problem="status $code"
-    [ -z "$problem" ] && [ "$tags" != "$want_tags" ] &&
-        problem="$tags tags (want $want_tags)"
-    [ -z "$problem" ] && ! cmp -s "$body" "$want" &&
-        problem="body differs from the expected one ($(wc -c <"$body") bytes)"
-    if [ -z "$problem" ]; then
-        if [ "$s" = plain ]; then
-            [ "$clen" = "$PAGE_BYTES" ] || problem="Content-Length '$clen', want $PAGE_BYTES"
+# check_row: every subject answers the expected body and length
+check_row() {
+    local s hdr body code tags clen want want_tags want_len problem bad=0
+    for s in $SUBJECTS; do
+        hdr=$RUN/check-$s.hdr
+        body=$RUN/check-$s.body
+        code=$(curl -s -m 10 -D "$hdr" -o "$body" -w '%{http_code}' \
+               "http://127.0.0.1:$PORT$(url_of "$s")")
+        tags=$(grep -o 'data-chatport' "$body" | wc -l)
+        clen=$(grep -i '^content-length:' "$hdr" | tr -d '\r' | awk '{print $2}')
+        # chatport keeps an exact length, sub_filter cannot
+        case $s in
+        plain)      want_tags=0 want=$ROW_PAGE want_len=$ROW_BYTES;;
+        chatport)   want_tags=1 want=$RUN/expected-$ROW_KB.html
+                    want_len=$((ROW_BYTES + ${#TAG}));;
+        sub_filter) want_tags=1 want=$RUN/expected-$ROW_KB.html want_len=;;
+        esac
+        [ "$ROW_LEN" = 1 ] || want_len=
+        problem=
+        [ "$code" = 200 ] || problem="status $code"
+        [ -z "$problem" ] && [ "$tags" != "$want_tags" ] &&
+            problem="$tags tags (want $want_tags)"
+        [ -z "$problem" ] && ! cmp -s "$body" "$want" &&
+            problem="body differs from the expected one ($(wc -c <"$body") bytes)"
+        [ -z "$problem" ] && [ "$clen" != "$want_len" ] &&
+            problem="Content-Length '$clen', want '$want_len'"
+        if [ -n "$problem" ]; then
+            warn "check $s ($(url_of "$s")): $problem"
+            bad=1
         else
-            [ -z "$clen" ] || problem="Content-Length $clen present (the page grew)"
+            say "check $s: 200, $tags tag(s), $(wc -c <"$body") bytes, $([ -n "$clen" ] && echo "Content-Length $clen" || echo chunked)"
         fi
-    fi
-    if [ -n "$problem" ]; then
-        warn "check $s ($(url_of "$s")): $problem"
-        bad=1
-    else
-        if [ "$s" = plain ]; then
-            say "check $s: 200, the page unchanged (no tag), Content-Length $clen"
-        else
-            say "check $s: 200, the page with one tag right before </body>, no Content-Length (chunked), $(wc -c <"$body") bytes"
-        fi
-    fi
-done
-[ "$bad" = 0 ] || { warn "the locations do not answer as expected; not measuring"; exit 1; }
+    done
+    [ "$bad" = 0 ] || { warn "the locations do not answer as expected; not measuring"; exit 1; }
+}
 
 # ------------------------------------------------------------ measuring
 
@@ -333,57 +363,7 @@ say "CPU busy before the run: ${busy}% of $(nproc) cores"
 [ "${busy:-0}" -gt 15 ] &&
     warn "the machine is ${busy}% busy: other work will disturb the figures"
 
-if [ "$WARMUP" -gt 0 ]; then
-    for s in $SUBJECTS; do
-        run "$s" "$WARMUP" "$RUN/warmup-$s.log"
-        [ -z "$RUN_ERR" ] || { warn "warm-up $s: $RUN_ERR"; exit 1; }
-    done
-fi
-
-declare -A RATES CPUS
-problems=()
-subj=($SUBJECTS)
-for r in $(seq "$ROUNDS"); do
-    line="round $r/$ROUNDS:"
-    for k in 0 1 2; do
-        s=${subj[$(((k + r - 1) % 3))]}
-        run "$s" "$DURATION" "$RUN/round$r-$s.log"
-        [ -n "$RUN_ERR" ] && problems+=("round $r $s: $RUN_ERR")
-        RATES[$s]="${RATES[$s]:-} $RATE"
-        CPUS[$s]="${CPUS[$s]:-} $CPU_US"
-        line="$line  $s $RATE/s ($CPU_US us/req)"
-    done
-    say "$line"
-done
-
-# ------------------------------------------------------------ results
-
-say ""
-say "Requests/s, $PAGE_BYTES-byte page through proxy_pass, $CONNS connections, $ROUNDS x ${DURATION}s (median; every run in brackets)"
-say ""
-printf '%-12s %10s %14s  %s\n' subject 'req/s' 'worker us/req' 'runs (req/s)'
-declare -A MED MEDCPU
-for s in $SUBJECTS; do
-    MED[$s]=$(median ${RATES[$s]})
-    MEDCPU[$s]=$(median ${CPUS[$s]})
-    printf '%-12s %10.0f %14.1f  (%s)\n' "$s" "${MED[$s]}" "${MEDCPU[$s]}" "${RATES[$s]# }"
-done
-
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
-r_sub=$(ratio "${MED[chatport]}" "${MED[sub_filter]}")
-r_plain=$(ratio "${MED[chatport]}" "${MED[plain]}")
-c_sub=$(ratio "${MEDCPU[chatport]}" "${MEDCPU[sub_filter]}")
-c_plain=$(ratio "${MEDCPU[chatport]}" "${MEDCPU[plain]}")
-r_subplain=$(ratio "${MED[sub_filter]}" "${MED[plain]}")
-
-say ""
-say "Ratios (req/s; above 1 is better for ChatPort):"
-say "  chatport / sub_filter = $r_sub"
-say "  chatport / plain      = $r_plain"
-say "  (sub_filter / plain   = $r_subplain)"
-say "Worker CPU per request (below 1 is better for ChatPort):"
-say "  chatport / sub_filter = $c_sub"
-say "  chatport / plain      = $c_plain"
 
 verdict() {         # verdict RATIO MIN TEXT
     if awk -v r="$1" -v m="$2" 'BEGIN { exit !(r + 0 >= m) }'; then
@@ -392,10 +372,76 @@ verdict() {         # verdict RATIO MIN TEXT
         say "  MISSED: $3 ($1 < $2)"
     fi
 }
-say ""
-say "Targets:"
-verdict "$r_sub" 1.00 "ChatPort at least as fast as sub_filter"
-verdict "$r_plain" 0.95 "ChatPort within 5% of no filter"
+
+problems=()
+subj=($SUBJECTS)
+
+# measure_row ROW: warm-up, the rounds, the table and the ratios
+measure_row() {
+    local row=$1 r k s line r_sub r_plain c_sub c_plain r_subplain
+    local -A RATES CPUS MED MEDCPU
+
+    set_row "$row"
+    say ""
+    say "== $row: $ROW_TEXT ($ROW_BYTES bytes)"
+    check_row
+
+    if [ "$WARMUP" -gt 0 ]; then
+        for s in $SUBJECTS; do
+            run "$s" "$WARMUP" "$RUN/warmup-$row-$s.log"
+            [ -z "$RUN_ERR" ] || { warn "warm-up $s: $RUN_ERR"; exit 1; }
+        done
+    fi
+
+    for r in $(seq "$ROUNDS"); do
+        line="round $r/$ROUNDS:"
+        for k in 0 1 2; do
+            s=${subj[$(((k + r - 1) % 3))]}
+            run "$s" "$DURATION" "$RUN/round$r-$row-$s.log"
+            [ -n "$RUN_ERR" ] && problems+=("$row round $r $s: $RUN_ERR")
+            RATES[$s]="${RATES[$s]:-} $RATE"
+            CPUS[$s]="${CPUS[$s]:-} $CPU_US"
+            line="$line  $s $RATE/s ($CPU_US us/req)"
+        done
+        say "$line"
+    done
+
+    say ""
+    say "Requests/s, $row: $ROW_TEXT, $CONNS connections, $ROUNDS x ${DURATION}s (median; every run in brackets)"
+    say ""
+    printf '%-12s %10s %14s  %s\n' subject 'req/s' 'worker us/req' 'runs (req/s)'
+    for s in $SUBJECTS; do
+        MED[$s]=$(median ${RATES[$s]})
+        MEDCPU[$s]=$(median ${CPUS[$s]})
+        printf '%-12s %10.0f %14.1f  (%s)\n' "$s" "${MED[$s]}" "${MEDCPU[$s]}" "${RATES[$s]# }"
+    done
+
+    r_sub=$(ratio "${MED[chatport]}" "${MED[sub_filter]}")
+    r_plain=$(ratio "${MED[chatport]}" "${MED[plain]}")
+    c_sub=$(ratio "${MEDCPU[chatport]}" "${MEDCPU[sub_filter]}")
+    c_plain=$(ratio "${MEDCPU[chatport]}" "${MEDCPU[plain]}")
+    r_subplain=$(ratio "${MED[sub_filter]}" "${MED[plain]}")
+
+    say ""
+    say "Ratios (req/s; above 1 is better for ChatPort):"
+    say "  chatport / sub_filter = $r_sub"
+    say "  chatport / plain      = $r_plain"
+    say "  (sub_filter / plain   = $r_subplain)"
+    say "Worker CPU per request (below 1 is better for ChatPort):"
+    say "  chatport / sub_filter = $c_sub"
+    say "  chatport / plain      = $c_plain"
+
+    if [ "$row" = len20 ]; then
+        say ""
+        say "Targets (the issue's, for this row):"
+        verdict "$r_sub" 1.40 "ChatPort at least 1.4x sub_filter"
+        verdict "$r_plain" 0.92 "ChatPort at least 0.92x no filter"
+    fi
+}
+
+for row in $ROWS; do
+    measure_row "$row"
+done
 
 if [ ${#problems[@]} -gt 0 ]; then
     say ""

@@ -1,8 +1,11 @@
 
 /*
  * The widget injection filter over an HTML body cut into buffers of 0 to
- * 8 bytes (the first byte seeds the cuts). The output must be the body
- * with the tag before its first "</body>", in any case, or at its end.
+ * 8 bytes, and one in four of up to 63 bytes, where the SSE2 search runs
+ * (the first byte seeds the cuts; its lowest bit announces the body's
+ * length as a Content-Length). The output must be the body with the tag
+ * before its first "</body>", in any case, or at its end, and a length
+ * announced must be the output's.
  */
 
 
@@ -85,6 +88,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r->headers_out.content_type.len = sizeof(html) - 1;
     r->headers_out.content_type_len = 9;
 
+    if (data[0] & 1) {
+        r->headers_out.content_length_n = len;
+    }
+
     ngx_http_next_header_filter = fuzz_next_header;
     ngx_http_next_body_filter = fuzz_next_body;
 
@@ -106,7 +113,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (at = 0; /* void */ ; at += n) {
         seed = seed * 1103515245 + 12345;
-        n = ngx_min((seed >> 16) % 9, len - at);
+        n = ngx_min((seed >> 16) % 4 ? (seed >> 18) % 9 : (seed >> 18) % 64,
+                    len - at);
 
         b = ngx_calloc_buf(pool);
         if (b == NULL) {
@@ -153,6 +161,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (fuzz_out - out != end - expect
         || ngx_memcmp(out, expect, end - expect) != 0)
+    {
+        abort();
+    }
+
+    /* an announced length grew by the tag's; 0 stays; none stays none */
+
+    if (r->headers_out.content_length_n
+        != ((data[0] & 1) ? (off_t) (end - expect) : -1))
     {
         abort();
     }

@@ -234,8 +234,6 @@ http {
         location / {
             proxy_pass http://127.0.0.1:$shop;
             proxy_set_header Host \$host;
-            # injection leaves compressed responses alone
-            proxy_set_header Accept-Encoding "";
             chatport_inject on;
         }
 

@@ -9,9 +9,14 @@
  * (the technique of nginx's sub_filter). A "</bo" at the end of a buffer
  * is held back, copied, until the next buffer tells whether "dy>" follows.
  *
+ * The tag goes in exactly once, so a Content-Length grows by the tag's
+ * length and stays exact (sub_filter has to drop it).
+ *
  * The filter sits before sub_filter, gunzip and gzip in the chain: it sees
  * the body uncompressed unless it came compressed from elsewhere, and such
- * a body (Content-Encoding set) is left alone.
+ * a body (Content-Encoding set) is left alone. So that upstreams do not
+ * compress what could be injected, an injecting location's requests go to
+ * them without Accept-Encoding (a precontent phase handler).
  */
 
 
@@ -21,6 +26,11 @@
 
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_filter.h"
+
+#if (defined __SSE2__ && defined __GNUC__)
+#include <emmintrin.h>
+#define NGX_HTTP_CHATPORT_SSE2  1
+#endif
 
 
 #define NGX_HTTP_CHATPORT_END_BODY      "</body>"
@@ -33,6 +43,8 @@ typedef struct {
     u_char               looked[NGX_HTTP_CHATPORT_END_BODY_LEN];
     ngx_uint_t           injected;    /* unsigned:1 */
     ngx_uint_t           seen;        /* unsigned:1: a byte of body */
+    off_t                length;      /* Content-Length announced, or -1 */
+    off_t                received;    /* body bytes so far */
 
     ngx_chain_t         *in;
     ngx_chain_t         *out;
@@ -44,11 +56,13 @@ typedef struct {
 
 static ngx_int_t ngx_http_chatport_filter_buf(ngx_http_request_t *r,
     ngx_http_chatport_filter_ctx_t *ctx, ngx_buf_t *in);
+static u_char *ngx_http_chatport_filter_find(u_char *p, u_char *last);
 static ngx_buf_t *ngx_http_chatport_filter_emit(ngx_http_request_t *r,
     ngx_http_chatport_filter_ctx_t *ctx, u_char *pos, u_char *last);
 static ngx_int_t ngx_http_chatport_filter_output(ngx_http_request_t *r,
     ngx_http_chatport_filter_ctx_t *ctx);
 static ngx_uint_t ngx_http_chatport_filter_is_html(ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatport_filter_identity(ngx_http_request_t *r);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -58,6 +72,7 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 static ngx_int_t
 ngx_http_chatport_header_filter(ngx_http_request_t *r)
 {
+    off_t                            length;
     ngx_http_chatport_loc_conf_t    *clcf;
     ngx_http_chatport_filter_ctx_t  *ctx;
 
@@ -83,11 +98,25 @@ ngx_http_chatport_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    /* a HEAD gets the headers a GET would get, and no body to change */
+    /*
+     * The tag goes in exactly once, so a known length stays exact: the
+     * old one plus the tag's. Ranges are off (the range header filter
+     * comes after this one and so sends the whole page), and the ETag is
+     * weak: the bytes differ from the file's.
+     */
+
+    length = r->headers_out.content_length_n;
 
     ngx_http_clear_content_length(r);
+
+    if (length > 0) {
+        r->headers_out.content_length_n = length + clcf->inject_tag.len;
+    }
+
     ngx_http_clear_accept_ranges(r);
     ngx_http_weak_etag(r);
+
+    /* a HEAD gets the headers a GET would get, and no body to change */
 
     if (r->header_only || r->method == NGX_HTTP_HEAD) {
         ngx_http_set_ctx(r, NULL, ngx_http_chatport_module);
@@ -100,6 +129,7 @@ ngx_http_chatport_header_filter(ngx_http_request_t *r)
     }
 
     ctx->tag = clcf->inject_tag;
+    ctx->length = (length > 0) ? length : -1;
     ctx->last_out = &ctx->out;
 
     ngx_http_set_ctx(r, ctx, ngx_http_chatport_module);
@@ -169,6 +199,25 @@ ngx_http_chatport_filter_buf(ngx_http_request_t *r,
     ngx_buf_t   *b;
     ngx_uint_t   held, held_plain, found;
 
+    /*
+     * A length was announced for the body plus one tag: a body of another
+     * size (a broken handler or upstream) would make it a lie, so the
+     * connection is closed instead, as nginx does with a short upstream.
+     */
+
+    ctx->received += ngx_buf_size(in);
+
+    if (ctx->length != -1
+        && (ctx->received > ctx->length
+            || (in->last_buf && ctx->received != ctx->length)))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "chatport: a page body of %O%s bytes, "
+                      "its Content-Length was %O", ctx->received,
+                      in->last_buf ? "" : " or more", ctx->length);
+        return NGX_ERROR;
+    }
+
     held = ctx->state;
     held_plain = 0;
     found = 0;
@@ -183,12 +232,11 @@ ngx_http_chatport_filter_buf(ngx_http_request_t *r,
 
             if (ctx->state == 0) {
                 /*
-                 * The fast path, where HTML spends its bytes: memchr() to
-                 * the next '<', and on at once unless a '/' follows it.
+                 * The fast path, where HTML spends its bytes: on to the
+                 * next "</b", and on at once unless a '/' follows a '<'.
                  */
-                p = memchr(p, '<', last - p);
-                if (p == NULL) {
-                    p = last;
+                p = ngx_http_chatport_filter_find(p, last);
+                if (p == last) {
                     break;
                 }
 
@@ -338,6 +386,77 @@ ngx_http_chatport_filter_buf(ngx_http_request_t *r,
 }
 
 
+#if (NGX_HTTP_CHATPORT_SSE2)
+
+/* bit i set: "</b" or "</B" starts at p + i; reads p[0] to p[17] */
+
+static ngx_inline unsigned int
+ngx_http_chatport_filter_mask16(u_char *p)
+{
+    __m128i  v0, v1, v2;
+
+    v0 = _mm_loadu_si128((__m128i *) p);
+    v1 = _mm_loadu_si128((__m128i *) (p + 1));
+    v2 = _mm_loadu_si128((__m128i *) (p + 2));
+
+    /* 'B' | 0x20 is 'b', and only 'B' and 'b' give 'b' */
+
+    return _mm_movemask_epi8(
+               _mm_and_si128(
+                   _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8('<')),
+                                 _mm_cmpeq_epi8(v1, _mm_set1_epi8('/'))),
+                   _mm_cmpeq_epi8(_mm_or_si128(v2, _mm_set1_epi8(0x20)),
+                                  _mm_set1_epi8('b'))));
+}
+
+#endif
+
+
+/*
+ * The next "</b" in any case from p on, or a '<' among the last 17 bytes
+ * (where a "</b" may go on in the next buffer); last when there is none.
+ * A page has a '<' every 30 bytes or so but few "</b": with SSE2 (every
+ * x86-64) 16 positions are tested at once, which costs a fraction of a
+ * memchr() call per '<'. Without SSE2 it returns every '<': the caller
+ * checks what follows either way.
+ */
+
+static u_char *
+ngx_http_chatport_filter_find(u_char *p, u_char *last)
+{
+#if (NGX_HTTP_CHATPORT_SSE2)
+    unsigned int  mask;
+
+    /* 32 positions a round, and 16 where only those are left */
+
+    while (last - p >= 34) {
+        mask = ngx_http_chatport_filter_mask16(p)
+               | ngx_http_chatport_filter_mask16(p + 16) << 16;
+
+        if (mask) {
+            return p + __builtin_ctz(mask);
+        }
+
+        p += 32;
+    }
+
+    if (last - p >= 18) {
+        mask = ngx_http_chatport_filter_mask16(p);
+
+        if (mask) {
+            return p + __builtin_ctz(mask);
+        }
+
+        p += 16;
+    }
+#endif
+
+    p = memchr(p, '<', last - p);
+
+    return p ? p : last;
+}
+
+
 static ngx_buf_t *
 ngx_http_chatport_filter_emit(ngx_http_request_t *r,
     ngx_http_chatport_filter_ctx_t *ctx, u_char *pos, u_char *last)
@@ -436,9 +555,108 @@ ngx_http_chatport_filter_output(ngx_http_request_t *r,
 }
 
 
+/*
+ * A page that an upstream compresses cannot get the tag, so a request
+ * that may be answered with one goes upstream (proxy, FastCGI, ...)
+ * without Accept-Encoding; nginx's gzip still compresses for the client.
+ * The header list is rebuilt without it rather than changed in place:
+ * headers_in keeps pointers to the old entries, which stay valid, among
+ * them r->headers_in.accept_encoding, the one gzip reads.
+ */
+
+static ngx_int_t
+ngx_http_chatport_filter_identity(ngx_http_request_t *r)
+{
+    ngx_uint_t                     i, found;
+    ngx_list_t                     old;
+    ngx_list_part_t               *part;
+    ngx_table_elt_t               *header, *h;
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    if (r != r->main || r->headers_in.accept_encoding == NULL) {
+        return NGX_DECLINED;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    if (!clcf->inject || clcf->prefix.len || clcf->agent_prefix.len) {
+        return NGX_DECLINED;
+    }
+
+    found = 0;
+    old = r->headers_in.headers;
+
+    for (part = &old.part; part && !found; part = part->next) {
+        header = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (header[i].key.len == sizeof("accept-encoding") - 1
+                && ngx_strncmp(header[i].lowcase_key, "accept-encoding",
+                               sizeof("accept-encoding") - 1) == 0)
+            {
+                found = 1;
+                break;
+            }
+        }
+    }
+
+    /* not there, or gone already (an internal redirect runs this again) */
+
+    if (!found) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool, 20,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (part = &old.part; part; part = part->next) {
+        header = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (header[i].key.len == sizeof("accept-encoding") - 1
+                && ngx_strncmp(header[i].lowcase_key, "accept-encoding",
+                               sizeof("accept-encoding") - 1) == 0)
+            {
+                continue;
+            }
+
+            h = ngx_list_push(&r->headers_in.headers);
+            if (h == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            *h = header[i];
+        }
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "chatport: Accept-Encoding not passed on");
+
+    return NGX_DECLINED;
+}
+
+
 ngx_int_t
 ngx_http_chatport_filter_init(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    /* before the content handlers (proxy_pass) build their requests */
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_chatport_filter_identity;
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_chatport_header_filter;
 

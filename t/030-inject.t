@@ -1,7 +1,9 @@
 # chatport_inject: the widget tag goes before the first </body> (any letter
 # case) of a main-request 200 text/html response, or at the very end when
-# there is none; once only. Content-Length and Accept-Ranges go, the ETag
-# becomes weak. Static files, return, proxy_pass, inheritance, the src.
+# there is none; once only. A Content-Length grows by the tag's length,
+# Accept-Ranges goes, the ETag becomes weak. Static files, return,
+# proxy_pass, inheritance, the src. Lengths and ranges in more cases:
+# t/033-inject-length.t.
 # Split buffers: t/031-inject-boundary.t; what is left alone:
 # t/032-inject-skip.t.
 
@@ -42,7 +44,7 @@ __DATA__
 GET /index.html
 --- response_headers
 Content-Type: text/html
-!Content-Length
+Content-Length: 136
 !Accept-Ranges
 --- raw_response_headers_like: \r\nETag: W/"[0-9a-f]+-[0-9a-f]+"\r\n
 --- response_body
@@ -66,7 +68,7 @@ Content-Type: text/html
 --- request
 GET /
 --- response_headers
-!Content-Length
+Content-Length: 81
 --- response_body
 <body>home<script src="/chatport/widget.js" defer data-chatport></script></body>
 --- no_error_log
@@ -85,7 +87,7 @@ GET /
 --- request
 GET /index.html
 --- response_headers
-!Content-Length
+Content-Length: 104
 --- response_body
 <HTML><BODY>
 <P>HELLO</P>
@@ -124,7 +126,7 @@ x
 --- request
 GET /index.html
 --- response_headers
-!Content-Length
+Content-Length: 95
 --- response_body eval
 "<html><body>
 x
@@ -146,7 +148,7 @@ x
 GET /index.html
 --- response_headers
 Content-Type: text/html
-!Content-Length
+Content-Length: 94
 !Accept-Ranges
 --- response_body eval
 "<p>a fragment, no body tag</p>
@@ -221,7 +223,7 @@ GET /index.html
 GET /cs/a.html
 --- response_headers
 Content-Type: text/html; charset=utf-8
-!Content-Length
+Content-Length: 79
 --- response_body
 <body>é<script src="/chatport/widget.js" defer data-chatport></script></body>
 --- no_error_log
@@ -240,7 +242,7 @@ Content-Type: text/html; charset=utf-8
 GET /r
 --- response_headers
 Content-Type: text/html; charset=iso-8859-1
-!Content-Length
+Content-Length: 90
 --- response_body chomp
 <html><body>r<script src="/chatport/widget.js" defer data-chatport></script></body></html>
 --- no_error_log
@@ -308,7 +310,7 @@ Content-Type: text/html; charset=iso-8859-1
 ["<body>p<script src=\"/chatport/widget.js\" defer data-chatport></script></body>\n",
  "<body>p</body>\n"]
 --- response_headers eval
-["!Content-Length", "Content-Length: 15"]
+["Content-Length: 78", "Content-Length: 15"]
 --- no_error_log
 [error]
 
@@ -394,7 +396,7 @@ proxied
 --- request eval
 ["GET /backend/p.html", "GET /front/p.html"]
 --- response_headers eval
-["Content-Length: 36", "!Content-Length\nTransfer-Encoding: chunked\nContent-Type: text/html"]
+["Content-Length: 36", "Content-Length: 99\n!Transfer-Encoding\nContent-Type: text/html"]
 --- response_body eval
 ["<html><body>
 proxied
@@ -409,7 +411,7 @@ proxied
 
 
 
-=== TEST 19: proxy_pass, content-length upstream, HTTP/1.0 client (no chunking: close-delimited)
+=== TEST 19: proxy_pass, content-length upstream, HTTP/1.0 client: the same exact length
 --- config
     location /front/ {
         chatport_inject on;
@@ -425,7 +427,7 @@ proxied
 --- request
 GET /front/p.html HTTP/1.0
 --- response_headers
-!Content-Length
+Content-Length: 84
 !Transfer-Encoding
 --- response_body
 <body>proxied<script src="/chatport/widget.js" defer data-chatport></script></body>
@@ -455,7 +457,7 @@ unbuffered
 --- request
 GET /front/p.html
 --- response_headers
-!Content-Length
+Content-Length: 102
 --- response_body
 <html><body>
 unbuffered
@@ -576,7 +578,7 @@ GET /big/p.html
 --- request eval
 ["GET /front/strong", "GET /front/weak"]
 --- response_headers eval
-["ETag: W/\"abc\"\n!Content-Length", "ETag: W/\"xyz\"\n!Content-Length"]
+["ETag: W/\"abc\"\nContent-Length: 77", "ETag: W/\"xyz\"\nContent-Length: 77"]
 --- response_body eval
 ["<body>p<script src=\"/chatport/widget.js\" defer data-chatport></script></body>",
  "<body>p<script src=\"/chatport/widget.js\" defer data-chatport></script></body>"]

@@ -3,15 +3,16 @@
 # output_buffers 1 N;", so the copy filter hands the injection filter N-byte
 # buffers, for every N in @Sizes; each block with a "--- page" section is
 # fetched once per size and must give "--- expected" ("@TAG@" stands for
-# the widget tag) every time. Further blocks go through proxy_pass with
-# small and chunked upstream pieces.
+# the widget tag) every time (from 18 bytes on, the SSE2 search runs over
+# the buffer before its last 17 bytes). Further blocks go through
+# proxy_pass with small and chunked upstream pieces.
 
 use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';
 use ChatPort::ErrorLog;
 
 our $Tag = '<script src="/chatport/widget.js" defer data-chatport></script>';
-our @Sizes = (1, 2, 3, 4, 5, 6, 7, 8, 16);
+our @Sizes = (1, 2, 3, 4, 5, 6, 7, 8, 16, 17, 18, 19, 33);
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -276,7 +277,7 @@ GET /big/p.html
 --- request
 GET /front/p.html
 --- response_headers
-!Content-Length
+Content-Length: 96
 --- response_body eval
 "<html><body>x</bo<$::Tag</body></html>\n"
 --- no_error_log
@@ -445,3 +446,16 @@ GET /slow/p.html
 --- no_error_log
 [error]
 --- timeout: 10
+
+
+
+=== TEST 30: near-misses of "</b" in the 16-byte blocks of the SSE2 search, at every offset
+"</b>", "</BR>", "</bo", "</bod", "</BODY " and "</b" at the end of a
+block come before the real "</Body>"; every buffer size cuts them
+differently.
+--- page
+<html><body><p>one <b>two</b> three</p><br></BR></bo x</bod y</BODY z</b
+<table><tr><td>cell</td></tr></table></blockquote></button></Body></html>
+--- expected
+<html><body><p>one <b>two</b> three</p><br></BR></bo x</bod y</BODY z</b
+<table><tr><td>cell</td></tr></table></blockquote></button>@TAG@</Body></html>
