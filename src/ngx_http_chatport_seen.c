@@ -69,7 +69,8 @@ ngx_http_chatport_seen_body(ngx_http_request_t *r)
         return;
     }
 
-    ctx = ngx_http_chatport_visitor_call(r, sizeof(ngx_http_chatport_seen_ctx_t),
+    ctx = ngx_http_chatport_visitor_call(r,
+                                         sizeof(ngx_http_chatport_seen_ctx_t),
                                          &cid);
     if (ctx == NULL) {
         return;
