@@ -82,8 +82,8 @@ ngx_http_chatport_contact_body(ngx_http_request_t *r)
     }
 
     ctx = ngx_http_chatport_visitor_call(r,
-                                         sizeof(ngx_http_chatport_contact_ctx_t),
-                                         &cid);
+                                   sizeof(ngx_http_chatport_contact_ctx_t),
+                                   &cid);
     if (ctx == NULL) {
         return;
     }
