@@ -4,13 +4,15 @@
 # through the API and through the console; the contact form when the
 # business hours are closed; a page with a strict Content-Security-Policy;
 # a page whose CSS hides every button; a phone-sized viewport; HTML in
-# messages shown as text; a message and a reply whose 201 is lost (503)
-# sent again with the same key, stored and shown once; one thread: the
-# operator goes away mid-chat and the visitor is asked for an address in
-# it, typing survives a state flip, closing is told; the console's first
-# event on an empty inbox notifies and beeps once, #<CID> and #forms open
-# what they name; a direct visit has no referrer. Also the gzipped size of
-# widget.js + widget.css.
+# messages shown as text; http(s) links in messages on both sides,
+# hostile URL texts (javascript:, data:, quotes, <, Unicode lookalikes)
+# giving no link or only the safe one; a message and a reply whose 201
+# is lost (503) sent again with the same key, stored and shown once; one
+# thread: the operator goes away mid-chat and the visitor is asked for an
+# address in it, typing survives a state flip, closing is told; the
+# console's first event on an empty inbox notifies and beeps once, #<CID>
+# and #forms open what they name; a direct visit has no referrer. Also the
+# gzipped size of widget.js + widget.css.
 # Screenshots go to build/screenshots/.
 
 use strict;

@@ -138,6 +138,25 @@
     a.setAttribute('rel', 'noopener noreferrer');
     return a;
   }
+  /* a message's text into e, its http(s) URLs as links (DOM nodes only):
+   * quotes, <, > and spaces end a URL; trailing . , ! ? ; : and an
+   * unopened ) are the sentence's; link() checks what is left */
+  function linked(e, text) {
+    var re = /https?:\/\/[\w\-.~:\/?#[\]@!$&()*+,;=%]+/gi, i = 0, m, u, a;
+    text = text == null ? '' : String(text);
+    while ((m = re.exec(text))) {
+      u = m[0];
+      while (/[.,!?;:)]$/.test(u) && (u.slice(-1) !== ')' || u.split(')').length > u.split('(').length)) {
+        u = u.slice(0, -1);
+      }
+      a = link(u);
+      if (a.tagName === 'A') {
+        add(e, text.slice(i, m.index) && document.createTextNode(text.slice(i, m.index)), a);
+        i = m.index + u.length;
+      }
+    }
+    return add(e, text.slice(i) && document.createTextNode(text.slice(i)));
+  }
   function label(id) { return t.visitor + ' ' + String(id).slice(0, 6); }
   function mailto(addr) {
     var a = el('a', 'url', addr);
@@ -310,7 +329,7 @@
       li = add(el('li', 'msg ' + (agent ? 'agent' : 'visitor')),
                add(el('div', 'mh'), el('span', '', agent ? m.agent || t.you : t.visitor),
                    el('time', '', m.ts ? clock(m.ts) : '')),
-               el('div', 'mt', m.text));
+               linked(el('div', 'mt'), m.text));
     li.setAttribute('data-id', m.id);
     while (after && cmp(after.getAttribute('data-id'), m.id) > 0) { after = after.previousSibling; }
     ol.insertBefore(li, after ? after.nextSibling : ol.firstChild);

@@ -77,6 +77,36 @@
         return e;
     }
 
+    /* A message's text into e, its http(s) URLs as links: only DOM nodes,
+     * never HTML. URL characters leave out quotes, <, > and spaces, so
+     * they end a link; trailing . , ! ? ; : and an unopened ) are the
+     * sentence's. */
+    function linked(text, e) {
+        var re = /https?:\/\/[\w\-.~:\/?#[\]@!$&()*+,;=%]+/gi, i = 0, m, u,
+            ok;
+        text = String(text || '');
+        while ((m = re.exec(text))) {
+            u = m[0];
+            while (/[.,!?;:)]$/.test(u) && (u.slice(-1) !== ')'
+                   || u.split(')').length > u.split('(').length)) {
+                u = u.slice(0, -1);
+            }
+            ok = 0;
+            try { ok = /^https?:$/.test(new URL(u).protocol); } catch (x) {}
+            if (ok) {
+                txt(e, text.slice(i, m.index));
+                attr(el('a', 0, u, e), { href: u, target: '_blank',
+                                         rel: 'noopener noreferrer' });
+                i = m.index + u.length;
+            }
+        }
+        txt(e, text.slice(i));
+    }
+
+    function txt(e, s) {
+        if (s) { e.appendChild(D.createTextNode(s)); }
+    }
+
     function button(cls, text, parent, label) {
         var b = el('button', cls, text, parent);
         b.type = 'button';
@@ -195,7 +225,7 @@
         el('span', 'meta', (agent && m.agent ? m.agent + ' \u00b7 ' : '') +
            (m.ts ? new Date(m.ts).toLocaleTimeString(lang,
                    { hour: '2-digit', minute: '2-digit' }) : ''), node);
-        el('span', 'text', m.text, node);
+        linked(m.text, el('span', 'text', 0, node));
         while (at && cmp(at.id.slice(1), m.id) > 0) { at = at.previousSibling; }
         log.insertBefore(node, at ? at.nextSibling : log.firstChild);
         if (agent && isNew && panel.hidden) { unread++; }

@@ -207,6 +207,60 @@ function widgetState() {
     };
 }
 
+/* runs in the page (this: the document or the widget's shadow root): each
+ * message text matching sel, with its child nodes: a text node as its
+ * string, an element as its tag, attributes, nested elements and where to
+ * click it */
+function messageParts(sel) {
+    return Array.from(this.querySelectorAll(sel), e => ({
+        text: e.textContent,
+        parts: Array.from(e.childNodes, n => {
+            if (n.nodeType === 3) { return n.data; }
+            if (n.nodeType !== 1) { return { tag: n.nodeName }; }
+            /* a link may wrap: the centre of its first line box */
+            const r = n.getClientRects()[0] || n.getBoundingClientRect();
+            return { tag: n.tagName, text: n.textContent,
+                     inner: n.querySelectorAll('*').length,
+                     attrs: n.getAttributeNames()
+                         .filter(a => a !== 'class').sort().join(),
+                     href: n.getAttribute('href'),
+                     target: n.getAttribute('target'),
+                     rel: n.getAttribute('rel'),
+                     x: r.x + r.width / 2, y: r.y + r.height / 2 };
+        })
+    }));
+}
+/* the parts of a message as compared: text as strings, a link as {a: href}
+ * when it is exactly a safe one (its own URL as text, new tab, noopener
+ * noreferrer, nothing else in it), anything else as {bad: ...} */
+function shape(parts) {
+    const out = [];
+    for (const p of parts) {
+        const rel = ' ' + (p.rel || '') + ' ';
+        const v = typeof p === 'string' ? p :
+            p.tag === 'A' && p.text === p.href && p.target === '_blank' &&
+            rel.includes(' noopener ') && rel.includes(' noreferrer ') &&
+            !p.inner && p.attrs === 'href,rel,target' ? { a: p.href } :
+            { bad: p };
+        if (typeof v === 'string' &&
+            typeof out[out.length - 1] === 'string') {
+            out[out.length - 1] += v;
+        } else {
+            out.push(v);
+        }
+    }
+    return JSON.stringify(out);
+}
+/* the parts of the message whose whole text is text, or null */
+function partsOf(list, text) {
+    const m = list.find(x => x.text === text);
+    return m ? m.parts : null;
+}
+async function consoleParts(page) {
+    return page.evaluate('(' + messageParts + ').call(document, ' +
+                         '"#msgs .mt")');
+}
+
 class Widget {
     constructor(page) {
         this.page = page;
@@ -218,6 +272,13 @@ class Widget {
         return this.session;
     }
     async state() {
+        return this.inShadow(widgetState);
+    }
+    async parts() {
+        return this.inShadow(messageParts, '.log .text');
+    }
+    /* fn(arg) in the widget's shadow root (this), its value */
+    async inShadow(fn, arg) {
         const s = await this.cdp();
         const { result } = await s.send('Runtime.evaluate', {
             expression: 'document.querySelector("chatport-widget")' });
@@ -231,7 +292,8 @@ class Widget {
             { backendNodeId: node.shadowRoots[0].backendNodeId });
         const r = await s.send('Runtime.callFunctionOn', {
             objectId: object.objectId, returnByValue: true,
-            functionDeclaration: widgetState.toString() });
+            arguments: [{ value: arg }],
+            functionDeclaration: fn.toString() });
         if (r.exceptionDetails) {
             throw new Error(JSON.stringify(r.exceptionDetails));
         }
@@ -755,6 +817,122 @@ async function checks(browser) {
                '__xss: visitor ' + xv + ', console ' + xo);
         assert(st.imgs === 0 && imgs === 0,
                'img elements: widget ' + st.imgs + ', console ' + imgs);
+    });
+
+    /* a link of a message shown on both sides; its click opens a tab
+     * that has no opener and no referrer */
+    const product = FRONT + '/shop.html?product=teapot-' + RUN;
+    const cup = FRONT + '/shop.html?product=cup-' + RUN;
+    const linkQ = 'This one? ' + product + '.';
+    const linkA = 'Yes: ' + cup + ' (in stock)';
+    async function opens(ctx, click, url) {
+        const [p] = await Promise.all([
+            ctx.waitForEvent('page', { timeout: 5000 }), click()]);
+        try {
+            await p.waitForLoadState('domcontentloaded', { timeout: 5000 });
+            const got = await p.evaluate(() => [location.href,
+                window.opener === null, document.referrer]);
+            assert(got[0] === url && got[1] && got[2] === '',
+                   'the new tab [url, no opener, referrer]: ' +
+                   JSON.stringify(got));
+        } finally {
+            await p.close();
+        }
+    }
+    await check('a product link is a link on both sides, opening a new ' +
+                'tab with noopener and noreferrer', async () => {
+        const want = JSON.stringify(['This one? ', { a: product }, '.']);
+        await v4.w.say(linkQ);
+        let got = await until(async () =>
+            partsOf(await consoleParts(op), linkQ), 3000,
+            'the visitor link in the console');
+        assert(shape(got) === want, 'console: ' + shape(got));
+        got = partsOf(await v4.w.parts(), linkQ);
+        assert(got && shape(got) === want, 'widget: ' + JSON.stringify(got));
+
+        await op.locator('#text').click({ timeout: 3000 });
+        await op.keyboard.type(linkA);
+        await op.keyboard.press('Enter');
+        const wantA = JSON.stringify(['Yes: ', { a: cup }, ' (in stock)']);
+        got = await until(async () => partsOf(await v4.w.parts(), linkA),
+                          8000, 'the operator link in the widget');
+        assert(shape(got) === wantA, 'widget: ' + shape(got));
+        got = await until(async () =>
+            partsOf(await consoleParts(op), linkA), 3000,
+            'the operator link in the console');
+        assert(shape(got) === wantA, 'console: ' + shape(got));
+
+        await opens(v4.ctx, async () => {
+            const w = partsOf(await v4.w.parts(), linkA)
+                .find(x => x.tag === 'A');
+            await v4.page.mouse.click(w.x, w.y);
+        }, cup);
+        await opens(opCtx, () => op.locator('#msgs .mt a[href="' + product +
+                                            '"]').click({ timeout: 3000 }),
+                    product);
+        await shot(v4.page, 'widget-links.png');
+        return 'both clicks opened a tab without opener or referrer';
+    });
+
+    await check('hostile texts: no link, or exactly the safe link, on ' +
+                'both sides; no other element', async () => {
+        const c = await conversation(page4);
+        assert(c, 'no conversation for ' + page4);
+        /* [text, its parts: a string is text, {a} a link] */
+        const cases = [
+            ['javascript:alert(1)', ['javascript:alert(1)']],
+            ['data:text/html,<b>x</b>', ['data:text/html,<b>x</b>']],
+            ['vbscript:msgbox(1)', ['vbscript:msgbox(1)']],
+            ['http://a.test/"onmouseover="x',
+             [{ a: 'http://a.test/' }, '"onmouseover="x']],
+            ["http://a.test/'onclick='x'",
+             [{ a: 'http://a.test/' }, "'onclick='x'"]],
+            ['<a href=http://x.test>y</a>',
+             ['<a href=', { a: 'http://x.test' }, '>y</a>']],
+            ['http://x.test/<script>x</script>',
+             [{ a: 'http://x.test/' }, '<script>x</script>']],
+            ['(see http://x.test/p).',
+             ['(see ', { a: 'http://x.test/p' }, ').']],
+            ['http://x.test/Foo_(bar), ok',
+             [{ a: 'http://x.test/Foo_(bar)' }, ', ok']],
+            ['\uff48\uff54\uff54\uff50://x.test',
+             ['\uff48\uff54\uff54\uff50://x.test']],
+            ['http\uff1a//x.test', ['http\uff1a//x.test']],
+            ['http://\uff58.test', ['http://\uff58.test']],
+            ['http://a.test\u200b/x', [{ a: 'http://a.test' }, '\u200b/x']],
+            ['javascript:alert(1)//http://a.test',
+             ['javascript:alert(1)//', { a: 'http://a.test' }]],
+            ['http://[x', ['http://[x']],
+            ['http://...', ['http://...']],
+            ['HTTPS://X.TEST/A?b=1&c=%20;',
+             [{ a: 'HTTPS://X.TEST/A?b=1&c=%20' }, ';']],
+            ['a\nhttp://x.test/1 http://x.test/2!\nb',
+             ['a\n', { a: 'http://x.test/1' }, ' ', { a: 'http://x.test/2' },
+              '!\nb']]
+        ];
+        for (const [text] of cases) {
+            const r = await agent('POST', 'conversations/' +
+                                  encodeURIComponent(c.id) + '/messages',
+                                  { text });
+            assert(r.status === 201, 'reply: ' + r.status + ' ' + r.text);
+        }
+        const side = async (name, get) => {
+            const all = await until(async () => {
+                const l = await get();
+                return cases.every(([t]) => partsOf(l, t)) && l;
+            }, 8000, 'every hostile text in the ' + name);
+            const bad = cases.filter(([t, w]) =>
+                shape(partsOf(all, t)) !== JSON.stringify(w))
+                .map(([t]) => name + ': ' + JSON.stringify(t) + ' -> ' +
+                     shape(partsOf(all, t)));
+            return bad;
+        };
+        const bad = (await side('widget', () => v4.w.parts()))
+            .concat(await side('console', () => consoleParts(op)));
+        assert(!bad.length, bad.join('; '));
+        const links = cases.reduce((n, [, w]) =>
+            n + w.filter(x => typeof x !== 'string').length, 0);
+        return cases.length + ' texts, ' + links + ' links on each side';
     });
 
     await check('#<CID> opens that conversation, with its address and ' +
