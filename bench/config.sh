@@ -81,22 +81,7 @@ PORT=$(free_port)
 while [ "$PORT" = "$RPORT" ]; do PORT=$(free_port); done
 printf 'bench:{PLAIN}bench\n' >"$RUN/htpasswd"
 
-cat >"$RUN/nginx.conf" <<EOF
-load_module $CHATPORT_MODULE;
-worker_processes 1;
-pid $RUN/nginx.pid;
-error_log $RUN/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 10000000;
-    keepalive_timeout 60s;
-    client_body_temp_path $RUN/tmp/body;
-    proxy_temp_path $RUN/tmp/proxy;
-    fastcgi_temp_path $RUN/tmp/fastcgi;
-    uwsgi_temp_path $RUN/tmp/uwsgi;
-    scgi_temp_path $RUN/tmp/scgi;
-    types { application/json json; }
+{ conf_head 'application/json json;'; cat <<EOF; } >"$RUN/nginx.conf"
     default_type application/octet-stream;
 
     chatport_redis 127.0.0.1:$RPORT;

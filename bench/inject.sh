@@ -189,22 +189,7 @@ PORT=$(free_port)
 BPORT=$(free_port)
 while [ "$BPORT" = "$PORT" ]; do BPORT=$(free_port); done
 mkdir -p "$RUN/tmp" "$RUN/logs"
-cat >"$RUN/nginx.conf" <<EOF
-load_module $CHATPORT_MODULE;
-worker_processes 1;
-pid $RUN/nginx.pid;
-error_log $RUN/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 10000000;
-    keepalive_timeout 60s;
-    client_body_temp_path $RUN/tmp/body;
-    proxy_temp_path $RUN/tmp/proxy;
-    fastcgi_temp_path $RUN/tmp/fastcgi;
-    uwsgi_temp_path $RUN/tmp/uwsgi;
-    scgi_temp_path $RUN/tmp/scgi;
-    types { text/html html; }
+{ conf_head 'text/html html;'; cat <<EOF; } >"$RUN/nginx.conf"
     default_type application/octet-stream;
 
     upstream bench_backend {

@@ -74,6 +74,28 @@ build_tools() {
     [ -f "$CHATPORT_MODULE" ] || { warn "no module at $CHATPORT_MODULE (run make)"; exit 1; }
 }
 
+# conf_head TYPES: the top of a benchmark's nginx.conf, open inside
+# http {} with its MIME types line (one worker, no logs, long keep-alive)
+conf_head() {
+    cat <<EOF
+load_module $CHATPORT_MODULE;
+worker_processes 1;
+pid $RUN/nginx.pid;
+error_log $RUN/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    keepalive_timeout 60s;
+    client_body_temp_path $RUN/tmp/body;
+    proxy_temp_path $RUN/tmp/proxy;
+    fastcgi_temp_path $RUN/tmp/fastcgi;
+    uwsgi_temp_path $RUN/tmp/uwsgi;
+    scgi_temp_path $RUN/tmp/scgi;
+    types { $1 }
+EOF
+}
+
 # start_bench_nginx: $RUN/nginx.conf checked and started in the
 # foreground of a child; sets NGINX_PID and WORKER_PID
 start_bench_nginx() {
