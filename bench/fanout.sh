@@ -21,6 +21,8 @@
 #   PUB_SECONDS=3         publish-rate run length
 #   PUB_CONNS=16          publish-rate keep-alive connections
 #   BURST_CONNS=16        connections that publish to the N channels
+#   CEILING=1             also measure Redis running the message script alone
+#   CEILING_N=100000      script calls in that measurement
 #   CHATPORT_BUILD=1      run `make` in the repo root first (0: use the built .so)
 #   CHATPORT_MODULE=...   module path (default build/nginx/objs/ngx_http_chatport_module.so)
 #   NGINX=/usr/sbin/nginx
@@ -41,6 +43,8 @@ TIMEOUT_S=${TIMEOUT_S:-20}
 PUB_SECONDS=${PUB_SECONDS:-3}
 PUB_CONNS=${PUB_CONNS:-16}
 BURST_CONNS=${BURST_CONNS:-16}
+CEILING=${CEILING:-1}
+CEILING_N=${CEILING_N:-100000}
 CHATPORT_BUILD=${CHATPORT_BUILD:-1}
 CHATPORT_MODULE=${CHATPORT_MODULE:-$REPO/build/nginx/objs/ngx_http_chatport_module.so}
 NCHAN_MODULE=${NCHAN_MODULE:-/usr/lib/nginx/modules/ngx_nchan_module.so}
@@ -439,6 +443,63 @@ rate_case() {
     fi
 }
 
+# ceiling_case REP: what Redis itself sustains running ChatPort's message
+# script, with the keys and arguments ChatPort sends (captured with
+# MONITOR while one message is posted), from PUB_CONNS pipelining clients
+# (a worker pipelines its commands on one connection)
+ceiling_case() {
+    local rep=$1 vid mpid i argv=()
+    if ! start_subject chatport "chatport-ceiling-$rep"; then
+        NOTE["ceiling"]="${NOTE[ceiling]:-}start failed: $START_ERR; "
+        return 1
+    fi
+    if ! cp_visitors "$PORT" 1 "$PREFIX/visitors"; then
+        NOTE["ceiling"]="${NOTE[ceiling]:-}$CP_ERR; "
+        stop_subject
+        return 1
+    fi
+    vid=$(awk '{ print $1; exit }' "$PREFIX/visitors")
+    redis-cli -p "$REDIS_PORT" monitor >"$PREFIX/monitor" 2>&1 &
+    mpid=$!
+    STARTED+=("$mpid")
+    for i in $(seq 50); do
+        grep -q '^OK' "$PREFIX/monitor" && break
+        sleep 0.05
+    done
+    curl -s -m 5 -o /dev/null -H "$CP_HDR_JSON" -H "Cookie: chatport_vid=$vid" \
+        --data '{"text":"a message of moderate size"}' \
+        "http://127.0.0.1:$PORT/chatport/messages"
+    for i in $(seq 50); do
+        grep -q '"EVALSHA"' "$PREFIX/monitor" && break
+        sleep 0.05
+    done
+    stop_pid "$mpid"
+    forget_pid "$mpid"
+    stop_subject
+    mapfile -d '' argv < <(perl "$REPO/bench/monitor-argv.pl" EVALSHA \
+                           <"$PREFIX/monitor")
+    if [ ${#argv[@]} -lt 3 ]; then
+        NOTE["ceiling"]="${NOTE[ceiling]:-}run $rep: no EVALSHA seen; "
+        return 1
+    fi
+    redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
+    redis-benchmark -p "$REDIS_PORT" -c "$PUB_CONNS" -P 16 -n "$CEILING_N" \
+        --csv "${argv[@]}" >"$PREFIX/ceiling.csv" 2>&1
+    # it counts only if every call ran the script without an error
+    local stats
+    stats=$(redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' |
+            sed -n 's/^cmdstat_evalsha://p')
+    case ",$stats," in
+    *",calls=$CEILING_N,"*",failed_calls=0,"*)
+        add "ceiling" "$(awk -F'"' 'NR == 2 { printf "%.0f", $4 }' \
+                         "$PREFIX/ceiling.csv")"
+        ;;
+    *)
+        NOTE["ceiling"]="${NOTE[ceiling]:-}run $rep: EVALSHA $stats; "
+        ;;
+    esac
+}
+
 # ------------------------------------------------------------------ run
 
 ALL=()
@@ -487,6 +548,11 @@ for rep in $(seq "$REPEAT"); do
         rate_case "$s" "$rep"
         line="$line | $s $(echo "${R[$s|rate]:-}" | awk '{print $NF}')/s"
     done
+    if [ "$CEILING" = 1 ] && [ "$CHATPORT_OK" = 1 ]; then
+        redis-cli -p "$REDIS_PORT" flushall >/dev/null
+        ceiling_case "$rep"
+        line="$line | redis script $(echo "${R[ceiling]:-}" | awk '{print $NF}')/s"
+    fi
     say "$line"
 done
 
@@ -523,6 +589,12 @@ for s in "${ALL[@]}"; do
     printf '%-13s %10s/s   (runs:%s)\n' "$s" "$(fmt "$(median ${R[$s|rate]:-})")" "${R[$s|rate]:-}"
 done
 [ "$CHATPORT_OK" = 1 ] || printf '%-13s  not available (%s)\n' chatport "$CHATPORT_WHY"
+if [ "$CEILING" = 1 ] && [ "$CHATPORT_OK" = 1 ]; then
+    printf '%-13s %10s/s   (runs:%s)\n' "redis script" \
+        "$(fmt "$(median ${R[ceiling]:-})")" "${R[ceiling]:-}"
+    say "  redis script: Redis alone running ChatPort's message script with the"
+    say "  arguments ChatPort sends (redis-benchmark, $PUB_CONNS clients, pipeline 16)"
+fi
 
 ratio() {       # ratio A B
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
@@ -571,6 +643,12 @@ if [ "$CHATPORT_OK" = 1 ] && [[ " ${ALL[*]} " == *" nchan-redis "* ]]; then
     a=$(median ${R[chatport|rate]:-}); b=$(median ${R[nchan-redis|rate]:-})
     v=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "" || b == "") print "unknown"; else print (a >= b ? "met" : "MISSED") }')
     say "  publish rate: ${a:-?}/s vs ${b:-?}/s: $v"
+fi
+
+if [ "$CEILING" = 1 ] && [ "$CHATPORT_OK" = 1 ]; then
+    say ""
+    say "Publish rate against the store's own ceiling"
+    say "  ChatPort/redis script: $(ratio "$(median ${R[chatport|rate]:-})" "$(median ${R[ceiling]:-})")"
 fi
 
 notes=0
