@@ -29,7 +29,7 @@ for set in "$@"; do
     case "$set" in
     build)
         packages="$packages make gcc nginx nginx-dev libhiredis-dev
-                  libjansson-dev libcurl4-openssl-dev dpkg-dev"
+                  libjansson-dev libcurl4-openssl-dev dpkg-dev esbuild"
         ;;
     test)
         packages="$packages redis-server redis-tools tzdata curl openssl

@@ -1,6 +1,7 @@
-# GET P widget.js / widget.css: the embedded widget files, with a strong
-# ETag (the first 24 hex digits of the SHA-256 of the file, see
-# widget/embed.sh), Cache-Control, nosniff, and 304 on If-None-Match.
+# GET P widget.js / widget.css: the embedded widget files, minified by
+# esbuild as widget/embed.sh does, with a strong ETag (the first 24 hex
+# digits of the SHA-256 of what is served), Cache-Control, nosniff, and
+# 304 on If-None-Match.
 
 use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';
@@ -11,13 +12,17 @@ use File::Spec ();
 
 our ($JsBody, $CssBody, $JsEtag, $CssEtag);
 
+# the file as widget/embed.sh embeds it
 sub slurp_widget {
     my $name = shift;
     my $path = File::Spec->catfile(File::Basename::dirname(__FILE__),
                                    '..', 'widget', $name);
-    open my $fh, '<:raw', $path or die "cannot read $path: $!";
+    open my $fh, '-|', 'esbuild', $path, '--minify', '--log-level=warning'
+        or die "cannot run esbuild: $!";
     local $/;
-    return scalar <$fh>;
+    my $body = <$fh>;
+    close $fh or die "esbuild $path failed";
+    return $body;
 }
 
 $JsBody = slurp_widget('widget.js');

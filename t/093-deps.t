@@ -101,7 +101,7 @@ sub deps {
 }
 
 my @build = qw(make gcc nginx nginx-dev libhiredis-dev libjansson-dev
-               libcurl4-openssl-dev dpkg-dev);
+               libcurl4-openssl-dev dpkg-dev esbuild);
 my @test = qw(redis-server redis-tools tzdata curl openssl perl
               libtest-base-perl libtest-longstring-perl
               liblist-moreutils-perl libipc-run-perl libtext-diff-perl

@@ -1,12 +1,30 @@
 #!/bin/sh
-# Turns the files of widget/ into a C header for src/ngx_http_chatport_assets.c:
-# one byte array per file, and a table row with its name, type and a strong
-# ETag (a hash of the content, so it changes exactly when the file does).
+# Turns the files of widget/ into a C header for
+# src/ngx_http_chatport_assets.c (scripts and styles minified): one byte
+# array per file, and a table row with its name, type and a strong ETag (a
+# hash of the served content, so it changes exactly when that does).
 # Usage: embed.sh WIDGET_DIR OUTPUT_HEADER
 set -eu
 dir=$1
 out=$2
 tmp="$out.tmp"
+
+# Scripts and styles are served minified (esbuild, Debian's package of
+# the same name): the widget's size budget is what visitors download.
+if ! command -v esbuild >/dev/null 2>&1; then
+    echo "widget/embed.sh: esbuild is missing (apt-get install esbuild," \
+         "or scripts/deps.sh build)" >&2
+    exit 1
+fi
+min=$(mktemp -d)
+trap 'rm -rf "$min"' EXIT
+for f in "$dir"/*.js "$dir"/*.css; do
+    esbuild "$f" --minify --log-level=warning > "$min/${f##*/}"
+done
+for f in "$dir"/*.html; do
+    cp "$f" "$min/"
+done
+dir=$min
 
 # name of the served file, its source, its content type (where "_" stands
 # for a space)
