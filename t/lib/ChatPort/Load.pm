@@ -86,6 +86,13 @@ sub new {
 }
 
 sub visitors { @{ $_[0]{visitors} } }
+
+# the Redis ->check reads (after a failover: the new master)
+sub redis_port {
+    my ($self, $port) = @_;
+    $self->{redis_port} = $port if $port;
+    return $self->{redis_port};
+}
 sub chains   { @{ $_[0]{chains} } }
 
 sub problem {
@@ -610,11 +617,12 @@ sub figures {
 # a private Redis with an append-only file (and DEBUG allowed), and an
 # nginx of 2 workers on it (with proxy => 1, through a redis_proxy;
 # log_allow as for start_nginx), with no limit on new conversations:
-# (redis, nginx, proxy)
+# (redis, nginx, proxy). redis => an object: that one instead; redis_conf
+# => the directives that name it (chatport_redis_sentinel ...).
 sub fault_bed {
     my (%o) = @_;
 
-    my $redis = ChatPort::Harness::start_redis(appendonly => 1,
+    my $redis = $o{redis} || ChatPort::Harness::start_redis(appendonly => 1,
         args => ['--enable-debug-command', 'yes',
                  @{ $o{redis_args} || [] }]);
     my $proxy = $o{proxy} && redis_proxy($redis->port);
@@ -629,7 +637,7 @@ sub fault_bed {
         listen => $o{listen},
         worker_connections => $o{worker_connections},
         log_allow => $o{log_allow},
-        http => "chatport_redis 127.0.0.1:$rport;\n"
+        http => ($o{redis_conf} // "chatport_redis 127.0.0.1:$rport;\n")
               . "chatport_redis_timeout $timeout;\n",
         server => <<"_EOC_");
         chatport_site $o{site};
