@@ -1118,9 +1118,11 @@ ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r, void *privdata)
         /* a stored write is answered with its WAIT; the reply is kept */
         if (reply && cmd->handler && cmd->queued
             && (reply->type == REDIS_REPLY_STRING
-                || reply->type == REDIS_REPLY_STATUS))
+                || reply->type == REDIS_REPLY_STATUS
+                || reply->type == REDIS_REPLY_INTEGER))
         {
             cmd->saved.type = reply->type;
+            cmd->saved.integer = reply->integer;
             cmd->saved.len = reply->len;
             cmd->saved.str = ngx_alloc(reply->len + 1, ngx_cycle->log);
 

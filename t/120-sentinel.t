@@ -78,8 +78,14 @@ my ($unused, $ngx) = fault_bed(
                   . "chatport_redis_wait 1 1s;\n");
 my @workers = $ngx->workers;
 
+# A message the old master took and published but never passed on (its
+# writer was answered 503 or nothing) is lost with it; a poll it reached
+# has a cursor ahead of the new master's stream, answered 400
+# invalid_cursor until newer messages come (README, "Redis topologies"):
+# counted, not a failure. What is asserted is the guarantee of 201.
 my $load = ChatPort::Load->new(port => $ngx->port, site => $site,
-                               redis_port => $redis[0]->port)->start;
+                               redis_port => $redis[0]->port,
+                               lost_cursor => 1)->start;
 $load->run(2);
 
 my @faults = (
@@ -89,14 +95,7 @@ my @faults = (
         # the command is answered only after the sleep: not waited for
         background(sub { eval { redis_cmd($port, 'DEBUG', 'SLEEP', 8) } });
     }],
-    # no posts during the switch itself: a write the old master takes
-    # between the replica's promotion and its own demotion is answered
-    # 503, but its PUBLISH reaches the parked polls, whose cursor is then
-    # ahead of the new master's stream (400 invalid_cursor; README,
-    # "Redis topologies")
     ['SENTINEL FAILOVER', sub {
-        $load->posting(0);
-        $load->run_until(sub { !$load->posts_open }, 10);
         $sentinels[0]->cmd('SENTINEL', 'FAILOVER', $name);
     }],
 );
@@ -121,7 +120,6 @@ for my $f (@faults) {
     }, 30);
 
     ok($new, "$what: the sentinels chose a new master ($new)");
-    $load->posting(1);
     figures(sprintf '%s: new master after %.1f s', $what, time - $t0);
 
     ok($load->recover(30), "$what: every poll answers again")
