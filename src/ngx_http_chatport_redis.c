@@ -322,12 +322,25 @@ ngx_http_chatport_redis_set_master(u_char *host, size_t len, ngx_int_t port)
 }
 
 
-/* closes a link and connects it again now, not after a backoff */
+/*
+ * Closes a link and connects it again now, not after a backoff. The
+ * channels of a pub/sub link are told they are gone, so that the next
+ * waiter of each subscribes again.
+ */
 
 static void
 ngx_http_chatport_redis_restart(ngx_http_chatport_redis_link_t *link)
 {
+    ngx_uint_t  subscribed;
+
+    subscribed = link->pubsub && !link->sentinel
+                 && link->state == NGX_HTTP_CHATPORT_LINK_READY;
+
     ngx_http_chatport_redis_close(link);
+
+    if (subscribed) {
+        ngx_http_chatport_redis_on_sub(0);
+    }
 
     if (link->reconnect.timer_set) {
         ngx_del_timer(&link->reconnect);
