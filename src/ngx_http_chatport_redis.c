@@ -62,7 +62,7 @@ typedef struct {
     redisAsyncContext            *ac;
     ngx_connection_t             *conn;
     ngx_event_t                   reconnect;
-    ngx_event_t                   heartbeat;      /* pub/sub only */
+    ngx_event_t                   heartbeat;      /* pub/sub; connecting */
     ngx_msec_t                    backoff;
     ngx_http_chatport_link_state_e  state;
     ngx_uint_t                    setup_pending;  /* AUTH, SELECT, ROLE */
@@ -146,7 +146,8 @@ static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_sentinel_link;
 
 /* where the Sentinel says the master is; port 0 while unknown */
 static ngx_http_chatport_addr_t        ngx_http_chatport_redis_master;
-static u_char  ngx_http_chatport_redis_master_text[NGX_SOCKADDR_STRLEN + 8];
+static u_char  ngx_http_chatport_redis_master_text[2 * NGX_SOCKADDR_STRLEN
+                                                  + 8];
 static ngx_uint_t                      ngx_http_chatport_redis_switching;
 
 /* writes sent since the last WAIT went out, and those it covers */
@@ -276,24 +277,27 @@ ngx_http_chatport_redis_exit(void)
 void
 ngx_http_chatport_redis_set_master(u_char *host, size_t len, ngx_int_t port)
 {
-    u_char                     buf[16];
+    ngx_uint_t                 numeric;
     ngx_http_chatport_addr_t  *m = &ngx_http_chatport_redis_master;
-
-    if (len == 0 || len > NGX_SOCKADDR_STRLEN || port <= 0 || port > 65535
-        || (ngx_inet_addr(host, len) == INADDR_NONE
 #if (NGX_HAVE_INET6)
-            && ngx_inet6_addr(host, len, buf) != NGX_OK
+    u_char                     buf[16];
 #endif
-           ))
-    {
+
+    numeric = (ngx_inet_addr(host, len) != INADDR_NONE);
+
+#if (NGX_HAVE_INET6)
+    if (!numeric) {
+        numeric = (ngx_inet6_addr(host, len, buf) == NGX_OK);
+    }
+#endif
+
+    if (!numeric || len > NGX_SOCKADDR_STRLEN || port <= 0 || port > 65535) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "chatport: the sentinels name the master \"%*s\" "
                       "port %i: an IP address and port are needed",
                       len, host, port);
         return;
     }
-
-    (void) buf;
 
     if (m->port == port && m->host.len == len
         && ngx_strncmp(m->host.data, host, len) == 0)
