@@ -1,14 +1,16 @@
 # chatport_redis_wait 1: a master and its replica on loopback. With the
-# replica in sync, messages are answered 201 (contact details 204); with
-# the replica stopped, 503 "not_replicated" saying the message is stored
-# but not yet safe, logged, and the message is in the master; reads are
-# still answered meanwhile; once the replica is back, resending with the
-# same key answers 201 with the first id.
+# replica in sync, visitors' and operators' messages and forms are
+# answered 201 (contact details 204); with the replica stopped, 503
+# "not_replicated" saying the message is stored but not yet safe, logged,
+# and the message is in the master; reads are still answered meanwhile;
+# once the replica is back, resending with the same key answers 201 with
+# the first id.
 
 use strict;
 use warnings;
 
 use Test::More;
+use MIME::Base64 qw(encode_base64);
 use Time::HiRes qw(time);
 
 use lib 't/lib';
@@ -41,7 +43,20 @@ my $ngx = start_nginx(
             chatport;
             chatport_poll_timeout 2s;
         }
+
+        location /chatport/agent/ {
+            chatport_agent;
+            auth_basic ops;
+            auth_basic_user_file htpasswd;
+        }
 _EOC_
+
+# read per request, relative to conf/
+open my $fh, '>', $ngx->dir . '/conf/htpasswd' or die "htpasswd: $!";
+print $fh "op:{PLAIN}pw\n";
+close $fh;
+
+my %same_site = (Origin => 'http://localhost');
 
 my $v = visitor(port => $ngx->port);
 my $res = $v->post('first', key => 'k1');
@@ -50,11 +65,26 @@ my $first = $res->{json}{id};
 
 my %contact = (port => $ngx->port, method => 'POST',
                path => '/chatport/contact', cookie => $v->cookie,
-               headers => { Origin => 'http://localhost' });
+               headers => \%same_site);
 
 $res = http_request(%contact, body => { email => 'a@shop.test',
                                         name => 'A' });
 is($res->{status}, 204, 'contact details: 204') or diag explain $res;
+
+my $cid = cid_of($v->vid);
+my %reply = (port => $ngx->port, method => 'POST',
+             path => "/chatport/agent/conversations/$cid/messages",
+             headers => { %same_site,
+                          Authorization => 'Basic '
+                                           . encode_base64('op:pw', '') });
+my %form = (port => $ngx->port, method => 'POST', path => '/chatport/form',
+            headers => \%same_site);
+
+$res = http_request(%reply, body => { text => 'reply one' });
+is($res->{status}, 201, "an operator's reply: 201") or diag explain $res;
+$res = http_request(%form, body => { email => 'f@shop.test',
+                                     message => 'form one' });
+is($res->{status}, 201, 'a form: 201') or diag explain $res;
 
 ok($replica->stop, 'the replica stopped');
 ok(wait_until(sub {
@@ -72,7 +102,8 @@ ok($res->{headers}{'retry-after'}, '... with Retry-After');
 my $stream = conv_key($site, $v->vid) . ':msgs';
 my @texts = map { { @{ $_->[1] } }->{text} }
             @{ $master->cmd('XRANGE', $stream, '-', '+') };
-is_deeply(\@texts, ['first', 'second'], 'the message is in the master');
+is_deeply([ grep { /^(?:first|second)$/ } @texts ], ['first', 'second'],
+          'the message is in the master');
 like($ngx->log_since($off),
      qr/\[error\].*chatport: redis WAIT: 0 of 1 replicas acknowledged/,
      'logged');
@@ -80,6 +111,16 @@ like($ngx->log_since($off),
 $res = http_request(%contact, body => { email => 'b@shop.test',
                                         name => 'B' });
 is($res->{status}, 503, 'contact details: 503 too') or diag explain $res;
+is($res->{json}{error}, 'not_replicated', '... not_replicated');
+
+$res = http_request(%reply, body => { text => 'reply two' });
+is($res->{status}, 503, "an operator's reply: 503") or diag explain $res;
+is($res->{json}{error}, 'not_replicated', '... not_replicated');
+
+$res = http_request(%form, body => { email => 'f@shop.test',
+                                     message => 'form two' });
+is($res->{status}, 503, 'a form: 503') or diag explain $res;
+is($res->{json}{error}, 'not_replicated', '... not_replicated');
 
 # a read waits at most for the WAIT under way
 $res = $v->history;
@@ -92,7 +133,8 @@ $res = $v->post('second', key => 'k2');
 is($res->{status}, 201, 'the same key again: 201') or diag explain $res;
 @texts = map { { @{ $_->[1] } }->{text} }
          @{ $master->cmd('XRANGE', $stream, '-', '+') };
-is_deeply(\@texts, ['first', 'second'], 'stored once');
+is_deeply([ grep { /^(?:first|second)$/ } @texts ], ['first', 'second'],
+          'stored once');
 $res = $v->post('first', key => 'k1');
 is($res->{json}{id}, $first, 'a repeated key answers the first id');
 
