@@ -1,5 +1,6 @@
-# Redis Sentinel: one master, one replica, three sentinels on loopback,
-# nginx (2 workers) following them with chatport_redis_wait 1, under a
+# Redis Sentinel: one master, one replica, three sentinels on loopback
+# (and a fourth listed that is down), nginx (2 workers) following them
+# with chatport_redis_wait 1, under a
 # steady bounded load of messages and parked polls. Three failovers in
 # turn: the master killed with -9, the master stalled by DEBUG SLEEP,
 # and a planned SENTINEL FAILOVER. After each, every message answered 201
@@ -70,7 +71,9 @@ sub master_port {
     return 0;
 }
 
-my $list = join ' ', map { '127.0.0.1:' . $_->port } @sentinels;
+# a sentinel that is down comes first: the workers go on to the next
+my $list = join ' ', '127.0.0.1:' . free_port(),
+                     map { '127.0.0.1:' . $_->port } @sentinels;
 
 my ($unused, $ngx) = fault_bed(
     site => $site, redis => $redis[0], redis_timeout => '1s',
