@@ -2,9 +2,10 @@
 # (and a fourth listed that is down), nginx (2 workers) following them
 # with chatport_redis_wait 1, under a steady bounded load of messages and
 # parked polls. Three failovers in turn: the master killed with -9, the
-# master stalled by DEBUG SLEEP, and a planned SENTINEL FAILOVER. After each, every message answered 201
-# is in the new master's stream once, every poll saw it exactly once and
-# answers again, and nginx keeps its workers.
+# master stalled by DEBUG SLEEP, and a planned SENTINEL FAILOVER. After
+# each, every message answered 201 is in the new master's stream once,
+# every poll saw it exactly once and answers again, and nginx keeps its
+# workers.
 
 use strict;
 use warnings;
