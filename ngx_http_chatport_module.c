@@ -50,6 +50,10 @@ static char *ngx_http_chatport_endpoints(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_chatport_redis_sentinel(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_chatport_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_chatport_smtp(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_smtp_string(ngx_conf_t *cf,
@@ -127,6 +131,27 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
     { ngx_string("chatport_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_chatport_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chatport_redis_sentinel"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_chatport_redis_sentinel,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chatport_redis_sentinel_password"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatport_main_conf_t, sentinel_password),
+      NULL },
+
+    { ngx_string("chatport_redis_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_chatport_redis_wait,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -647,6 +672,9 @@ ngx_http_chatport_create_main_conf(ngx_conf_t *cf)
      *     cmcf->redis_host = { 0, NULL };
      *     cmcf->redis_unix = { 0, NULL };
      *     cmcf->redis_password = { 0, NULL };
+     *     cmcf->sentinel_name = { 0, NULL };
+     *     cmcf->sentinels = NULL;
+     *     cmcf->sentinel_password = { 0, NULL };
      *     cmcf->smtp.url = { 0, NULL };
      *     cmcf->smtp.user = { 0, NULL };
      *     cmcf->smtp.password = { 0, NULL };
@@ -658,6 +686,8 @@ ngx_http_chatport_create_main_conf(ngx_conf_t *cf)
     cmcf->redis_port = NGX_CONF_UNSET;
     cmcf->redis_db = NGX_CONF_UNSET;
     cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    cmcf->redis_wait = NGX_CONF_UNSET;
+    cmcf->redis_wait_timeout = NGX_CONF_UNSET_MSEC;
     cmcf->mail_retry = NGX_CONF_UNSET_MSEC;
     cmcf->smtp.timeout = NGX_CONF_UNSET_MSEC;
 
@@ -669,6 +699,26 @@ static char *
 ngx_http_chatport_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_chatport_main_conf_t  *cmcf = conf;
+
+    if (cmcf->sentinels && cmcf->redis_port != NGX_CONF_UNSET) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"chatport_redis\" and "
+                           "\"chatport_redis_sentinel\" exclude each other: "
+                           "the sentinels name the master");
+        return NGX_CONF_ERROR;
+    }
+
+    if (cmcf->sentinel_password.data && cmcf->sentinels == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"chatport_redis_sentinel_password\" is set "
+                           "without \"chatport_redis_sentinel\"");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_value(cmcf->redis_wait, 0);
+    /* 0 without WAIT: the command timers add it */
+    ngx_conf_init_msec_value(cmcf->redis_wait_timeout,
+                             cmcf->redis_wait ? 1000 : 0);
 
     if (cmcf->redis_port == NGX_CONF_UNSET) {
         ngx_str_set(&cmcf->redis_text, "127.0.0.1:6379");
@@ -1038,6 +1088,113 @@ ngx_http_chatport_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     cmcf->redis_port = u.port;
+
+    return NGX_CONF_OK;
+}
+
+
+/* chatport_redis_sentinel NAME host:port ... */
+
+static char *
+ngx_http_chatport_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_chatport_main_conf_t  *cmcf = conf;
+
+    ngx_int_t                  rc;
+    ngx_str_t                 *value;
+    ngx_url_t                  u;
+    ngx_uint_t                 i;
+    ngx_http_chatport_addr_t  *addr;
+
+    if (cmcf->sentinels) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < value[1].len; i++) {
+        if (value[1].data[i] <= ' ' || value[1].data[i] == 0x7f) {
+            return ngx_http_chatport_invalid(cf, cmd,
+                                             "a master name without spaces");
+        }
+    }
+
+    cmcf->sentinel_name = value[1];
+
+    cmcf->sentinels = ngx_array_create(cf->pool, cf->args->nelts - 2,
+                                       sizeof(ngx_http_chatport_addr_t));
+    if (cmcf->sentinels == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        addr = ngx_array_push(cmcf->sentinels);
+        if (addr == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&u, sizeof(ngx_url_t));
+        u.url = value[i];
+
+        rc = ngx_http_chatport_conf_addr(cf, &u, &addr->host);
+
+        if (rc != NGX_OK || u.no_port || u.port == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid sentinel \"%V\" in \"%V\" "
+                               "directive, it must be \"host:port\"%s",
+                               &value[i], &cmd->name,
+                               rc == NGX_DECLINED
+                               ? " with a host name that resolves" : "");
+            return NGX_CONF_ERROR;
+        }
+
+        addr->text = value[i];
+        addr->port = u.port;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* chatport_redis_wait N [TIMEOUT] */
+
+static char *
+ngx_http_chatport_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatport_main_conf_t  *cmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (cmcf->redis_wait != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n == NGX_ERROR || n == 0) {
+        return ngx_http_chatport_invalid(cf, cmd,
+                                         "a number of replicas above 0");
+    }
+
+    cmcf->redis_wait = n;
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_parse_time(&value[2], 0);
+    if (n == NGX_ERROR || n == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid timeout \"%V\" in \"%V\" directive, "
+                           "it must be a time above 0", &value[2],
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->redis_wait_timeout = n;
 
     return NGX_CONF_OK;
 }

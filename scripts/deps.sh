@@ -36,7 +36,8 @@ for set in "$@"; do
                   perl libtest-base-perl libtest-longstring-perl
                   liblist-moreutils-perl libipc-run-perl libtext-diff-perl
                   libfaketime libnginx-mod-nchan python3-h2
-                  python3-aiosmtpd lua5.1 lua-check chromium"
+                  python3-aiosmtpd lua5.1 lua-check chromium
+                  redis-sentinel"
         node=yes
         ;;
     demo)

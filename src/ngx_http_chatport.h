@@ -43,6 +43,14 @@ typedef enum {
 } ngx_http_chatport_lang_e;
 
 
+/* a Redis server or a Sentinel */
+typedef struct {
+    ngx_str_t                 text;            /* as written, for logs */
+    ngx_str_t                 host;            /* numeric, null-terminated */
+    ngx_int_t                 port;
+} ngx_http_chatport_addr_t;
+
+
 typedef struct {
     ngx_str_t                 redis_text;      /* as written, for logs */
     ngx_str_t                 redis_host;      /* numeric address */
@@ -51,6 +59,11 @@ typedef struct {
     ngx_str_t                 redis_password;
     ngx_int_t                 redis_db;
     ngx_msec_t                redis_timeout;
+    ngx_int_t                 redis_wait;      /* replicas, 0: no WAIT */
+    ngx_msec_t                redis_wait_timeout;
+    ngx_str_t                 sentinel_name;   /* the master's */
+    ngx_array_t              *sentinels;       /* of addr_t, or NULL */
+    ngx_str_t                 sentinel_password;
     ngx_flag_t                used;            /* any chatport location */
     ngx_flag_t                inject_used;     /* chatport_inject on */
     ngx_http_chatport_smtp_conf_t  smtp;

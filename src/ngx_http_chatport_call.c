@@ -281,6 +281,14 @@ ngx_http_chatport_store_error(ngx_http_chatport_store_status_e status,
         err->message = "\"after\" is not a message id of this conversation";
         break;
 
+    case NGX_HTTP_CHATPORT_STORE_UNSAFE:
+        err->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        err->code = "not_replicated";
+        err->message = "the message is stored but not yet safe (too few "
+                       "Redis replicas have it): resend it with the same "
+                       "\"key\"";
+        break;
+
     default:
         err->status = NGX_HTTP_SERVICE_UNAVAILABLE;
         err->code = "unavailable";

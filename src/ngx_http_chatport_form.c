@@ -936,6 +936,7 @@ ngx_http_chatport_form_done(void *data, redisReply *reply, ngx_int_t rc)
     ngx_str_t                          json;
     ngx_http_request_t                *r;
     ngx_http_chatport_json_t           j;
+    ngx_http_chatport_error_t          err;
     ngx_http_chatport_store_status_e   status;
 
     r = ctx->call.request;
@@ -976,6 +977,14 @@ ngx_http_chatport_form_done(void *data, redisReply *reply, ngx_int_t rc)
         ngx_http_chatport_call_done(&ctx->call,
             ctx->html ? ngx_http_chatport_form_answer(r, 1, &ctx->page, "sent")
                       : ngx_http_chatport_send_created(r, reply));
+        return;
+    }
+
+    if (status == NGX_HTTP_CHATPORT_STORE_UNSAFE && !ctx->html) {
+        ngx_http_chatport_store_error(status, ctx->call.unknown, &err);
+        ngx_http_chatport_call_done(&ctx->call,
+            ngx_http_chatport_send_error(r, err.status, err.code,
+                                         err.message));
         return;
     }
 

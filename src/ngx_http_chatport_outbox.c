@@ -105,18 +105,18 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_take_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_NOW_MS
                  NGX_HTTP_CHATPORT_LUA_MESSAGE
                  NGX_HTTP_CHATPORT_LUA_AFTER_ID
-                 NGX_HTTP_CHATPORT_LUA_OUTBOX_TAKE), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_OUTBOX_TAKE), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_done_script =
-    { ngx_string(NGX_HTTP_CHATPORT_LUA_OUTBOX_DONE), { 0 } };
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_OUTBOX_DONE), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_retry_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_NOW_MS
-                 NGX_HTTP_CHATPORT_LUA_OUTBOX_RETRY), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_OUTBOX_RETRY), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_fail_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
-                 NGX_HTTP_CHATPORT_LUA_OUTBOX_FAIL), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_OUTBOX_FAIL), { 0 }, 0 };
 
 
 static ngx_str_t  ngx_http_chatport_outbox_channel =

@@ -13,6 +13,17 @@
  * into hiredis: the link learns that its context is gone from the adapter's
  * cleanup hook. Every command's callback runs exactly once, with a NULL
  * reply when the context is freed first.
+ *
+ * With chatport_redis_sentinel, a third link follows a Sentinel
+ * (ngx_http_chatport_sentinel.c speaks its protocol): the command and
+ * pub/sub links go where it says the master is, check with ROLE that it
+ * is one, and ask the sentinels again whenever the master is lost or
+ * answers READONLY.
+ *
+ * With chatport_redis_wait, a write script is followed by WAIT on the
+ * command link (WAIT counts the writes of the connection it is sent on)
+ * and answered with its outcome. WAIT holds the connection: at most one
+ * is under way, and writes sent meanwhile share the next one.
  */
 
 
@@ -22,6 +33,7 @@
 #include <ngx_sha1.h>
 
 #include "ngx_http_chatport_redis.h"
+#include "ngx_http_chatport_sentinel.h"
 
 
 #define NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN  100
@@ -50,12 +62,14 @@ typedef struct {
     redisAsyncContext            *ac;
     ngx_connection_t             *conn;
     ngx_event_t                   reconnect;
-    ngx_event_t                   heartbeat;      /* pub/sub only */
+    ngx_event_t                   heartbeat;      /* pub/sub; connecting */
     ngx_msec_t                    backoff;
     ngx_http_chatport_link_state_e  state;
-    ngx_uint_t                    setup_pending;  /* AUTH, SELECT sent */
+    ngx_uint_t                    setup_pending;  /* AUTH, SELECT, ROLE */
     char                         *name;
+    ngx_str_t                    *text;           /* address, for logs */
     unsigned                      pubsub:1;
+    unsigned                      sentinel:1;
     unsigned                      down_logged:1;
     unsigned                      heartbeat_sent:1;
 } ngx_http_chatport_redis_link_t;
@@ -69,6 +83,10 @@ struct ngx_http_chatport_redis_cmd_s {
     int                                argc;
     const char                       **argv;
     size_t                            *argvlen;
+    ngx_queue_t                        queue;      /* of writes to WAIT */
+    redisReply                         saved;      /* its reply meanwhile */
+    unsigned                           waits:1;
+    unsigned                           queued:1;
 };
 
 
@@ -86,6 +104,12 @@ static void ngx_http_chatport_redis_setup_done(redisAsyncContext *ac,
 static void ngx_http_chatport_redis_close(
     ngx_http_chatport_redis_link_t *link);
 static void ngx_http_chatport_redis_heartbeat(ngx_event_t *ev);
+static void ngx_http_chatport_redis_restart(
+    ngx_http_chatport_redis_link_t *link);
+static void ngx_http_chatport_redis_lost(
+    ngx_http_chatport_redis_link_t *link);
+static void ngx_http_chatport_redis_role(redisAsyncContext *ac, void *r,
+    void *privdata);
 
 static void ngx_http_chatport_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_chatport_redis_write_handler(ngx_event_t *ev);
@@ -102,6 +126,11 @@ static void ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r,
 static void ngx_http_chatport_redis_timeout(ngx_event_t *ev);
 static void ngx_http_chatport_redis_message(redisAsyncContext *ac, void *r,
     void *privdata);
+static void ngx_http_chatport_redis_wait_next(void);
+static void ngx_http_chatport_redis_waited(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_chatport_redis_finish(ngx_http_chatport_redis_cmd_t *cmd,
+    redisReply *reply, ngx_int_t rc);
 
 
 static ngx_http_chatport_main_conf_t       *ngx_http_chatport_redis_conf;
@@ -113,6 +142,18 @@ static ngx_uint_t                            ngx_http_chatport_redis_exiting;
 
 static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_cmd_link;
 static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_sub_link;
+static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_sentinel_link;
+
+/* where the Sentinel says the master is; port 0 while unknown */
+static ngx_http_chatport_addr_t        ngx_http_chatport_redis_master;
+static u_char  ngx_http_chatport_redis_master_text[2 * NGX_SOCKADDR_STRLEN
+                                                  + 8];
+static ngx_uint_t                      ngx_http_chatport_redis_switching;
+
+/* writes sent since the last WAIT went out, and those it covers */
+static ngx_queue_t                     ngx_http_chatport_redis_unwaited;
+static ngx_queue_t                     ngx_http_chatport_redis_waited_q;
+static ngx_uint_t                      ngx_http_chatport_redis_waiting;
 
 
 /*
@@ -143,8 +184,8 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_redis_sub_state_pt on_sub_state,
     ngx_http_chatport_redis_ready_pt on_cmd_ready)
 {
-    ngx_http_chatport_redis_link_t  *links[2];
-    ngx_uint_t                       i;
+    ngx_http_chatport_redis_link_t  *links[3];
+    ngx_uint_t                       i, n;
 
     ngx_http_chatport_redis_conf = cmcf;
     ngx_http_chatport_redis_on_message = on_message;
@@ -152,19 +193,48 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_redis_on_cmd_ready = on_cmd_ready;
     ngx_http_chatport_redis_exiting = 0;
 
+    ngx_http_chatport_redis_switching = 0;
+    ngx_http_chatport_redis_waiting = 0;
+    ngx_queue_init(&ngx_http_chatport_redis_unwaited);
+    ngx_queue_init(&ngx_http_chatport_redis_waited_q);
+
     ngx_memzero(&ngx_http_chatport_redis_cmd_link,
                 sizeof(ngx_http_chatport_redis_link_t));
     ngx_memzero(&ngx_http_chatport_redis_sub_link,
                 sizeof(ngx_http_chatport_redis_link_t));
+    ngx_memzero(&ngx_http_chatport_redis_sentinel_link,
+                sizeof(ngx_http_chatport_redis_link_t));
+    ngx_memzero(&ngx_http_chatport_redis_master,
+                sizeof(ngx_http_chatport_addr_t));
 
     ngx_http_chatport_redis_cmd_link.name = "command";
     ngx_http_chatport_redis_sub_link.name = "pub/sub";
     ngx_http_chatport_redis_sub_link.pubsub = 1;
+    ngx_http_chatport_redis_sentinel_link.name = "sentinel";
+    ngx_http_chatport_redis_sentinel_link.pubsub = 1;
+    ngx_http_chatport_redis_sentinel_link.sentinel = 1;
 
     links[0] = &ngx_http_chatport_redis_cmd_link;
     links[1] = &ngx_http_chatport_redis_sub_link;
+    links[2] = &ngx_http_chatport_redis_sentinel_link;
 
-    for (i = 0; i < 2; i++) {
+    if (cmcf->sentinels) {
+        ngx_http_chatport_sentinel_init(cmcf);
+
+        ngx_str_set(&ngx_http_chatport_redis_master.text, "the master");
+        ngx_http_chatport_redis_cmd_link.text =
+                                          &ngx_http_chatport_redis_master.text;
+        ngx_http_chatport_redis_sub_link.text =
+                                          &ngx_http_chatport_redis_master.text;
+        n = 3;
+
+    } else {
+        ngx_http_chatport_redis_cmd_link.text = &cmcf->redis_text;
+        ngx_http_chatport_redis_sub_link.text = &cmcf->redis_text;
+        n = 2;
+    }
+
+    for (i = 0; i < n; i++) {
         links[i]->reconnect.handler = ngx_http_chatport_redis_reconnect;
         links[i]->reconnect.data = links[i];
         links[i]->reconnect.log = cycle->log;
@@ -176,7 +246,10 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
         links[i]->heartbeat.log = cycle->log;
         links[i]->heartbeat.cancelable = 1;
 
-        ngx_http_chatport_redis_connect(links[i]);
+        /* with a Sentinel, the master's links wait until it is known */
+        if (cmcf->sentinels == NULL || links[i]->sentinel) {
+            ngx_http_chatport_redis_connect(links[i]);
+        }
     }
 
     return NGX_OK;
@@ -190,6 +263,124 @@ ngx_http_chatport_redis_exit(void)
 
     ngx_http_chatport_redis_close(&ngx_http_chatport_redis_cmd_link);
     ngx_http_chatport_redis_close(&ngx_http_chatport_redis_sub_link);
+    ngx_http_chatport_redis_close(&ngx_http_chatport_redis_sentinel_link);
+}
+
+
+/*
+ * The Sentinel's answer: a master elsewhere than the links are is
+ * followed at once, and whatever they were waiting for fails (503).
+ * Only a numeric address is taken, as hiredis would resolve a name with
+ * a blocking call.
+ */
+
+void
+ngx_http_chatport_redis_set_master(u_char *host, size_t len, ngx_int_t port)
+{
+    ngx_uint_t                 numeric;
+    ngx_http_chatport_addr_t  *m = &ngx_http_chatport_redis_master;
+#if (NGX_HAVE_INET6)
+    u_char                     buf[16];
+#endif
+
+    numeric = (ngx_inet_addr(host, len) != INADDR_NONE);
+
+#if (NGX_HAVE_INET6)
+    if (!numeric) {
+        numeric = (ngx_inet6_addr(host, len, buf) == NGX_OK);
+    }
+#endif
+
+    if (!numeric || len > NGX_SOCKADDR_STRLEN || port <= 0 || port > 65535) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "chatport: the sentinels name the master \"%*s\" "
+                      "port %i: an IP address and port are needed",
+                      len, host, port);
+        return;
+    }
+
+    if (m->port == port && m->host.len == len
+        && ngx_strncmp(m->host.data, host, len) == 0)
+    {
+        return;
+    }
+
+    m->host.data = ngx_http_chatport_redis_master_text;
+    m->host.len = len;
+    m->port = port;
+    *ngx_cpymem(m->host.data, host, len) = '\0';
+
+    /* "host:port" after the host's terminating null */
+    m->text.data = m->host.data + len + 1;
+    m->text.len = ngx_sprintf(m->text.data, "%*s:%i", len, host, port)
+                  - m->text.data;
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "chatport: redis master \"%V\" is %V",
+                  &ngx_http_chatport_redis_conf->sentinel_name, &m->text);
+
+    ngx_http_chatport_redis_switching = 1;
+    ngx_http_chatport_redis_restart(&ngx_http_chatport_redis_cmd_link);
+    ngx_http_chatport_redis_restart(&ngx_http_chatport_redis_sub_link);
+    ngx_http_chatport_redis_switching = 0;
+}
+
+
+/*
+ * Closes a link and connects it again now, not after a backoff. The
+ * channels of a pub/sub link are told they are gone, so that the next
+ * waiter of each subscribes again.
+ */
+
+static void
+ngx_http_chatport_redis_restart(ngx_http_chatport_redis_link_t *link)
+{
+    ngx_uint_t  subscribed;
+
+    subscribed = link->pubsub && !link->sentinel
+                 && link->state == NGX_HTTP_CHATPORT_LINK_READY;
+
+    ngx_http_chatport_redis_close(link);
+
+    if (subscribed) {
+        ngx_http_chatport_redis_on_sub(0);
+    }
+
+    if (link->reconnect.timer_set) {
+        ngx_del_timer(&link->reconnect);
+    }
+
+    link->backoff = NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN;
+
+    if (!ngx_http_chatport_redis_exiting && !ngx_exiting) {
+        ngx_http_chatport_redis_connect(link);
+    }
+}
+
+
+/*
+ * The master's links failed, or it answered as a replica: the sentinels
+ * are asked again, by a new connection to the next one (the one open is
+ * subscribed and takes no other command). One that is still connecting
+ * will ask anyway.
+ */
+
+static void
+ngx_http_chatport_redis_lost(ngx_http_chatport_redis_link_t *link)
+{
+    if (ngx_http_chatport_redis_conf->sentinels == NULL || link->sentinel
+        || ngx_http_chatport_redis_switching || ngx_http_chatport_redis_exiting
+        || ngx_exiting)
+    {
+        return;
+    }
+
+    if (ngx_http_chatport_redis_sentinel_link.state
+        == NGX_HTTP_CHATPORT_LINK_READY)
+    {
+        ngx_http_chatport_redis_restart(
+                                      &ngx_http_chatport_redis_sentinel_link);
+    }
 }
 
 
@@ -213,10 +404,34 @@ ngx_http_chatport_redis_connect(ngx_http_chatport_redis_link_t *link)
 {
     ngx_http_chatport_main_conf_t  *cmcf = ngx_http_chatport_redis_conf;
 
-    ngx_connection_t   *c;
-    redisAsyncContext  *ac;
+    ngx_str_t                 *password;
+    ngx_connection_t          *c;
+    redisAsyncContext         *ac;
+    ngx_http_chatport_addr_t  *addr;
 
-    if (cmcf->redis_port) {
+    password = &cmcf->redis_password;
+
+    if (link->sentinel) {
+        addr = ngx_http_chatport_sentinel_next();
+        link->text = &addr->text;
+
+        if (cmcf->sentinel_password.len) {
+            password = &cmcf->sentinel_password;
+        }
+
+        ac = redisAsyncConnect((char *) addr->host.data, (int) addr->port);
+
+    } else if (cmcf->sentinels) {
+        addr = &ngx_http_chatport_redis_master;
+
+        if (addr->port == 0) {
+            link->state = NGX_HTTP_CHATPORT_LINK_DOWN;
+            return;
+        }
+
+        ac = redisAsyncConnect((char *) addr->host.data, (int) addr->port);
+
+    } else if (cmcf->redis_port) {
         ac = redisAsyncConnect((char *) cmcf->redis_host.data,
                                (int) cmcf->redis_port);
     } else {
@@ -232,7 +447,7 @@ ngx_http_chatport_redis_connect(ngx_http_chatport_redis_link_t *link)
         if (!link->down_logged) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "chatport: redis %s connection to %V failed: %s",
-                          link->name, &cmcf->redis_text, ac->errstr);
+                          link->name, link->text, ac->errstr);
             link->down_logged = 1;
         }
 
@@ -270,19 +485,27 @@ ngx_http_chatport_redis_connect(ngx_http_chatport_redis_link_t *link)
 
     /* these go out first, on every (re)connect */
 
-    link->setup_pending = (cmcf->redis_password.len ? 1 : 0)
-                          + (cmcf->redis_db ? 1 : 0);
+    link->setup_pending = 0;
 
-    if (cmcf->redis_password.len) {
+    if (password->len) {
+        link->setup_pending++;
         redisAsyncCommand(ac, ngx_http_chatport_redis_setup_done, link,
-                          "AUTH %b", cmcf->redis_password.data,
-                          cmcf->redis_password.len);
+                          "AUTH %b", password->data, password->len);
     }
 
-    if (cmcf->redis_db) {
+    if (cmcf->redis_db && !link->sentinel) {
+        link->setup_pending++;
         redisAsyncCommand(ac, ngx_http_chatport_redis_setup_done, link,
                           "SELECT %d", (int) cmcf->redis_db);
     }
+
+    if (cmcf->sentinels && !link->sentinel) {
+        link->setup_pending++;
+        redisAsyncCommand(ac, ngx_http_chatport_redis_role, link, "ROLE");
+    }
+
+    /* a server that takes the connection but never answers is left */
+    ngx_add_timer(&link->heartbeat, cmcf->redis_timeout);
 
     /* the connect completes with the first write event */
     ngx_http_chatport_redis_add_write(link);
@@ -301,6 +524,8 @@ ngx_http_chatport_redis_schedule(ngx_http_chatport_redis_link_t *link)
     {
         return;
     }
+
+    ngx_http_chatport_redis_lost(link);
 
     /* capped exponential backoff, with jitter so workers spread out */
     delay = link->backoff + ngx_random() % (link->backoff / 4 + 1);
@@ -341,8 +566,7 @@ ngx_http_chatport_redis_connected(const redisAsyncContext *ac, int status)
         if (!link->down_logged) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "chatport: redis %s connection to %V failed: %s",
-                          link->name, &ngx_http_chatport_redis_conf->redis_text,
-                          ac->errstr);
+                          link->name, link->text, ac->errstr);
             link->down_logged = 1;
         }
 
@@ -365,11 +589,21 @@ ngx_http_chatport_redis_ready(ngx_http_chatport_redis_link_t *link)
     if (link->down_logged) {
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                       "chatport: redis %s connection to %V is back",
-                      link->name, &ngx_http_chatport_redis_conf->redis_text);
+                      link->name, link->text);
         link->down_logged = 0;
     }
 
-    if (link->pubsub) {
+    if (link->heartbeat.timer_set) {
+        ngx_del_timer(&link->heartbeat);
+    }
+
+    if (link->sentinel) {
+        link->heartbeat_sent = 0;
+        ngx_add_timer(&link->heartbeat, NGX_HTTP_CHATPORT_REDIS_HEARTBEAT);
+
+        ngx_http_chatport_sentinel_ready(link->ac);
+
+    } else if (link->pubsub) {
         link->heartbeat_sent = 0;
         ngx_add_timer(&link->heartbeat, NGX_HTTP_CHATPORT_REDIS_HEARTBEAT);
 
@@ -403,8 +637,7 @@ ngx_http_chatport_redis_setup_done(redisAsyncContext *ac, void *r,
     if (!link->down_logged) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "chatport: redis %s connection to %V: AUTH or SELECT "
-                      "failed: %*s", link->name,
-                      &ngx_http_chatport_redis_conf->redis_text,
+                      "failed: %*s", link->name, link->text,
                       (size_t) reply->len, reply->str);
         link->down_logged = 1;
     }
@@ -412,6 +645,41 @@ ngx_http_chatport_redis_setup_done(redisAsyncContext *ac, void *r,
     link->state = NGX_HTTP_CHATPORT_LINK_DOWN;
 
     /* safe inside a callback: hiredis defers it */
+    redisAsyncDisconnect(ac);
+}
+
+
+/* the server the Sentinel named must be a master still */
+
+static void
+ngx_http_chatport_redis_role(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply                      *reply = r;
+    ngx_http_chatport_redis_link_t  *link = privdata;
+
+    if (reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+        && reply->element[0]->type == REDIS_REPLY_STRING
+        && reply->element[0]->len == 6
+        && ngx_strncmp(reply->element[0]->str, "master", 6) == 0)
+    {
+        if (--link->setup_pending == 0) {
+            ngx_http_chatport_redis_ready(link);
+        }
+
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "chatport: redis %s connection to %V: not a master, "
+                  "asking the sentinels again", link->name, link->text);
+
+    link->down_logged = 1;
+    link->state = NGX_HTTP_CHATPORT_LINK_DOWN;
+
     redisAsyncDisconnect(ac);
 }
 
@@ -447,15 +715,29 @@ ngx_http_chatport_redis_heartbeat(ngx_event_t *ev)
 {
     ngx_http_chatport_redis_link_t  *link = ev->data;
 
-    if (link->state != NGX_HTTP_CHATPORT_LINK_READY || link->ac == NULL) {
+    if (link->ac == NULL) {
+        return;
+    }
+
+    if (link->state == NGX_HTTP_CHATPORT_LINK_CONNECTING) {
+        ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                      "chatport: redis %s connection to %V: not ready in "
+                      "%M ms, reconnecting", link->name, link->text,
+                      ngx_http_chatport_redis_conf->redis_timeout);
+        link->down_logged = 1;
+
+        redisAsyncFree(link->ac);
+        return;
+    }
+
+    if (link->state != NGX_HTTP_CHATPORT_LINK_READY) {
         return;
     }
 
     if (link->heartbeat_sent) {
         ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                       "chatport: redis %s connection to %V: no heartbeat "
-                      "reply in %M ms, reconnecting", link->name,
-                      &ngx_http_chatport_redis_conf->redis_text,
+                      "reply in %M ms, reconnecting", link->name, link->text,
                       ngx_http_chatport_redis_conf->redis_timeout);
 
         /* as if Redis had closed it: the cleanup hook takes over */
@@ -581,11 +863,13 @@ ngx_http_chatport_redis_cleanup(void *privdata)
     {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "chatport: redis %s connection to %V lost",
-                      link->name, &ngx_http_chatport_redis_conf->redis_text);
+                      link->name, link->text);
         link->down_logged = 1;
     }
 
-    if (link->pubsub && link->state == NGX_HTTP_CHATPORT_LINK_READY) {
+    if (link->pubsub && !link->sentinel
+        && link->state == NGX_HTTP_CHATPORT_LINK_READY)
+    {
         link->state = NGX_HTTP_CHATPORT_LINK_DOWN;
         ngx_http_chatport_redis_on_sub(0);
     }
@@ -641,6 +925,8 @@ ngx_http_chatport_redis_eval(ngx_http_chatport_redis_script_t *script,
     cmd->handler = handler;
     cmd->data = data;
     cmd->script = script;
+    cmd->waits = (script && script->wait
+                  && ngx_http_chatport_redis_conf->redis_wait) ? 1 : 0;
     cmd->argc = n;
     cmd->argv = (const char **) (cmd + 1);
     cmd->argvlen = (size_t *) (cmd->argv + n);
@@ -680,6 +966,7 @@ ngx_http_chatport_redis_eval(ngx_http_chatport_redis_script_t *script,
 static ngx_int_t
 ngx_http_chatport_redis_send(ngx_http_chatport_redis_cmd_t *cmd)
 {
+    ngx_msec_t          timeout;
     redisAsyncContext  *ac;
 
     ac = ngx_http_chatport_redis_cmd_link.ac;
@@ -692,12 +979,119 @@ ngx_http_chatport_redis_send(ngx_http_chatport_redis_cmd_t *cmd)
         return NGX_DECLINED;
     }
 
+    if (cmd->waits) {
+        /* a NOSCRIPT retry goes out again: the next WAIT covers it */
+        if (cmd->queued) {
+            ngx_queue_remove(&cmd->queue);
+        }
+
+        ngx_queue_insert_tail(&ngx_http_chatport_redis_unwaited, &cmd->queue);
+        cmd->queued = 1;
+
+        ngx_http_chatport_redis_wait_next();
+    }
+
+    /*
+     * any command may queue behind a WAIT under way, and a write waits
+     * for the next one too
+     */
+    timeout = ngx_http_chatport_redis_conf->redis_timeout
+              + 2 * ngx_http_chatport_redis_conf->redis_wait_timeout;
+
     if (!cmd->timer.timer_set) {
-        ngx_add_timer(&cmd->timer,
-                      ngx_http_chatport_redis_conf->redis_timeout);
+        ngx_add_timer(&cmd->timer, timeout);
     }
 
     return NGX_OK;
+}
+
+
+/* one WAIT under way at a time, for every write sent before it */
+
+static void
+ngx_http_chatport_redis_wait_next(void)
+{
+    ngx_queue_t        *q;
+    redisAsyncContext  *ac;
+
+    ac = ngx_http_chatport_redis_cmd_link.ac;
+
+    if (ngx_http_chatport_redis_waiting || ac == NULL
+        || ngx_queue_empty(&ngx_http_chatport_redis_unwaited))
+    {
+        return;
+    }
+
+    if (redisAsyncCommand(ac, ngx_http_chatport_redis_waited, NULL,
+                          "WAIT %d %d",
+                          (int) ngx_http_chatport_redis_conf->redis_wait,
+                          (int) ngx_http_chatport_redis_conf
+                                ->redis_wait_timeout)
+        != REDIS_OK)
+    {
+        /* the context is going: every write's callback runs with NULL */
+        return;
+    }
+
+    ngx_http_chatport_redis_waiting = 1;
+
+    /* the unwaited writes move to the (empty) queue of this WAIT */
+    q = &ngx_http_chatport_redis_unwaited;
+
+    ngx_queue_add(&ngx_http_chatport_redis_waited_q, q);
+    ngx_queue_init(q);
+}
+
+
+static void
+ngx_http_chatport_redis_waited(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply  *reply = r;
+
+    ngx_int_t                       rc;
+    ngx_queue_t                    *q;
+    long long                       acked;
+    ngx_http_chatport_redis_cmd_t  *cmd;
+
+    ngx_http_chatport_redis_waiting = 0;
+
+    acked = (reply && reply->type == REDIS_REPLY_INTEGER) ? reply->integer
+                                                           : -1;
+
+    if (acked < 0) {
+        rc = NGX_ERROR;
+
+    } else if (acked >= ngx_http_chatport_redis_conf->redis_wait) {
+        rc = NGX_OK;
+
+    } else {
+        rc = NGX_BUSY;
+
+        if (!ngx_queue_empty(&ngx_http_chatport_redis_waited_q)) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "chatport: redis WAIT: %L of %i replicas "
+                          "acknowledged in %M ms, writes are answered 503",
+                          acked, ngx_http_chatport_redis_conf->redis_wait,
+                          ngx_http_chatport_redis_conf->redis_wait_timeout);
+        }
+    }
+
+    while (!ngx_queue_empty(&ngx_http_chatport_redis_waited_q)) {
+        q = ngx_queue_head(&ngx_http_chatport_redis_waited_q);
+        ngx_queue_remove(q);
+
+        cmd = ngx_queue_data(q, ngx_http_chatport_redis_cmd_t, queue);
+        cmd->queued = 0;
+
+        ngx_http_chatport_redis_finish(cmd, rc == NGX_ERROR ? NULL
+                                                           : &cmd->saved,
+                                       rc);
+    }
+
+    if (reply) {
+        ngx_http_chatport_redis_wait_next();
+    }
 }
 
 
@@ -713,7 +1107,12 @@ ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r, void *privdata)
     redisReply                     *reply = r;
     ngx_http_chatport_redis_cmd_t  *cmd = privdata;
 
-    ngx_http_chatport_redis_pt  handler;
+    if (reply && reply->type == REDIS_REPLY_ERROR
+        && ngx_strstr(reply->str, "READONLY") != NULL)
+    {
+        /* a master turned replica under us */
+        ngx_http_chatport_redis_lost(&ngx_http_chatport_redis_cmd_link);
+    }
 
     if (reply && reply->type == REDIS_REPLY_ERROR && cmd->script
         && cmd->handler && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
@@ -732,6 +1131,43 @@ ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r, void *privdata)
         reply = NULL;
     }
 
+    if (cmd->waits) {
+        /* a stored write is answered with its WAIT; the reply is kept */
+        if (reply && cmd->handler && cmd->queued
+            && (reply->type == REDIS_REPLY_STRING
+                || reply->type == REDIS_REPLY_STATUS
+                || reply->type == REDIS_REPLY_INTEGER))
+        {
+            cmd->saved.type = reply->type;
+            cmd->saved.integer = reply->integer;
+            cmd->saved.len = reply->len;
+            cmd->saved.str = ngx_alloc(reply->len + 1, ngx_cycle->log);
+
+            if (cmd->saved.str) {
+                ngx_memcpy(cmd->saved.str, reply->str, reply->len);
+                cmd->saved.str[reply->len] = '\0';
+                return;
+            }
+
+            reply = NULL;
+        }
+
+        if (cmd->queued) {
+            ngx_queue_remove(&cmd->queue);
+            cmd->queued = 0;
+        }
+    }
+
+    ngx_http_chatport_redis_finish(cmd, reply, reply ? NGX_OK : NGX_ERROR);
+}
+
+
+static void
+ngx_http_chatport_redis_finish(ngx_http_chatport_redis_cmd_t *cmd,
+    redisReply *reply, ngx_int_t rc)
+{
+    ngx_http_chatport_redis_pt  handler;
+
     if (cmd->timer.timer_set) {
         ngx_del_timer(&cmd->timer);
     }
@@ -740,7 +1176,11 @@ ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r, void *privdata)
 
     if (handler) {
         cmd->handler = NULL;
-        handler(cmd->data, reply, reply ? NGX_OK : NGX_ERROR);
+        handler(cmd->data, reply, rc);
+    }
+
+    if (cmd->saved.str) {
+        ngx_free(cmd->saved.str);
     }
 
     ngx_free(cmd);
@@ -756,7 +1196,8 @@ ngx_http_chatport_redis_timeout(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                   "chatport: redis did not answer in %M ms, reconnecting",
-                  ngx_http_chatport_redis_conf->redis_timeout);
+                  ngx_http_chatport_redis_conf->redis_timeout
+                  + 2 * ngx_http_chatport_redis_conf->redis_wait_timeout);
 
     handler = cmd->handler;
 

@@ -24,7 +24,10 @@ typedef struct ngx_http_chatport_redis_cmd_s  ngx_http_chatport_redis_cmd_t;
 /*
  * Called once per command: with NGX_OK and the reply (which may be an
  * error reply), or with NGX_ERROR and no reply when Redis could not
- * answer (connection lost, timeout). The reply belongs to hiredis.
+ * answer (connection lost, timeout). A write script under
+ * chatport_redis_wait is answered once its WAIT is: NGX_BUSY with the
+ * reply when fewer replicas than asked acknowledged it in time. The
+ * reply belongs to hiredis.
  */
 typedef void (*ngx_http_chatport_redis_pt)(void *data, redisReply *reply,
     ngx_int_t rc);
@@ -42,6 +45,8 @@ typedef void (*ngx_http_chatport_redis_ready_pt)(void);
 typedef struct {
     ngx_str_t                     source;
     u_char                        sha1[41];
+    ngx_uint_t                    wait;     /* a write chatport_redis_wait
+                                               holds until replicas have it */
 } ngx_http_chatport_redis_script_t;
 
 
@@ -51,6 +56,8 @@ ngx_int_t ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_redis_sub_state_pt on_sub_state,
     ngx_http_chatport_redis_ready_pt on_cmd_ready);
 void ngx_http_chatport_redis_exit(void);
+void ngx_http_chatport_redis_set_master(u_char *host, size_t len,
+    ngx_int_t port);
 
 void ngx_http_chatport_timer_init(ngx_event_t *ev,
     ngx_event_handler_pt handler);

@@ -55,7 +55,8 @@ static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
 
 /*
  * The scripts, put together from src/lua/ (their KEYS and ARGV are
- * described there): the pieces they share come first.
+ * described there): the pieces they share come first. Those answered
+ * 201 wait for the replicas under chatport_redis_wait.
  */
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script =
@@ -63,44 +64,44 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script =
                  NGX_HTTP_CHATPORT_LUA_LIMITED
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
                  NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
-                 NGX_HTTP_CHATPORT_LUA_APPEND), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_APPEND), { 0 }, 1 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_read_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_MESSAGE
                  NGX_HTTP_CHATPORT_LUA_AFTER_ID
-                 NGX_HTTP_CHATPORT_LUA_READ), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_READ), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_list_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_MESSAGE
-                 NGX_HTTP_CHATPORT_LUA_LIST), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_LIST), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_close_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
-                 NGX_HTTP_CHATPORT_LUA_CLOSE), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_CLOSE), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_stream_script =
-    { ngx_string(NGX_HTTP_CHATPORT_LUA_STREAM), { 0 } };
+    { ngx_string(NGX_HTTP_CHATPORT_LUA_STREAM), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
                  NGX_HTTP_CHATPORT_LUA_LIMITED
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
                  NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
-                 NGX_HTTP_CHATPORT_LUA_FORM), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_FORM), { 0 }, 1 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_contact_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
-                 NGX_HTTP_CHATPORT_LUA_CONTACT), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_CONTACT), { 0 }, 1 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_presence_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_NOW_MS
-                 NGX_HTTP_CHATPORT_LUA_PRESENCE), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_PRESENCE), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_seen_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
                  NGX_HTTP_CHATPORT_LUA_AFTER_ID
-                 NGX_HTTP_CHATPORT_LUA_SEEN), { 0 } };
+                 NGX_HTTP_CHATPORT_LUA_SEEN), { 0 }, 0 };
 
 
 void
@@ -635,6 +636,10 @@ ngx_http_chatport_store_status_e
 ngx_http_chatport_store_status(redisReply *reply, ngx_int_t rc,
     ngx_log_t *log)
 {
+    if (rc == NGX_BUSY && reply) {
+        return NGX_HTTP_CHATPORT_STORE_UNSAFE;
+    }
+
     if (rc != NGX_OK || reply == NULL) {
         return NGX_HTTP_CHATPORT_STORE_UNAVAILABLE;
     }

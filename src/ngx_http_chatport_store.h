@@ -64,6 +64,7 @@ typedef enum {
     NGX_HTTP_CHATPORT_STORE_UNKNOWN,       /* no such conversation */
     NGX_HTTP_CHATPORT_STORE_CURSOR,        /* cursor ahead of the stream */
     NGX_HTTP_CHATPORT_STORE_RATE,          /* "RATE <ms left>" */
+    NGX_HTTP_CHATPORT_STORE_UNSAFE,        /* stored, too few replicas */
     NGX_HTTP_CHATPORT_STORE_UNAVAILABLE    /* Redis down, loading, ... */
 } ngx_http_chatport_store_status_e;
 

@@ -475,6 +475,7 @@ ngx_http_chatport_append_done(void *data, redisReply *reply, ngx_int_t rc)
     ngx_http_chatport_visitor_ctx_t  *ctx = data;
 
     ngx_http_request_t                *r;
+    ngx_http_chatport_error_t          err;
     ngx_http_chatport_store_status_e   status;
 
     r = ctx->call.request;
@@ -494,6 +495,12 @@ ngx_http_chatport_append_done(void *data, redisReply *reply, ngx_int_t rc)
         rc = ngx_http_chatport_send_rate_limited(r, reply,
                                                  "too many new conversations, "
                                                  "try again later");
+        break;
+
+    case NGX_HTTP_CHATPORT_STORE_UNSAFE:
+        ngx_http_chatport_store_error(status, ctx->call.unknown, &err);
+        rc = ngx_http_chatport_send_error(r, err.status, err.code,
+                                          err.message);
         break;
 
     case NGX_HTTP_CHATPORT_STORE_UNKNOWN:

@@ -106,7 +106,7 @@ my @test = qw(redis-server redis-tools tzdata curl openssl perl
               libtest-base-perl libtest-longstring-perl
               liblist-moreutils-perl libipc-run-perl libtext-diff-perl
               libfaketime libnginx-mod-nchan python3-h2 python3-aiosmtpd
-              lua5.1 lua-check chromium nodejs npm);
+              lua5.1 lua-check chromium redis-sentinel nodejs npm);
 my @demo = qw(redis-server redis-tools openssl);
 my @sanitizers = qw(clang libclang-rt-14-dev llvm);
 

@@ -1,9 +1,13 @@
 -- A post's key (idem, nil without one): a key seen before is answered
 -- with the first post's id as a status reply, which tells the caller
--- that nothing was stored.
+-- that nothing was stored. It is written again, unchanged: a connection's
+-- WAIT (chatport_redis_wait) then covers the first post's write too.
 local function repeated(idem)
   local first = idem and redis.call('GET', idem)
-  if first then return redis.status_reply(first) end
+  if first then
+    redis.call('SET', idem, first, 'KEEPTTL')
+    return redis.status_reply(first)
+  end
 end
 
 local function remember(idem, id, ttl)

@@ -36,7 +36,8 @@ use Time::HiRes qw(time sleep);
 use Digest::SHA qw(sha1_hex);
 use Test2::API qw(test2_add_callback_testing_done);
 
-our @EXPORT = qw(require_env free_port start_nginx start_redis redis_cmd
+our @EXPORT = qw(require_env free_port start_nginx start_redis start_sentinel
+                 redis_cmd
                  http_request open_requests visitor background reap
                  wait_until conv_key cid_of worker_pids pid_alive
                  shared_redis_port rss_kb);
@@ -385,7 +386,7 @@ sub start {
     } else {
         my $http = $o{http} // '';
         $http = "chatport_redis 127.0.0.1:$redis;\n$http"
-            unless $http =~ /chatport_redis\s/;
+            unless $http =~ /chatport_redis(?:_sentinel)?\s/;
 
         my $server = $o{server} // <<'_EOC_';
         location /chatport/ {
@@ -583,6 +584,33 @@ sub start_redis {
     return $self;
 }
 
+# start_sentinel(master => PORT, name => 'NAME', down_after => MS,
+# failover_timeout => MS): a redis-sentinel watching 127.0.0.1:PORT
+# with a quorum of 2, as a Redis object (->stop, ->crash, ->cmd)
+sub start_sentinel {
+    my (%o) = @_;
+    my $self = bless {
+        port => free_port(),
+        dir => File::Temp::tempdir('chatport-sentinel-XXXXXX', TMPDIR => 1,
+                                   CLEANUP => !$ENV{CHATPORT_KEEP}),
+    }, 'ChatPort::Harness::Redis';
+
+    my $name = $o{name};
+
+    # the sentinel rewrites its file: it must be its own, and writable
+    open my $fh, '>', "$self->{dir}/sentinel.conf" or die "sentinel: $!";
+    print $fh "sentinel monitor $name 127.0.0.1 $o{master} 2\n",
+              "sentinel down-after-milliseconds $name ",
+              $o{down_after} // 1000, "\n",
+              "sentinel failover-timeout $name ",
+              $o{failover_timeout} // 5000, "\n";
+    close $fh;
+
+    $self->{sentinel} = "$self->{dir}/sentinel.conf";
+    $self->start;
+    return $self;
+}
+
 sub redis_cmd {
     my ($port, @args) = @_;
     return ChatPort::Harness::Redis::command($port, @args);
@@ -605,12 +633,16 @@ sub start {
 
     die "redis already running" if $self->{pid} && $running{$self->{pid}};
 
-    my @cmd = ('redis-server', '--bind', '127.0.0.1',
-               '--port', $self->{port}, '--dir', $self->{dir},
-               '--daemonize', 'no', '--save', '',
-               '--logfile', "$self->{dir}/redis.log",
-               '--appendonly', $self->{appendonly} ? 'yes' : 'no',
-               @{ $self->{args} });
+    my @cmd = $self->{sentinel}
+        ? ('redis-sentinel', $self->{sentinel}, '--bind', '127.0.0.1',
+           '--port', $self->{port}, '--dir', $self->{dir},
+           '--daemonize', 'no', '--logfile', "$self->{dir}/redis.log")
+        : ('redis-server', '--bind', '127.0.0.1',
+           '--port', $self->{port}, '--dir', $self->{dir},
+           '--daemonize', 'no', '--save', '',
+           '--logfile', "$self->{dir}/redis.log",
+           '--appendonly', $self->{appendonly} ? 'yes' : 'no',
+           @{ $self->{args} });
 
     my $pid = ChatPort::Harness::spawn("$self->{dir}/redis.out", @cmd);
     $self->{pid} = $pid;

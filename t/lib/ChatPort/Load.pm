@@ -65,6 +65,10 @@ sub new {
         interval   => $o{interval} // 0.05,    # between posts; 0: none
         inflight   => $o{inflight} // 4,
         retry      => $o{retry} // 0.2,        # before a failed poll again
+        # a failover may lose a message a poll was given (one not
+        # answered 201): its cursor is then ahead of the stream, a 400
+        # invalid_cursor until newer messages come, counted, no problem
+        lost_cursor => $o{lost_cursor} // 0,
         poll_bound => $o{poll_bound} // 15,    # longest wait for an answer
         post_bound => $o{post_bound} // 8,
         tick       => $o{tick} // 0.02,        # longest wait in the loop
@@ -86,6 +90,13 @@ sub new {
 }
 
 sub visitors { @{ $_[0]{visitors} } }
+
+# the Redis ->check reads (after a failover: the new master)
+sub redis_port {
+    my ($self, $port) = @_;
+    $self->{redis_port} = $port if $port;
+    return $self->{redis_port};
+}
 sub chains   { @{ $_[0]{chains} } }
 
 sub problem {
@@ -299,9 +310,15 @@ sub poll_done {
     if ($res->{status} != 200 || !$res->{json}) {
         $ch->{next} = time + $self->{retry};
 
-        $self->problem("a poll answered $res->{status}: "
-                       . ($res->{body} // ''))
-            unless $res->{status} == 503 || $res->{status} == 0;
+        if ($self->{lost_cursor} && $res->{status} == 400
+            && ($res->{json}{error} // '') eq 'invalid_cursor')
+        {
+            $self->{cursor_lost}++;
+
+        } elsif ($res->{status} != 503 && $res->{status} != 0) {
+            $self->problem("a poll answered $res->{status}: "
+                           . ($res->{body} // ''));
+        }
 
         $self->{hung}++, $self->problem("a poll hung (after $asked)")
             if ($res->{error} // '') eq 'timeout';
@@ -586,10 +603,12 @@ sub check {
 
     figures(sprintf '%s: posts %s; polls %s (%d on a kept-alive '
                  . 'connection); %d stored, %d lost, %d stored twice, %d '
-                 . 'delivered twice; %d not answered 201 but stored', $what,
+                 . 'delivered twice; %d not answered 201 but stored; %d '
+                 . 'polls after a lost message', $what,
                  $self->summary('post'), $self->summary('poll'),
                  $self->{reused} // 0, $f{stored}, $f{lost},
-                 $f{stored_twice}, $f{dup_delivered}, $f{stored_anyway});
+                 $f{stored_twice}, $f{dup_delivered}, $f{stored_anyway},
+                 $self->{cursor_lost} // 0);
     diag join "\n", @{ $self->{problems} } if grep { !$_ } @ok;
 
     return \%f;
@@ -610,11 +629,12 @@ sub figures {
 # a private Redis with an append-only file (and DEBUG allowed), and an
 # nginx of 2 workers on it (with proxy => 1, through a redis_proxy;
 # log_allow as for start_nginx), with no limit on new conversations:
-# (redis, nginx, proxy)
+# (redis, nginx, proxy). redis => an object: that one instead; redis_conf
+# => the directives that name it (chatport_redis_sentinel ...).
 sub fault_bed {
     my (%o) = @_;
 
-    my $redis = ChatPort::Harness::start_redis(appendonly => 1,
+    my $redis = $o{redis} || ChatPort::Harness::start_redis(appendonly => 1,
         args => ['--enable-debug-command', 'yes',
                  @{ $o{redis_args} || [] }]);
     my $proxy = $o{proxy} && redis_proxy($redis->port);
@@ -629,7 +649,7 @@ sub fault_bed {
         listen => $o{listen},
         worker_connections => $o{worker_connections},
         log_allow => $o{log_allow},
-        http => "chatport_redis 127.0.0.1:$rport;\n"
+        http => ($o{redis_conf} // "chatport_redis 127.0.0.1:$rport;\n")
               . "chatport_redis_timeout $timeout;\n",
         server => <<"_EOC_");
         chatport_site $o{site};
