@@ -9,7 +9,7 @@
 # once; every bad input a JSON error that stores nothing; the history
 # expires with the conversation and a later message extends both; a
 # conversation opened by the contact form starts its history with the
-# form's page.
+# form's page; 503 while Redis is away.
 
 use strict;
 use warnings;
@@ -409,6 +409,44 @@ subtest 'a conversation opened by the contact form' => sub {
     my ($pm, $pp) = ttls(conv_key($site, $vid));
     ok($pp > 0 && $pp <= $pm && $pm - $pp < 100,
        "expiring with the conversation ($pp <= $pm ms)");
+};
+
+
+# ---------------------------------------------------------------------------
+subtest 'Redis unavailable: 503 with Retry-After, then recorded again' => sub {
+    my $r = start_redis(appendonly => 1);
+    my $n = start_nginx(redis_port => $r->port,
+                        http => "chatport_redis 127.0.0.1:@{[ $r->port ]};\n"
+                                . "chatport_redis_timeout 1s;\n",
+                        server => <<"_EOC_");
+        chatport_site $site-outage;
+        location /chatport/ {
+            chatport;
+        }
+_EOC_
+    my $o = visitor(port => $n->port);
+    is($o->post('hi', page => "$here/o1")->{status}, 201, 'a conversation');
+    ok($r->stop, 'its Redis stopped');
+
+    my $res = http_request(port => $n->port, method => 'POST',
+                           path => '/chatport/page', cookie => $o->cookie,
+                           body => { url => "$here/o2" });
+    is_error($res, 503, 'unavailable', 'a report');
+    is($res->{headers}{'retry-after'}, 2, '... Retry-After: 2');
+
+    ok($r->start, 'Redis back');
+    ok(wait_until(sub {
+        http_request(port => $n->port, method => 'POST',
+                     path => '/chatport/page', cookie => $o->cookie,
+                     body => { url => "$here/o3", key => 'o3' })->{status}
+        == 204
+    }, 15, 0.5), 'a report is recorded again (tried with one key)');
+    my $h = redis_cmd($r->port, 'LRANGE',
+                      conv_key("$site-outage", $o->vid) . ':pages', 0, -1);
+    is(join(' ', map { m{"url":"[^"]*?(o\d)"} ? $1 : '?' } @$h), 'o1 o3',
+       'the history: the first page and the one after the outage');
+    ok($n->stop, 'nginx stops');
+    ok($r->stop, 'Redis stops');
 };
 
 done_testing();

@@ -35,7 +35,8 @@ const AGENTS = [
      'like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36',
      'Samsung Internet \u00b7 Android'],
     ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like ' +
-     'Gecko) Chrome/126.0.0.0 Safari/537.36 OPR/111.0.0.0', 'Opera \u00b7 Linux'],
+     'Gecko) Chrome/126.0.0.0 Safari/537.36 OPR/111.0.0.0',
+     'Opera \u00b7 Linux'],
     ['Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, ' +
      'like Gecko) Chrome/126.0.0.0 Safari/537.36', 'Chrome \u00b7 ChromeOS'],
     ['Mozilla/5.0 (compatible; Googlebot/2.1; ' +
