@@ -22,7 +22,7 @@
       message: 'Message', unmute: 'Sound is off until you click here',
       mailFailed: 'Email not delivered', seen: 'Seen by the visitor',
       notifyOff2: 'Notifications off', newContact: 'Contact details left',
-      pages: 'Pages visited', nPages: '%s pages' },
+      pages: 'Pages visited', nPages: '%s pages', onePage: '1 page' },
     ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
       away: '離席中', closedHours: 'オンライン \u2014 営業時間外（訪問者にはフォームを表示）',
       notConnected: 'オンライン \u2014 接続中\u2026',
@@ -40,7 +40,7 @@
       message: '内容', unmute: 'ここをクリックすると音が鳴るようになります',
       mailFailed: 'メールを配信できませんでした', seen: '訪問者が既読',
       notifyOff2: '通知オフ', newContact: '連絡先が届きました',
-      pages: '閲覧履歴', nPages: '%s ページ' }
+      pages: '閲覧履歴', nPages: '%s ページ', onePage: '1 ページ' }
   };
   var t = T.en, lang = 'en', me = '', site = '', rtf;
   var convs = Object.create(null), order = [], items = {};
@@ -355,7 +355,8 @@
     pages.forEach(function (p) {
       add(ol, add(el('li'), el('time', '', clock(p.ts)), el('span', 'ptitle', p.title), link(p.url)));
     });
-    return more('pages', el('span', '', t.nPages.replace('%s', pages.length)), ol);
+    return more('pages', el('span', '', pages.length === 1 ? t.onePage :
+                                        t.nPages.replace('%s', pages.length)), ol);
   }
   function loadPages() {
     var id = cur;

@@ -100,6 +100,10 @@ module.exports = async function pageChecks(h) {
             reports.push(JSON.parse(r.postData() || '{}'));
         }
     });
+    /* the answer to the next report of the visitor's page */
+    const answered = () => v.page.waitForResponse(r =>
+        /\/chatport\/page$/.test(r.url()) && r.request().method() === 'POST',
+        { timeout: 8000 });
     let cid;
 
     await check('nothing is reported before the visitor writes; then one ' +
@@ -110,8 +114,10 @@ module.exports = async function pageChecks(h) {
         await sleep(1000);
         assert(!reports.length, 'reported before writing: ' +
                JSON.stringify(reports));
+        const a = answered();
         await v.w.say(hello);
-        await until(() => reports.length === 1, 5000, 'one report');
+        const status = (await a).status();
+        assert(status === 204, 'report: ' + status);
         const r = reports[0];
         assert(r.url === pageA && r.title === 'Tea & Cups',
                'report: ' + JSON.stringify(r));
@@ -157,9 +163,14 @@ module.exports = async function pageChecks(h) {
 
         /* the console stays the same page: no reload */
         await op.evaluate(() => { window.__samePage = 1; });
+        /* each page's report answered before the visitor moves on */
+        let a = answered();
         await v.page.locator('a[href="/about.html"]').click();
-        await v.page.waitForURL('**/about.html');
+        assert((await a).status() === 204, 'the report of about.html');
+        a = answered();
         await v.page.goto(pageB);
+        assert((await a).status() === 204, 'the report of page B');
+        assert(reports.length === 3, 'reports: ' + JSON.stringify(reports));
         const t0 = Date.now();
         m = await until(async () => {
             const x = await op.evaluate(consoleMeta);
@@ -187,7 +198,7 @@ module.exports = async function pageChecks(h) {
         assert(where === pageB, 'the list shows ' + where);
         await shot(op, 'console-pages.png');
         await shot(v.page, 'widget-pages-about.png');
-        return 'page B shown ' + dt + ' ms after it loaded; history: ' +
+        return 'page B shown ' + dt + ' ms after its report; history: ' +
             trail.join(' | ');
     });
 
