@@ -48,7 +48,7 @@
   var forms = [], formIds = {}, formCursor = null, formsSeen;
   var pollCursor = null, backoff = 1000, pres = { status: 'away' };
   var sound, actx = null, closeTimer = null, listTimer = null, notifyOn;
-  var t0 = Date.now(), unmute, pages = null, shown = {};
+  var t0 = Date.now(), unmute, pages = null, pagesAsked = 0, shown = {};
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -358,10 +358,11 @@
     return more('pages', el('span', '', pages.length === 1 ? t.onePage :
                                         t.nPages.replace('%s', pages.length)), ol);
   }
+  /* the newest answer wins when the visitor moves faster than it comes */
   function loadPages() {
-    var id = cur;
+    var id = cur, n = ++pagesAsked;
     api('GET', cpath(id, 'pages')).then(function (j) {
-      if (id === cur) { pages = j.pages || []; meta(); }
+      if (id === cur && n === pagesAsked) { pages = j.pages || []; meta(); }
     }).catch(fail);
   }
   function failure(f) {
