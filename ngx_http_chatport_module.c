@@ -17,6 +17,7 @@
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_mail.h"
 #include "ngx_http_chatport_outbox.h"
+#include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
@@ -464,6 +465,7 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_chatport_store_init();
+    ngx_http_chatport_page_init();
     ngx_http_chatport_waiters_init();
     ngx_http_chatport_presence_init();
 

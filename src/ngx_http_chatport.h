@@ -140,6 +140,7 @@ ngx_int_t ngx_http_chatport_conf_addr(ngx_conf_t *cf, ngx_url_t *u,
 ngx_int_t ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,
     ngx_str_t *text, ngx_str_t *page);
 ngx_uint_t ngx_http_chatport_agent_protected(ngx_conf_t *cf);
+ngx_int_t ngx_http_chatport_cid(ngx_http_request_t *r, ngx_str_t *arg);
 
 
 

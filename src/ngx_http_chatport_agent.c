@@ -17,6 +17,7 @@
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_json.h"
+#include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
@@ -88,7 +89,6 @@ static ngx_int_t ngx_http_chatport_presence(ngx_http_request_t *r,
     ngx_str_t *arg);
 static void ngx_http_chatport_presence_body(ngx_http_request_t *r);
 
-static ngx_int_t ngx_http_chatport_cid(ngx_http_request_t *r, ngx_str_t *arg);
 static ngx_str_t *ngx_http_chatport_operator(ngx_http_request_t *r);
 static ngx_http_chatport_agent_ctx_t *ngx_http_chatport_agent_ctx(
     ngx_http_request_t *r);
@@ -116,6 +116,9 @@ static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
 
     { ngx_string("conversations/*/close"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_close },
+
+    { ngx_string("conversations/*/pages"), NGX_HTTP_GET,
+      ngx_string("GET"), ngx_http_chatport_pages },
 
     { ngx_string("poll"), NGX_HTTP_GET,
       ngx_string("GET"), ngx_http_chatport_inbox_poll },
@@ -827,7 +830,7 @@ ngx_http_chatport_presence_body(ngx_http_request_t *r)
 
 /* a conversation id: 32 lowercase hex digits */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_chatport_cid(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_uint_t  i;

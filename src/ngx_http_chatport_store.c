@@ -45,9 +45,6 @@
 
 #define NGX_HTTP_CHATPORT_ARGS_MAX  32
 
-/* a post's key is remembered this long, at most for the retention */
-#define NGX_HTTP_CHATPORT_KEY_WINDOW  (24 * 60 * 60 * 1000)
-
 
 static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
     ngx_http_chatport_rate_t *rate, ngx_str_t *args);

@@ -19,6 +19,9 @@
 /* the hex digits of a conversation id */
 #define NGX_HTTP_CHATPORT_CID_LEN       32
 
+/* a post's key is remembered this long (ms), at most for the retention */
+#define NGX_HTTP_CHATPORT_KEY_WINDOW    (24 * 60 * 60 * 1000)
+
 typedef struct {
     ngx_str_t                 site;
     ngx_str_t                 cid;

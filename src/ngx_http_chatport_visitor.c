@@ -18,6 +18,7 @@
 #include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_notify.h"
+#include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
@@ -88,6 +89,9 @@ static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
 
     { ngx_string("seen"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_seen },
+
+    { ngx_string("page"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_page },
 
     { ngx_null_string, 0, ngx_null_string, NULL }
 };

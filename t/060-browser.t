@@ -278,6 +278,8 @@ spew("$dir/html/shop.css",
 spew("$dir/html/hostile.css", "* { all: unset }\nbutton { display: none }\n");
 (my $hostile = $shop) =~ s{/shop\.css}{/hostile.css};
 spew("$dir/html/hostile.html", $hostile);
+(my $about = $shop) =~ s{<title>}{<title>About };
+spew("$dir/html/about.html", $about);
 spew("$dir/html/favicon.ico", '');
 # op2 and op3: operators of their own for the reply_wait and the
 # background-tab checks on the empty-inbox site
@@ -337,6 +339,9 @@ my @expected = (
     'closing shows a notice in the widget',
     'first event on an empty inbox: one notification and one beep, after the sound prompt',
     'no answer within chatport_reply_wait (3 s there): the widget asks for an address while an operator is online',
+    'the console summarises a user agent as its browser and system',
+    'nothing is reported before the visitor writes; then one report per page load',
+    'the operator sees the visitor move from one page to another live, the history in order with times, the user agent summarised with its raw string on demand, "(direct)" for a direct visit',
     'no uncaught script error on any page',
 );
 

@@ -21,7 +21,8 @@
       wrote: 'wrote', mail: 'Reply by email', name: 'Name', email: 'Email',
       message: 'Message', unmute: 'Sound is off until you click here',
       mailFailed: 'Email not delivered', seen: 'Seen by the visitor',
-      notifyOff2: 'Notifications off', newContact: 'Contact details left' },
+      notifyOff2: 'Notifications off', newContact: 'Contact details left',
+      pages: 'Pages visited', nPages: '%s pages', onePage: '1 page' },
     ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
       away: '離席中', closedHours: 'オンライン \u2014 営業時間外（訪問者にはフォームを表示）',
       notConnected: 'オンライン \u2014 接続中\u2026',
@@ -38,7 +39,8 @@
       wrote: '様からのお問い合わせ', mail: 'メールで返信', name: 'お名前', email: 'メール',
       message: '内容', unmute: 'ここをクリックすると音が鳴るようになります',
       mailFailed: 'メールを配信できませんでした', seen: '訪問者が既読',
-      notifyOff2: '通知オフ', newContact: '連絡先が届きました' }
+      notifyOff2: '通知オフ', newContact: '連絡先が届きました',
+      pages: '閲覧履歴', nPages: '%s ページ', onePage: '1 ページ' }
   };
   var t = T.en, lang = 'en', me = '', site = '', rtf;
   var convs = Object.create(null), order = [], items = {};
@@ -46,7 +48,7 @@
   var forms = [], formIds = {}, formCursor = null, formsSeen;
   var pollCursor = null, backoff = 1000, pres = { status: 'away' };
   var sound, actx = null, closeTimer = null, listTimer = null, notifyOn;
-  var t0 = Date.now(), unmute;
+  var t0 = Date.now(), unmute, pages = null, pagesAsked = 0, shown = {};
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -162,6 +164,30 @@
     var a = el('a', 'url', addr);
     a.setAttribute('href', 'mailto:' + addr);
     return a;
+  }
+  /* a summary with more on demand, open or not as the operator left it
+     (key) when the pane is drawn again */
+  function more(key, summary, body) {
+    var d = add(el('details', 'more'), add(el('summary'), summary), body);
+    d.open = !!shown[key];
+    d.addEventListener('toggle', function () { shown[key] = d.open; });
+    return d;
+  }
+  /* "Chrome · Android" from a User-Agent string */
+  function uaName(s) {
+    var b = /bot|crawl|spider/i.test(s) ? 'Bot' : /Edg(A|iOS)?\//.test(s) ? 'Edge' :
+      /OPR\/|Opera/.test(s) ? 'Opera' : /SamsungBrowser\//.test(s) ? 'Samsung Internet' :
+      /Firefox\/|FxiOS\//.test(s) ? 'Firefox' : /Chrome\/|CriOS\//.test(s) ? 'Chrome' :
+      /Safari\//.test(s) ? 'Safari' : '',
+      o = /iPhone/.test(s) ? 'iPhone' : /iPad/.test(s) ? 'iPad' : /Android/.test(s) ? 'Android' :
+      /Windows/.test(s) ? 'Windows' : /CrOS/.test(s) ? 'ChromeOS' :
+      /Mac OS X|Macintosh/.test(s) ? 'macOS' : /Linux/.test(s) ? 'Linux' : '';
+    return [b, o].filter(Boolean).join(' \u00b7 ');
+  }
+  /* the summary, the raw string on demand */
+  function ua(s, key) {
+    var name = uaName(s = String(s || ''));
+    return name ? more(key, el('span', 'ua', name), el('span', 'ua', s)) : el('span', 'ua', s);
   }
 
   /* ---- sound (WebAudio, unlocked by the first click) and notifications ---- */
@@ -308,14 +334,36 @@
     var c = convs[cur] || {};
     $('meta').textContent = '';
     rows($('meta'), (c.email ? [[t.email, mailto(c.email)]] : []).concat(
-      c.name ? [[t.name, el('span', '', c.name)]] : [], [[t.page, link(c.page)]],
+      c.name ? [[t.name, el('span', '', c.name)]] : [], [[t.page, current(c)]],
       c.first_page && c.first_page !== c.page ? [[t.first, link(c.first_page)]] : [],
-      [[t.referrer, link(c.referrer, t.direct)], [t.ua, el('span', 'ua', c.user_agent)]],
+      pages && pages.length ? [[t.pages, trail()]] : [],
+      [[t.referrer, link(c.referrer, t.direct)], [t.ua, ua(c.user_agent, 'ua')]],
       c.mail_failed ? [[t.mailFailed, el('span', 'failed', failure(c.mail_failed))]] : []));
     $('ctitle').textContent = c.name || c.email || label(cur);
     $('cstate').textContent = t.closed;
     $('cstate').hidden = c.status !== 'closed';
     $('close').disabled = c.status === 'closed';
+  }
+  /* the page the visitor is on, with its title when it was reported */
+  function current(c) {
+    var p = pages && pages[pages.length - 1];
+    return add(el('span', 'cur'), p && p.url === c.page && el('span', 'ptitle', p.title), link(c.page));
+  }
+  /* the pages of the conversation, oldest first */
+  function trail() {
+    var ol = el('ol', 'pages');
+    pages.forEach(function (p) {
+      add(ol, add(el('li'), el('time', '', clock(p.ts)), el('span', 'ptitle', p.title), link(p.url)));
+    });
+    return more('pages', el('span', '', pages.length === 1 ? t.onePage :
+                                        t.nPages.replace('%s', pages.length)), ol);
+  }
+  /* the newest answer wins when the visitor moves faster than it comes */
+  function loadPages() {
+    var id = cur, n = ++pagesAsked;
+    api('GET', cpath(id, 'pages')).then(function (j) {
+      if (id === cur && n === pagesAsked) { pages = j.pages || []; meta(); }
+    }).catch(fail);
   }
   function failure(f) {
     return [].concat(f.to || []).join(', ') + ': ' + f.error + ' (' +
@@ -363,6 +411,8 @@
       $('msgs').textContent = '';
       $('msgs').setAttribute('aria-busy', 'true');
       resetClose();
+      pages = null;
+      loadPages();
     }
     $('conv').hidden = false;
     $('pick').hidden = true;
@@ -417,7 +467,7 @@
     add(li, rows(el('dl', 'meta'), Object.keys(fl).map(function (k) {
       return [/^(name|email|message)$/.test(k) ? t[k] : k, el('span', '', fl[k]), k === 'message' ? 'mt' : ''];
     }).concat([[t.page, link(f.page)], [t.referrer, link(f.referrer, t.direct)],
-               [t.ua, el('span', 'ua', f.user_agent)]])));
+               [t.ua, ua(f.user_agent, 'f' + f.id)]])));
     if (/^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(mail || '')) {
       body = '\n\n' + (fl.name ? fl.name + ' ' : '') + t.wrote + ':\n' +
         String(fl.message || '').replace(/^/gm, '> ');
@@ -471,6 +521,11 @@
       c.mail_failed = ev.mail;
       if (id === cur) { meta(); }
       if (live) { notify(t.mailFailed, failure(ev.mail), id); }
+      return;
+    }
+    if (ev.type === 'page') {
+      if (c) { c.page = ev.url; }
+      if (id === cur) { loadPages(); }
       return;
     }
     if (ev.type === 'contact') {

@@ -54,7 +54,7 @@
         greet, log, off, foot, note, ta, ask, shut;
     var cursor = '0-0', seen = {}, unread = 0, delay = 0, polling, sending,
         pollTimer, conv, closed, mine = 0, theirs = 0, asked = got('c'),
-        lastReply = '0-0', marked = '0-0';
+        lastReply = '0-0', marked = '0-0', where;
 
     /* localStorage: "c" once the visitor left an address */
     function got(k, v) {
@@ -253,6 +253,13 @@
         if (j.cursor && cmp(j.cursor, cursor) > 0) { cursor = j.cursor; }
         if (j.status) { closed = j.status === 'closed'; }
         conv = conv || list.length;
+        /* the page it is on, once per page load with a conversation (and
+         * so never before the visitor wrote); tried again once */
+        if (conv && !where) {
+            where = post('page', { url: location.href, title:
+                Array.from(D.title).slice(0, 300).join('') }, 4)
+                .catch(function () {});
+        }
         count();
         view();
         bottom();

@@ -41,6 +41,8 @@ if from == 'visitor' then redis.call('HINCRBY', meta, 'unread', 1)
 else redis.call('HSET', meta, 'unread', 0) end
 redis.call('PEXPIRE', meta, retention)
 redis.call('PEXPIRE', msgs, retention)
+-- the page history (page.lua), in the meta's slot
+redis.call('PEXPIRE', meta .. ':pages', retention)
 redis.call('ZADD', convs, ts, cid)
 redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))
 redis.call('PEXPIRE', convs, retention)

@@ -41,6 +41,8 @@ if f.fields.name then redis.call('HSET', meta, 'name', f.fields.name) end
 redis.call('HINCRBY', meta, 'unread', 1)
 redis.call('PEXPIRE', meta, retention)
 redis.call('PEXPIRE', msgs, retention)
+-- the page history (page.lua), in the meta's slot
+redis.call('PEXPIRE', meta .. ':pages', retention)
 redis.call('ZADD', convs, ts, cid)
 redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))
 redis.call('PEXPIRE', convs, retention)

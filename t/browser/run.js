@@ -20,6 +20,7 @@
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 const path = require('path');
+const pageChecks = require('./page');
 
 const FRONT = process.env.CP_FRONT;
 const OFF = process.env.CP_OFF;
@@ -106,10 +107,11 @@ async function holdPoll(base, auth, signal) {
         }
     }
 }
+/* the conversation opened on a page (the visitor may have moved on) */
 async function conversation(page) {
     const r = await agent('GET', 'conversations?limit=200');
     assert(r.status === 200, 'GET conversations: ' + r.status + ' ' + r.text);
-    return r.j.conversations.find(c => c.page === page);
+    return r.j.conversations.find(c => c.first_page === page);
 }
 
 /* Loses the answer to the first POST to url: the server gets it (and
@@ -1114,6 +1116,9 @@ async function checks(browser) {
         return 'button "' + label + '" while hidden; unavailable ' +
                (Date.now() - t) + ' ms after the console closed';
     });
+
+    await pageChecks({ browser, check, assert, until, agent, visitor, watch,
+                       shot, sleep, FRONT, RUN, USER, PASS });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
