@@ -19,6 +19,7 @@
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
+#include "ngx_http_chatport_typing.h"
 #include "ngx_http_chatport_waiters.h"
 
 
@@ -80,6 +81,8 @@ static void ngx_http_chatport_reply_done(void *data, redisReply *reply,
     ngx_int_t rc);
 static ngx_int_t ngx_http_chatport_close(ngx_http_request_t *r,
     ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_conversation_typing(ngx_http_request_t *r,
+    ngx_str_t *arg);
 static ngx_int_t ngx_http_chatport_inbox_poll(ngx_http_request_t *r,
     ngx_str_t *arg);
 static ngx_int_t ngx_http_chatport_inbox_check(
@@ -116,6 +119,9 @@ static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
 
     { ngx_string("conversations/*/close"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_close },
+
+    { ngx_string("conversations/*/typing"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_conversation_typing },
 
     { ngx_string("poll"), NGX_HTTP_GET,
       ngx_string("GET"), ngx_http_chatport_inbox_poll },
@@ -551,10 +557,13 @@ ngx_http_chatport_conversation_messages(ngx_http_request_t *r,
                                             "\"after\" is not a message id");
     }
 
-    /* an operator reading the conversation has read it */
+    /*
+     * an operator reading the conversation has read it, and has seen the
+     * visitor's messages in it
+     */
     rc = ngx_http_chatport_store_read(r->pool, &ctx->message.site,
                                       &ctx->message.cid, &after,
-                                      clcf->history, 1, NULL,
+                                      clcf->history, 1, NULL, NULL,
                                       ngx_http_chatport_call_json, ctx,
                                       &ctx->call.cmd);
 
@@ -688,6 +697,20 @@ ngx_http_chatport_close(ngx_http_request_t *r, ngx_str_t *arg)
                                        &ctx->call.cmd);
 
     return ngx_http_chatport_call_started(&ctx->call, rc);
+}
+
+
+static ngx_int_t
+ngx_http_chatport_conversation_typing(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    if (ngx_http_chatport_cid(r, arg) != NGX_OK) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
+                                            "unknown_conversation",
+                                            "no such conversation here");
+    }
+
+    return ngx_http_chatport_typing_agent(r, arg,
+                                          ngx_http_chatport_operator(r));
 }
 
 

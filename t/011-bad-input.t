@@ -1024,10 +1024,10 @@ Content-Type: application/json; charset=utf-8
 --- response_headers eval
 [("Content-Type: application/json; charset=utf-8") x 4]
 --- response_body eval
-["{\"messages\":[],\"cursor\":\"0-0\"}\n",
- "{\"messages\":[],\"cursor\":\"5-0\"}\n",
- "{\"messages\":[],\"cursor\":\"1700000000000-3\"}\n",
- "{\"messages\":[],\"cursor\":\"0-0\"}\n"]
+["{\"messages\":[],\"events\":[],\"cursor\":\"0-0\"}\n",
+ "{\"messages\":[],\"events\":[],\"cursor\":\"5-0\"}\n",
+ "{\"messages\":[],\"events\":[],\"cursor\":\"1700000000000-3\"}\n",
+ "{\"messages\":[],\"events\":[],\"cursor\":\"0-0\"}\n"]
 
 
 
