@@ -1115,6 +1115,9 @@ async function checks(browser) {
                (Date.now() - t) + ' ms after the console closed';
     });
 
+    await require('./typing')(browser, { check, until, assert, visitor, shot,
+        sleep, watch, FRONT, USER, PASS, RUN });
+
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
         assert(!bad.length, JSON.stringify(bad));
