@@ -263,6 +263,34 @@ subtest 'operator types: the visitor and the other operators hear it' => sub {
         or diag $a->[0]{body};
 };
 
+subtest 'typing stays in its conversation' => sub {
+    is_deeply(stored(), $before, 'nothing stored by the typing so far')
+        or diag explain [ $before, stored() ];
+
+    my $w = visitor(port => $port);
+    is($w->post('Another visitor')->{status}, 201,
+       'a second visitor opens a conversation');
+    my $wcid = cid_of($w->vid // '');
+    $before = stored();
+    my $c = inbox_cursor();
+
+    my $a = woken([ agent_request(GET => "poll?after=$c") ],
+                  sub { vpost($w, 'typing', {}) });
+    is($a->[0]{json}{events}[0]{conversation}, $wcid,
+       "the second visitor's typing names its own conversation")
+        or diag $a->[0]{body};
+
+    # an operator typing in the second conversation: the first visitor's
+    # poll does not hear it, the second's does
+    my $b = open_requests([ $v->poll_request($m1) ]);
+    $a = woken([ $w->poll_request($w->history->{json}{cursor}) ],
+               sub { agent(POST => "conversations/$wcid/typing", {}) });
+    is($a->[0]{json}{events}[0]{type}, 'typing',
+       "the second visitor's poll hears its operator");
+    is($b->collect(timeout => 1)->[0]{error}, 'timeout',
+       "the first visitor's poll does not");
+};
+
 subtest 'typing stores nothing' => sub {
     is_deeply(stored(), $before,
               'the same keys, stream lengths and hashes as before')
@@ -291,6 +319,10 @@ subtest 'typing: bad input' => sub {
     $r = vpost($v, 'typing', '{}',
                headers => { 'Content-Type' => 'text/plain' });
     is($r->{status}, 415, 'text/plain: 415');
+
+    $r = vpost($v, 'typing/x', {});
+    is($r->{status}, 404, 'POST P typing/x: 404');
+    is($r->{json}{error}, 'not_found', '... not_found');
 
     $r = http_request(port => $port, path => '/chatport/typing',
                       cookie => $v->cookie);
@@ -322,6 +354,9 @@ subtest 'typing: bad input' => sub {
     $r = agent(POST => 'conversations/' . ('0' x 32) . '/typing', {});
     is($r->{status}, 403, 'an unknown CID: 403');
     is($r->{json}{error}, 'unknown_conversation', '... unknown_conversation');
+
+    $r = agent(POST => "conversations/$cid/typing/x", {});
+    is($r->{status}, 404, 'POST A .../typing/x: 404');
 
     $r = agent(GET => "conversations/$cid/typing");
     is($r->{status}, 405, 'GET: 405');
