@@ -140,6 +140,8 @@ module.exports = async function (browser, h) {
             }, 5000, '"Seen by the visitor" after the console reloaded');
             assert(m.under === a1, JSON.stringify(m));
             await v.page.reload();
+            /* the panel reopens by itself: a click before would close it */
+            await v.w.launcher();
             await v.w.open();
             m = await until(async () => {
                 const x = await wm();
