@@ -20,6 +20,7 @@
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_store.h"
+#include "ngx_http_chatport_typing.h"
 #include "ngx_http_chatport_waiters.h"
 
 
@@ -466,6 +467,7 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
 
     ngx_http_chatport_store_init();
     ngx_http_chatport_page_init();
+    ngx_http_chatport_typing_init();
     ngx_http_chatport_waiters_init();
     ngx_http_chatport_presence_init();
 

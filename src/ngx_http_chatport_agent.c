@@ -20,6 +20,7 @@
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
+#include "ngx_http_chatport_typing.h"
 #include "ngx_http_chatport_waiters.h"
 
 
@@ -81,6 +82,8 @@ static void ngx_http_chatport_reply_done(void *data, redisReply *reply,
     ngx_int_t rc);
 static ngx_int_t ngx_http_chatport_close(ngx_http_request_t *r,
     ngx_str_t *arg);
+static ngx_int_t ngx_http_chatport_conversation_typing(ngx_http_request_t *r,
+    ngx_str_t *arg);
 static ngx_int_t ngx_http_chatport_inbox_poll(ngx_http_request_t *r,
     ngx_str_t *arg);
 static ngx_int_t ngx_http_chatport_inbox_check(
@@ -119,6 +122,8 @@ static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
 
     { ngx_string("conversations/*/pages"), NGX_HTTP_GET,
       ngx_string("GET"), ngx_http_chatport_pages },
+    { ngx_string("conversations/*/typing"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_conversation_typing },
 
     { ngx_string("poll"), NGX_HTTP_GET,
       ngx_string("GET"), ngx_http_chatport_inbox_poll },
@@ -554,10 +559,13 @@ ngx_http_chatport_conversation_messages(ngx_http_request_t *r,
                                             "\"after\" is not a message id");
     }
 
-    /* an operator reading the conversation has read it */
+    /*
+     * an operator reading the conversation has read it, and has seen the
+     * visitor's messages in it
+     */
     rc = ngx_http_chatport_store_read(r->pool, &ctx->message.site,
                                       &ctx->message.cid, &after,
-                                      clcf->history, 1, NULL,
+                                      clcf->history, 1, NULL, NULL,
                                       ngx_http_chatport_call_json, ctx,
                                       &ctx->call.cmd);
 
@@ -691,6 +699,20 @@ ngx_http_chatport_close(ngx_http_request_t *r, ngx_str_t *arg)
                                        &ctx->call.cmd);
 
     return ngx_http_chatport_call_started(&ctx->call, rc);
+}
+
+
+static ngx_int_t
+ngx_http_chatport_conversation_typing(ngx_http_request_t *r, ngx_str_t *arg)
+{
+    if (ngx_http_chatport_cid(r, arg) != NGX_OK) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
+                                            "unknown_conversation",
+                                            "no such conversation here");
+    }
+
+    return ngx_http_chatport_typing_agent(r, arg,
+                                          ngx_http_chatport_operator(r));
 }
 
 

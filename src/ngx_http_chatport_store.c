@@ -330,15 +330,18 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
 }
 
 
-/* known: the status the visitor knows, "-" for none; NULL for operators */
+/*
+ * known: the status the visitor knows, "-" for none; NULL for operators;
+ * seen: the id up to which the visitor knows its messages seen, or NULL
+ */
 
 ngx_int_t
 ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, ngx_str_t *after, ngx_int_t count, ngx_uint_t mark_read,
-    char *known, ngx_http_chatport_redis_pt handler, void *data,
-    ngx_http_chatport_redis_cmd_t **cmdp)
+    char *known, ngx_str_t *seen, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t  a[6];
+    ngx_str_t  a[7];
 
     if (ngx_http_chatport_store_channel(pool, site, cid, &a[0]) != NGX_OK
         || ngx_http_chatport_store_key(pool, &a[1], "%V:msgs", &a[0])
@@ -365,8 +368,15 @@ ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
         ngx_str_null(&a[5]);
     }
 
+    if (seen) {
+        a[6] = *seen;
+
+    } else {
+        ngx_str_set(&a[6], "-");
+    }
+
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_read_script,
-                                        a, 2, 6, handler, data, cmdp);
+                                        a, 2, 7, handler, data, cmdp);
 }
 
 

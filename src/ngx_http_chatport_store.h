@@ -82,8 +82,8 @@ ngx_int_t ngx_http_chatport_store_append(ngx_pool_t *pool,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, ngx_str_t *after, ngx_int_t count, ngx_uint_t mark_read,
-    char *known, ngx_http_chatport_redis_pt handler, void *data,
-    ngx_http_chatport_redis_cmd_t **cmdp);
+    char *known, ngx_str_t *seen, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
     ngx_int_t count, ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);

@@ -21,6 +21,7 @@
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
+#include "ngx_http_chatport_typing.h"
 #include "ngx_http_chatport_waiters.h"
 
 
@@ -30,6 +31,7 @@ typedef struct {
     ngx_http_chatport_message_t      message;
     ngx_str_t                        vid;
     char                            *known;         /* status, for a poll */
+    ngx_str_t                        seen;          /* ... seen id, or "" */
     ngx_uint_t                       new_visitor;   /* unsigned:1 */
 } ngx_http_chatport_visitor_ctx_t;
 
@@ -92,6 +94,8 @@ static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
 
     { ngx_string("page"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_page },
+    { ngx_string("typing"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_typing },
 
     { ngx_null_string, 0, ngx_null_string, NULL }
 };
@@ -324,7 +328,8 @@ ngx_http_chatport_messages(ngx_http_request_t *r, ngx_str_t *arg)
         /* no conversation yet: an empty history */
 
         ngx_http_chatport_json_init(&j, r->pool);
-        ngx_http_chatport_json_literal(&j, "{\"messages\":[],\"cursor\":");
+        ngx_http_chatport_json_literal(&j, "{\"messages\":[],\"events\":[],"
+                                           "\"cursor\":");
 
         if (after.len == 0) {
             ngx_str_set(&after, "0-0");
@@ -359,7 +364,7 @@ ngx_http_chatport_messages(ngx_http_request_t *r, ngx_str_t *arg)
     }
 
     rc = ngx_http_chatport_store_read(r->pool, &cscf->site, &ctx->message.cid,
-                                      &after, clcf->history, 0, "-",
+                                      &after, clcf->history, 0, "-", NULL,
                                       ngx_http_chatport_call_json, ctx,
                                       &ctx->call.cmd);
 
@@ -714,8 +719,9 @@ static ngx_int_t
 ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                         rc;
-    ngx_str_t                         after, vid, channel, known;
+    ngx_str_t                         after, vid, channel, known, seen;
     ngx_http_chatport_waiter_t       *w;
+    ngx_http_chatport_stream_id_t     id;
     ngx_http_chatport_srv_conf_t     *cscf;
     ngx_http_chatport_loc_conf_t     *clcf;
     ngx_http_chatport_visitor_ctx_t  *ctx;
@@ -728,6 +734,15 @@ ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
 
     if (after.len == 0) {
         ngx_str_set(&after, "0-0");
+    }
+
+    if (ngx_http_arg(r, (u_char *) "seen", 4, &seen) != NGX_OK) {
+        ngx_str_null(&seen);
+
+    } else if (ngx_http_chatport_stream_id_parse(&seen, &id) != NGX_OK) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_seen",
+                                            "\"seen\" is not a message id");
     }
 
     if (ngx_http_chatport_visitor_cookie(r, &vid) != NGX_OK) {
@@ -755,6 +770,9 @@ ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
                   && ngx_strncmp(known.data, "closed", 6) == 0)
                  ? "closed" : "open";
 
+    /* ... and the seen id it shows, when it tells (older widgets do not) */
+    ctx->seen = seen;
+
     if (ngx_http_chatport_visitor_cid(r->pool, &vid, &ctx->message.cid)
         != NGX_OK
         || ngx_http_chatport_store_channel(r->pool, &cscf->site,
@@ -773,6 +791,7 @@ ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
 
     w->data = ctx;
     w->unknown = "unknown_visitor";
+    w->events = 1;
 
     rc = ngx_http_chatport_waiter_start(w);
 
@@ -799,6 +818,7 @@ ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w)
                                         &ctx->message.cid, &w->cursor,
                                         ctx->message.history, 0,
                                         ctx->known,
+                                        ctx->seen.len ? &ctx->seen : NULL,
                                         ngx_http_chatport_waiter_read_done, w,
                                         &w->cmd);
 }

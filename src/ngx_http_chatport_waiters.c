@@ -68,6 +68,8 @@ static void ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
 
 static void ngx_http_chatport_channel_changed(
     ngx_http_chatport_channel_t *ch);
+static void ngx_http_chatport_channel_event(ngx_http_chatport_channel_t *ch,
+    ngx_str_t *event);
 
 static void ngx_http_chatport_waiter_recheck(ngx_http_chatport_waiter_t *w);
 static void ngx_http_chatport_waiter_park(ngx_http_chatport_waiter_t *w);
@@ -84,7 +86,7 @@ static void ngx_http_chatport_waiters_walk(
     ngx_http_chatport_waiter_visit_pt visit);
 static void ngx_http_chatport_waiter_cleanup(void *data);
 static ngx_int_t ngx_http_chatport_waiter_body(ngx_http_chatport_waiter_t *w,
-    ngx_str_t *items, ngx_str_t *cursor, ngx_str_t *body);
+    ngx_str_t *items, ngx_str_t *events, ngx_str_t *cursor, ngx_str_t *body);
 
 
 static ngx_rbtree_t       ngx_http_chatport_channels;
@@ -585,7 +587,8 @@ ngx_http_chatport_waiter_finish(ngx_http_chatport_waiter_t *w,
     } else {
         ngx_str_null(&items);
 
-        if (ngx_http_chatport_waiter_body(w, &items, &w->cursor, &empty)
+        if (ngx_http_chatport_waiter_body(w, &items, &items, &w->cursor,
+                                          &empty)
             != NGX_OK)
         {
             rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -649,9 +652,11 @@ ngx_http_chatport_waiter_cleanup(void *data)
 }
 
 
+/* events: what goes beside the list, for a waiter whose answers have it */
+
 static ngx_int_t
 ngx_http_chatport_waiter_body(ngx_http_chatport_waiter_t *w,
-    ngx_str_t *items, ngx_str_t *cursor, ngx_str_t *body)
+    ngx_str_t *items, ngx_str_t *events, ngx_str_t *cursor, ngx_str_t *body)
 {
     ngx_http_chatport_json_t  j;
 
@@ -661,6 +666,12 @@ ngx_http_chatport_waiter_body(ngx_http_chatport_waiter_t *w,
     ngx_http_chatport_json_string(&j, &w->list);
     ngx_http_chatport_json_literal(&j, ":[");
     ngx_http_chatport_json_raw(&j, items->data, items->len);
+
+    if (w->events) {
+        ngx_http_chatport_json_literal(&j, "],\"events\":[");
+        ngx_http_chatport_json_raw(&j, events->data, events->len);
+    }
+
     ngx_http_chatport_json_literal(&j, "],\"cursor\":");
     ngx_http_chatport_json_string(&j, cursor);
     ngx_http_chatport_json_literal(&j, "}\n");
@@ -829,14 +840,17 @@ ngx_http_chatport_channel_subscribed(ngx_http_chatport_channel_t *ch)
 }
 
 
-/* payload: "<stream id> <JSON item>" as the store's scripts publish it */
+/*
+ * payload: "<stream id> <JSON item>" as the store's scripts publish it,
+ * "* ..." (read again) or "~ <event JSON>" (an event, nothing stored)
+ */
 
 static void
 ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
     ngx_str_t *payload)
 {
     u_char                         *space;
-    ngx_str_t                       id_text, item, body;
+    ngx_str_t                       id_text, item, body, none;
     ngx_queue_t                    *q, *next;
     ngx_http_chatport_waiter_t     *w;
     ngx_http_chatport_stream_id_t   id;
@@ -849,8 +863,16 @@ ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
     id_text.data = payload->data;
     id_text.len = space - payload->data;
 
+    item.data = space + 1;
+    item.len = payload->data + payload->len - item.data;
+
     if (id_text.len == 1 && id_text.data[0] == '*') {
         ngx_http_chatport_channel_changed(ch);
+        return;
+    }
+
+    if (id_text.len == 1 && id_text.data[0] == '~') {
+        ngx_http_chatport_channel_event(ch, &item);
         return;
     }
 
@@ -858,8 +880,7 @@ ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
         return;
     }
 
-    item.data = space + 1;
-    item.len = payload->data + payload->len - item.data;
+    ngx_str_null(&none);
 
     ch->busy++;
 
@@ -885,7 +906,7 @@ ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
 
         /* the payload is hiredis's: each answer gets its own copy */
 
-        if (ngx_http_chatport_waiter_body(w, &item, &id_text, &body)
+        if (ngx_http_chatport_waiter_body(w, &item, &none, &id_text, &body)
             != NGX_OK)
         {
             ngx_http_chatport_waiter_finish(w,
@@ -930,6 +951,65 @@ ngx_http_chatport_channel_changed(ngx_http_chatport_channel_t *ch)
         } else {
             w->dirty = 1;
         }
+    }
+
+    ch->busy--;
+    ngx_http_chatport_channel_release(ch);
+}
+
+
+/*
+ * "~ <event JSON>": news that is not in the stream (someone typing, a
+ * message seen). Only the polls parked now hear of it, and their cursor
+ * stays where it was. A poll that is reading reads again, as for a
+ * message: what a stored state change (seen) is about, the read tells.
+ */
+
+static void
+ngx_http_chatport_channel_event(ngx_http_chatport_channel_t *ch,
+    ngx_str_t *event)
+{
+    ngx_str_t                    body, none;
+    ngx_queue_t                 *q, *next;
+    ngx_http_chatport_waiter_t  *w;
+
+    ngx_str_null(&none);
+
+    ch->busy++;
+
+    for (q = ngx_queue_head(&ch->waiters);
+         q != ngx_queue_sentinel(&ch->waiters);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        w = ngx_queue_data(q, ngx_http_chatport_waiter_t, queue);
+
+        if (w->state == NGX_HTTP_CHATPORT_WAITER_CHECKING) {
+            w->dirty = 1;
+            continue;
+        }
+
+        if (w->state != NGX_HTTP_CHATPORT_WAITER_PARKED || w->dirty) {
+            continue;
+        }
+
+        /* the inbox's list is the events; a visitor's has them beside */
+
+        if ((w->events
+             ? ngx_http_chatport_waiter_body(w, &none, event, &w->cursor,
+                                             &body)
+             : ngx_http_chatport_waiter_body(w, event, &none, &w->cursor,
+                                             &body))
+            != NGX_OK)
+        {
+            ngx_http_chatport_waiter_finish(w,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            NULL, "internal",
+                                            "out of memory");
+            continue;
+        }
+
+        ngx_http_chatport_waiter_finish(w, NGX_HTTP_OK, &body, NULL, NULL);
     }
 
     ch->busy--;

@@ -55,6 +55,8 @@ struct ngx_http_chatport_waiter_s {
     unsigned                            state:2;
     unsigned                            dirty:1;   /* news while reading */
     unsigned                            finished:1;
+    unsigned                            events:1;  /* "events" beside */
+                                                   /* the list */
 };
 
 

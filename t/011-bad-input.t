@@ -1024,10 +1024,10 @@ Content-Type: application/json; charset=utf-8
 --- response_headers eval
 [("Content-Type: application/json; charset=utf-8") x 4]
 --- response_body eval
-["{\"messages\":[],\"cursor\":\"0-0\"}\n",
- "{\"messages\":[],\"cursor\":\"5-0\"}\n",
- "{\"messages\":[],\"cursor\":\"1700000000000-3\"}\n",
- "{\"messages\":[],\"cursor\":\"0-0\"}\n"]
+["{\"messages\":[],\"events\":[],\"cursor\":\"0-0\"}\n",
+ "{\"messages\":[],\"events\":[],\"cursor\":\"5-0\"}\n",
+ "{\"messages\":[],\"events\":[],\"cursor\":\"1700000000000-3\"}\n",
+ "{\"messages\":[],\"events\":[],\"cursor\":\"0-0\"}\n"]
 
 
 
@@ -1195,7 +1195,7 @@ chatport: redis command connection to 127.0.0.1:1 failed
 --- response_body_like eval
 [qr/^\{"error":"unavailable","message":".+"\}$/,
  qr/^\{"error":"unavailable","message":".+"\}$/,
- qr/^\{"messages":\[\],"cursor":"5-0"\}$/,
+ qr/^\{"messages":\[\],"events":\[\],"cursor":"5-0"\}$/,
  qr/^\{"error":"unknown_visitor","message":".+"\}$/,
  qr/^\{"error":"invalid_cursor","message":".+"\}$/]
 --- no_error_log
@@ -1237,4 +1237,4 @@ chatport: redis command connection to 127.0.0.1:1 failed
  qr/"error":"empty_text"/, qr/"error":"invalid_json"/,
  qr/"error":"invalid_cursor"/, qr/"error":"invalid_cursor"/,
  qr/"error":"method_not_allowed"/, qr/"error":"unknown_visitor"/,
- qr/^\{"id":"\d+-\d+"\}$/, qr/^\{"messages":\[\],"cursor":"0-0"\}$/]
+ qr/^\{"id":"\d+-\d+"\}$/, qr/^\{"messages":\[\],"events":\[\],"cursor":"0-0"\}$/]

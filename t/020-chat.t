@@ -99,7 +99,7 @@ subtest 'send, history, poll at once' => sub {
               { messages => [ { id => $id1, from => 'visitor',
                                 text => 'hello',
                                 ts => (split /-/, $id1)[0] } ],
-                cursor => $id1, status => 'open' },
+                events => [], cursor => $id1, status => 'open' },
               'history: the message, with ts from its id, and the cursor')
         or diag $res->{body};
 
@@ -127,7 +127,7 @@ subtest 'send, history, poll at once' => sub {
     is($res->{json}{cursor}, $id2, 'history cursor');
 
     $res = $v->history($id2);
-    is_deeply($res->{json}, { messages => [], cursor => $id2,
+    is_deeply($res->{json}, { messages => [], events => [], cursor => $id2,
                               status => 'open' },
               'history after the last id: empty, cursor unchanged');
 };
@@ -182,7 +182,7 @@ subtest 'timeout, and two visitors never see each other' => sub {
 
     is($pa->{status}, 200, "alice's poll: 200 at the timeout")
         or diag explain $pa;
-    is_deeply($pa->{json}, { messages => [], cursor => $a1 },
+    is_deeply($pa->{json}, { messages => [], events => [], cursor => $a1 },
               "alice's poll: empty, cursor unchanged");
     cmp_ok($pa->{elapsed}, '>=', 1.8, "alice's poll was not woken by bob");
     cmp_ok($pa->{elapsed}, '<', 3.5, 'and ended at about the poll timeout');

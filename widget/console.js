@@ -22,7 +22,8 @@
       message: 'Message', unmute: 'Sound is off until you click here',
       mailFailed: 'Email not delivered', seen: 'Seen by the visitor',
       notifyOff2: 'Notifications off', newContact: 'Contact details left',
-      pages: 'Pages visited', nPages: '%s pages', onePage: '1 page' },
+      pages: 'Pages visited', nPages: '%s pages', onePage: '1 page',
+      typing: '%s is typing\u2026' },
     ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
       away: '離席中', closedHours: 'オンライン \u2014 営業時間外（訪問者にはフォームを表示）',
       notConnected: 'オンライン \u2014 接続中\u2026',
@@ -40,7 +41,8 @@
       message: '内容', unmute: 'ここをクリックすると音が鳴るようになります',
       mailFailed: 'メールを配信できませんでした', seen: '訪問者が既読',
       notifyOff2: '通知オフ', newContact: '連絡先が届きました',
-      pages: '閲覧履歴', nPages: '%s ページ', onePage: '1 ページ' }
+      pages: '閲覧履歴', nPages: '%s ページ', onePage: '1 ページ',
+      typing: '%sが入力中\u2026' }
   };
   var t = T.en, lang = 'en', me = '', site = '', rtf;
   var convs = Object.create(null), order = [], items = {};
@@ -49,6 +51,7 @@
   var pollCursor = null, backoff = 1000, pres = { status: 'away' };
   var sound, actx = null, closeTimer = null, listTimer = null, notifyOn;
   var t0 = Date.now(), unmute, pages = null, pagesAsked = 0, shown = {};
+  var lastAgent = null, lastLi = null, seenLi, typedAt = 0, typedIn = null, idle;
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -283,6 +286,7 @@
     add(b, add(el('span', 'row'), el('strong', 'who', c.name || c.email || label(c.id)),
                el('time', 'ago', c.updated ? ago(c.updated) : ''),
                c.unread ? el('span', 'badge', c.unread) : null),
+        typer(c) ? el('span', 'snip typing', typer(c)) :
         el('span', 'snip', (last.from === 'agent' ? (last.agent || t.you) + ': ' : '') +
                            (last.text || '')));
     b.setAttribute('aria-current', String(c.id === cur));
@@ -305,6 +309,34 @@
     while (ul.children.length > order.length) { ul.removeChild(ul.lastChild); }
     $('noconv').hidden = order.length > 0;
     totals();
+    marks();
+  }
+  /* who types in a conversation (events are best effort: 6 s without news
+     is a stop) */
+  function typer(c) {
+    return c && c.typing && Date.now() - c.typing.at < 6000 ? t.typing.replace('%s', c.typing.who) : '';
+  }
+  /* the open conversation's "is typing" line, and "Seen by the visitor"
+     under the operator's last reply once the visitor's widget showed it */
+  function marks() {
+    var c = convs[cur], ty = typer(c), on = !!(c && lastLi && cmp(c.seen || '', lastAgent) >= 0);
+    $('typing').textContent = ty;
+    $('typing').hidden = !ty;
+    seenLi.textContent = t.seen;
+    seenLi.hidden = !on;
+    if (on) { $('msgs').insertBefore(seenLi, lastLi.nextSibling); }
+  }
+  /* tells the visitor and the other operators this operator types: at most
+     every 2 s; a stop on sending, clearing the reply, 5 s idle or leaving */
+  function typing(on) {
+    var id = on ? cur : typedIn;
+    clearTimeout(idle);
+    if (on) { idle = setTimeout(typing, 5000); }
+    if (id && (!on || Date.now() - typedAt > 2000)) {
+      typedAt = on ? Date.now() : 0;
+      typedIn = on ? id : null;
+      api('POST', cpath(id, 'typing'), { typing: !!on }).catch(function () {});
+    }
   }
   function loadList() {
     return api('GET', 'conversations').then(function (j) {
@@ -381,6 +413,7 @@
     li.setAttribute('data-id', m.id);
     while (after && cmp(after.getAttribute('data-id'), m.id) > 0) { after = after.previousSibling; }
     ol.insertBefore(li, after ? after.nextSibling : ol.firstChild);
+    if (agent && cmp(m.id, lastAgent) > 0) { lastAgent = m.id; lastLi = li; }
     if (stick || agent) { ol.scrollTop = ol.scrollHeight; }
   }
   /* fetch what is new in the open conversation (this marks it read) */
@@ -403,8 +436,10 @@
   }
   function open(id) {
     if (cur !== id) {
+      typing();
       cur = id;
       cursor = null;
+      lastAgent = lastLi = null;
       seen = Object.create(null);
       gen++;
       loading = again = false;
@@ -447,6 +482,7 @@
     ev.preventDefault();
     if (!id || !text.trim() || ta.disabled) { return; }
     ta.disabled = $('send').disabled = true;
+    typing();
     post(cpath(id, 'messages'), { text: text }).then(function (j) {
       var m = { id: j && j.id, from: 'agent', agent: me, text: text, ts: Date.now() };
       if (id === cur) { addMsg(m); ta.value = ''; }
@@ -506,6 +542,13 @@
   /* ---- the inbox long-poll; "live" is false for the backlog of the first answer ---- */
   function handle(ev, live) {
     var id = ev.conversation, c = id && convs[id], m = ev.message, fresh = true;
+    if (ev.type === 'typing') {
+      if (c && !(ev.from === 'agent' && ev.agent === me)) {
+        c.typing = ev.typing && { who: ev.from === 'agent' ? ev.agent : t.visitor, at: Date.now() };
+        setTimeout(renderList, 6100);
+      }
+      return;
+    }
     if (ev.type === 'form') {
       if (ev.form) { addForm(ev.form, live); } else { loadForms(live); }
       /* the form is also the visitor's message in their conversation */
@@ -540,6 +583,7 @@
       if (live) { notify(t.newConv, m ? m.text : ev.page, id); }
       reloadList();
     } else if (bump(c, m)) {
+      c.typing = null;
       if (m.from !== 'visitor') {
         if (id === cur) { loadMsgs(); }
       } else {
@@ -637,6 +681,7 @@
 
   sound = store('sound') !== 'off';
   notifyOn = store('notify') !== 'off';
+  seenLi = el('li', 'seen');
   unmute = document.body.insertBefore(el('button', 'unmute'), document.body.firstChild);
   unmute.type = 'button';
   unmute.id = 'unmute';
@@ -682,6 +727,7 @@
   });
   on('close', 'click', closeConv);
   on('reply', 'submit', send);
+  on('text', 'input', function () { typing(!!$('text').value); });
   on('text', 'keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { send(e); }
   });

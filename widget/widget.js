@@ -30,6 +30,7 @@
                    'will reply there.',
               asked: 'Thank you! We will reply by email.',
               shut: 'This conversation was closed. Write again to reopen it.',
+              typing: ' is typing\u2026', seen: 'Seen',
               fe: { required: 'Please fill this in.',
                     invalid: 'Please check this.', too_long: 'Too long.' } },
         ja: { title: '\u304a\u554f\u3044\u5408\u308f\u305b', greeting: '\u3054\u8cea\u554f\u306f\u304a\u6c17\u8efd\u306b\u3069\u3046\u305e\u3002',
@@ -46,15 +47,17 @@
                    '\u30e1\u30fc\u30eb\u30a2\u30c9\u30ec\u30b9\u3092\u304a\u77e5\u3089\u305b\u3044\u305f\u3060\u3051\u308c\u3070\u3001\u305d\u3061\u3089\u306b\u3054\u8fd4\u4fe1\u3057\u307e\u3059\u3002',
               asked: '\u3042\u308a\u304c\u3068\u3046\u3054\u3056\u3044\u307e\u3059\u3002\u30e1\u30fc\u30eb\u3067\u3054\u8fd4\u4fe1\u3057\u307e\u3059\u3002',
               shut: '\u3053\u306e\u4f1a\u8a71\u306f\u7d42\u4e86\u3057\u307e\u3057\u305f\u3002\u30e1\u30c3\u30bb\u30fc\u30b8\u3092\u9001\u308b\u3068\u518d\u958b\u3057\u307e\u3059\u3002',
+              typing: '\u304c\u5165\u529b\u4e2d\u2026', seen: '\u65e2\u8aad',
               fe: { required: '\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044', invalid: '\u6b63\u3057\u304f\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044',
                     too_long: '\u9577\u3059\u304e\u307e\u3059' } }
     };
 
     var t, lang, cfg, host, root, launcher, badge, panel, title, close, body,
-        greet, log, off, foot, note, ta, ask, shut;
+        greet, log, off, foot, note, ta, ask, shut, who, saw;
     var cursor = '0-0', seen = {}, unread = 0, delay = 0, polling, sending,
         pollTimer, conv, closed, mine = 0, theirs = 0, asked = got('c'),
-        lastReply = '0-0', marked = '0-0', where;
+        lastReply = '0-0', marked = '0-0', where, lastMine = '0-0', mineNode,
+        seenId = '0-0', typedAt = 0, idle, whoTimer;
 
     /* localStorage: "c" once the visitor left an address */
     function got(k, v) {
@@ -232,8 +235,31 @@
         if (agent) {
             if (cmp(m.id, lastReply) > 0) { lastReply = m.id; }
             theirs = Math.max(theirs, m.ts);
+            typer();
         } else {
             mine = Math.max(mine, m.ts);
+            if (cmp(m.id, lastMine) > 0) { lastMine = m.id; mineNode = node; }
+        }
+    }
+
+    /* shown until a stop, a message or 6 s without news */
+    function typer(e) {
+        clearTimeout(whoTimer);
+        who.hidden = !(e && e.typing);
+        if (!who.hidden) {
+            who.textContent = e.agent + t.typing;
+            whoTimer = setTimeout(typer, 6000);
+        }
+    }
+
+    /* at most every 2 s; a stop on sending, clearing, 5 s idle; nothing
+     * before there is a conversation */
+    function typing(on) {
+        clearTimeout(idle);
+        if (on) { idle = setTimeout(typing, 5000); }
+        if (conv && (on ? Date.now() - typedAt > 2000 : typedAt)) {
+            typedAt = on ? Date.now() : 0;
+            api('typing', { typing: !!on }).catch(function () {});
         }
     }
 
@@ -246,10 +272,17 @@
         }
     }
 
-    /* a messages/poll answer; true when it brought any message */
+    /* a messages/poll answer; true when it brought any message or event */
     function take(j, isNew) {
-        var list = j.messages || [];
+        var list = j.messages || [], ev = j.events || [];
         list.forEach(function (m) { msg(m, isNew); });
+        ev.forEach(function (e) {
+            if (e.type === 'typing') { typer(e); }
+            if (e.type === 'seen') { j.seen = e.id; }
+        });
+        if (j.seen && cmp(j.seen, seenId) > 0) { seenId = j.seen; }
+        saw.hidden = !mineNode || cmp(seenId, lastMine) < 0;
+        if (!saw.hidden) { log.insertBefore(saw, mineNode.nextSibling); }
         if (j.cursor && cmp(j.cursor, cursor) > 0) { cursor = j.cursor; }
         if (j.status) { closed = j.status === 'closed'; }
         conv = conv || list.length;
@@ -264,7 +297,7 @@
         view();
         bottom();
         mark();
-        return list.length;
+        return list.length + ev.length;
     }
 
     function history() {
@@ -283,7 +316,7 @@
         clearTimeout(pollTimer);
         if (polling) { return; }
         polling = 1;
-        api('poll?after=' + encodeURIComponent(cursor) +
+        api('poll?after=' + encodeURIComponent(cursor) + '&seen=' + seenId +
             (closed ? '&status=closed' : '')).then(function (r) {
             polling = 0;
             if (r.ok) {
@@ -313,6 +346,7 @@
             return;
         }
         sending = 1;
+        typing();
         post('messages', { text: text, page: location.href,
                            referrer: D.referrer }).then(function (r) {
             sending = 0;
@@ -464,6 +498,9 @@
         greet = el('div', 'msg', 0, body);
         log = attr(el('div', 'log', 0, body),
                    { role: 'log', 'aria-live': 'polite' });
+        who = el('p', 'note who', 0, body);
+        who.hidden = true;
+        saw = el('p', 'seen', t.seen);
         shut = el('p', 'note shut', t.shut, body);
         ask = el('div', 'ask', 0, body);
         el('p', 'note', t.ask, ask);
@@ -501,6 +538,7 @@
                 toggle(0);
             }
         });
+        ta.addEventListener('input', function () { typing(ta.value); });
         ta.addEventListener('keydown', function (e) {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing &&
                 e.keyCode !== 229) {

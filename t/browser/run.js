@@ -1119,6 +1119,8 @@ async function checks(browser) {
 
     await pageChecks({ browser, check, assert, until, agent, visitor, watch,
                        shot, sleep, FRONT, RUN, USER, PASS });
+    await require('./typing')(browser, { check, until, assert, visitor, shot,
+        sleep, watch, FRONT, USER, PASS, RUN });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
