@@ -11,8 +11,10 @@
 # thread: the operator goes away mid-chat and the visitor is asked for an
 # address in it, typing survives a state flip, closing is told; the
 # console's first event on an empty inbox notifies and beeps once, #<CID>
-# and #forms open what they name; a direct visit has no referrer. Also the
-# gzipped size of widget.js + widget.css.
+# and #forms open what they name; a direct visit has no referrer; typing
+# and seen both ways (t/browser/typing.js); the page the visitor is on,
+# followed live (t/browser/page.js). Also the gzipped size of widget.js +
+# widget.css.
 # Screenshots go to build/screenshots/.
 
 use strict;
@@ -342,6 +344,10 @@ my @expected = (
     'the console summarises a user agent as its browser and system',
     'nothing is reported before the visitor writes; then one report per page load',
     'the operator sees the visitor move from one page to another live, the history in order with times, the user agent summarised with its raw string on demand, "(direct)" for a direct visit',
+    '"Seen" appears in the widget once an operator opens the conversation',
+    'the visitor types: the console shows it in the list and the open conversation, and stops showing it',
+    'the operator types in the console: the widget shows "<name> is typing..." until the reply',
+    '"Seen by the visitor" in the console once the widget showed the reply, also after reloads',
     'no uncaught script error on any page',
 );
 
@@ -369,7 +375,8 @@ my @expected = (
     close $w;
 
     my $sel = IO::Select->new($r);
-    my $deadline = time + 150;
+    # a guard against a hung browser, not a speed limit
+    my $deadline = time + 400;
     my $buf = '';
     while (time < $deadline) {
         next unless $sel->can_read(0.5);

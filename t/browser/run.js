@@ -1136,9 +1136,9 @@ async function checks(browser) {
 }
 
 const guard = setTimeout(() => {
-    log('giving up: the checks took more than 150 s');
+    log('giving up: the checks took more than 390 s');
     process.exit(2);
-}, 150000);
+}, 390000);
 
 main().then(() => {
     clearTimeout(guard);
