@@ -13,7 +13,8 @@
 # console's first event on an empty inbox notifies and beeps once, #<CID>
 # and #forms open what they name; a direct visit has no referrer; typing
 # and seen both ways (t/browser/typing.js); the page the visitor is on,
-# followed live (t/browser/page.js). Also the gzipped size of widget.js +
+# followed live (t/browser/page.js); a poll cursor the store lost in a
+# failover (t/browser/cursor.js). Also the gzipped size of widget.js +
 # widget.css.
 # Screenshots go to build/screenshots/.
 
@@ -348,6 +349,7 @@ my @expected = (
     'the visitor types: the console shows it in the list and the open conversation, and stops showing it',
     'the operator types in the console: the widget shows "<name> is typing..." until the reply',
     '"Seen by the visitor" in the console once the widget showed the reply, also after reloads',
+    'a poll cursor the store lost (failover) is answered 400 once, the widget reads the history again and gets the next reply',
     'no uncaught script error on any page',
 );
 

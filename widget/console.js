@@ -428,7 +428,10 @@
       if (j.cursor) { cursor = j.cursor; }
       $('msgs').removeAttribute('aria-busy');
       if (convs[id]) { convs[id].unread = 0; convs[id].pending = false; renderList(); }
-    }).catch(fail).then(function () {
+    }).catch(function (e) {
+      /* a cursor the store lost in a failover: read it all again */
+      if (e.status === 400 && g === gen && cursor) { cursor = null; again = true; } else { fail(e); }
+    }).then(function () {
       if (g !== gen) { return; }
       loading = false;
       if (again) { again = false; loadMsgs(); }

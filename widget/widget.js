@@ -325,6 +325,8 @@
                 if (!take(r.j, 1) && !r.j.status) { refresh(); }
                 poll();
             } else if (r.status !== 403) {
+                /* a cursor the store lost in a failover: read it all again */
+                if (r.status === 400) { cursor = '0-0'; }
                 pollTimer = later(poll, r);
             }
         }, function () {

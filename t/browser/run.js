@@ -1121,6 +1121,8 @@ async function checks(browser) {
                        shot, sleep, FRONT, RUN, USER, PASS });
     await require('./typing')(browser, { check, until, assert, visitor, shot,
         sleep, watch, FRONT, USER, PASS, RUN });
+    await require('./cursor')(browser, { check, until, assert, agent,
+        visitor, watch, sleep, FRONT, RUN });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
