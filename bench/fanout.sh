@@ -14,6 +14,9 @@
 #   TOPOLOGIES="one many" one channel for all polls / one channel per poll
 #   SUBJECTS="chatport nchan-redis nchan-memory"
 #   FLOOR=1               also time the bare epoll floor server (loadgen serve)
+#   TYPING=1              also time ChatPort with visitors' typing events
+#                         flowing during the whole case ("chatport+typing")
+#   TYPING_CONNS=4        connections sending those typing events
 #   REPEAT=5              runs per case; the table shows the median of each figure
 #   SETTLE_MS=3000        longest wait after the last poll is sent ...
 #   QUIET_MS=300          ... ended early once the worker used no CPU this long
@@ -36,6 +39,8 @@ NS=${NS:-"1000 5000"}
 TOPOLOGIES=${TOPOLOGIES:-"one many"}
 SUBJECTS=${SUBJECTS:-"chatport nchan-redis nchan-memory"}
 FLOOR=${FLOOR:-1}
+TYPING=${TYPING:-1}
+TYPING_CONNS=${TYPING_CONNS:-4}
 REPEAT=${REPEAT:-5}
 SETTLE_MS=${SETTLE_MS:-3000}
 QUIET_MS=${QUIET_MS:-300}
@@ -153,7 +158,7 @@ conf() {
     {
         case $subject in
         nchan-*)  echo "load_module $NCHAN_MODULE;";;
-        chatport) echo "load_module $CHATPORT_MODULE;";;
+        chatport*) echo "load_module $CHATPORT_MODULE;";;
         esac
         cat <<EOF
 worker_processes 1;
@@ -179,7 +184,7 @@ EOF
     upstream bench_redis { nchan_redis_server redis://127.0.0.1:$REDIS_PORT; }
 EOF
             ;;
-        chatport)
+        chatport*)
             echo "    chatport_redis 127.0.0.1:$REDIS_PORT;"
             ;;
         esac
@@ -206,7 +211,7 @@ EOF
         }
 EOF
             ;;
-        chatport)
+        chatport*)
             cat <<EOF
         location /chatport/ {
             chatport;
@@ -369,16 +374,37 @@ park_case() {
         "$LOADGEN" park "${args[@]}" -u "/sub/${ch}_%d" -U "/pub/${ch}_%d" \
             -B "message for channel %d" >"$log" 2>&1
         ;;
-    chatport)
+    chatport*)
         if ! cp_visitors "$PORT" "$chans" "$PREFIX/visitors"; then
             NOTE[$key]="${NOTE[$key]:-}$CP_ERR; "
             stop_subject
             return 1
         fi
+        local typing=
+        if [ "$subject" = chatport+typing ]; then
+            # the same visitors type all along: events to the operators'
+            # inbox through Redis pub/sub, beside the polls and the burst
+            "$LOADGEN" publish -p "$PORT" -c "$TYPING_CONNS" -d 600 \
+                -f "$PREFIX/visitors" -U /chatport/typing -H "$CP_HDR_JSON" \
+                -H 'Cookie: chatport_vid=%1' -B '{"typing":true}' \
+                >"$PREFIX/typing.log" 2>&1 &
+            typing=$!
+            STARTED+=("$typing")
+        fi
         "$LOADGEN" park "${args[@]}" -f "$PREFIX/visitors" \
             -u '/chatport/poll?after=%2' -H 'Cookie: chatport_vid=%1' \
             -U /chatport/messages -K "$CP_HDR_JSON" -K 'Cookie: chatport_vid=%1' \
             -B '{"text":"message for channel %d"}' >"$log" 2>&1
+        if [ -n "$typing" ]; then
+            stop_pid "$typing"
+            forget_pid "$typing"
+            add "$key|typing" "$(kv ok_rate "$PREFIX/typing.log")"
+            if [ "$(kv errors "$PREFIX/typing.log")" != 0 ] ||
+               [ "$(kv ok "$PREFIX/typing.log")" != "$(kv responses "$PREFIX/typing.log")" ]
+            then
+                NOTE[$key]="${NOTE[$key]:-}run $rep typing: $(grep '^publish:' "$PREFIX/typing.log"); "
+            fi
+        fi
         ;;
     esac
     stop_subject
@@ -508,6 +534,7 @@ for s in $SUBJECTS; do
         if probe_chatport; then
             CHATPORT_OK=1
             ALL+=(chatport)
+            [ "$TYPING" = 1 ] && ALL+=(chatport+typing)
         else
             say "chatport: not available ($CHATPORT_WHY)"
         fi
@@ -543,7 +570,7 @@ for rep in $(seq "$REPEAT"); do
     done
     line="run $rep publish rate"
     for s in "${ALL[@]}"; do
-        [ "$s" = floor ] && continue
+        [ "$s" = floor ] || [ "$s" = chatport+typing ] && continue
         redis-cli -p "$REDIS_PORT" flushall >/dev/null
         rate_case "$s" "$rep"
         line="$line | $s $(echo "${R[$s|rate]:-}" | awk '{print $NF}')/s"
@@ -564,12 +591,12 @@ say ""
 say "Fan-out: delivery time from the start of the publication (median of $REPEAT runs)"
 say "  RSS/poll: growth of the nginx worker's VmRSS while parked, divided by N"
 say "  pub_ms: from the start of the publication until every publish request was answered"
-printf '%-13s %5s %-4s %11s %9s %9s %9s %9s %9s %9s\n' subject N chan got first_ms median_ms last_ms pub_ms "RSS/poll" "anon/poll"
+printf '%-15s %5s %-4s %11s %9s %9s %9s %9s %9s %9s\n' subject N chan got first_ms median_ms last_ms pub_ms "RSS/poll" "anon/poll"
 for s in "${ALL[@]}"; do
     for n in $NS; do
         for topo in $TOPOLOGIES; do
             k="$s|$n|$topo"
-            printf '%-13s %5s %-4s %11s %9s %9s %9s %9s %8sB %8sB\n' "$s" "$n" "$topo" \
+            printf '%-15s %5s %-4s %11s %9s %9s %9s %9s %8sB %8sB\n' "$s" "$n" "$topo" \
                 "$(fmt "$(minv ${R[$k|got]:-})")/$n" \
                 "$(fmt "$(median ${R[$k|first]:-})")" \
                 "$(fmt "$(median ${R[$k|median]:-})")" \
@@ -580,17 +607,17 @@ for s in "${ALL[@]}"; do
         done
     done
 done
-[ "$CHATPORT_OK" = 1 ] || printf '%-13s  not available (%s)\n' chatport "$CHATPORT_WHY"
+[ "$CHATPORT_OK" = 1 ] || printf '%-15s  not available (%s)\n' chatport "$CHATPORT_WHY"
 
 say ""
 say "Publish rate with no subscribers ($PUB_CONNS connections, ${PUB_SECONDS}s; 2xx answers/s, median of $REPEAT)"
 for s in "${ALL[@]}"; do
-    [ "$s" = floor ] && continue
-    printf '%-13s %10s/s   (runs:%s)\n' "$s" "$(fmt "$(median ${R[$s|rate]:-})")" "${R[$s|rate]:-}"
+    [ "$s" = floor ] || [ "$s" = chatport+typing ] && continue
+    printf '%-15s %10s/s   (runs:%s)\n' "$s" "$(fmt "$(median ${R[$s|rate]:-})")" "${R[$s|rate]:-}"
 done
-[ "$CHATPORT_OK" = 1 ] || printf '%-13s  not available (%s)\n' chatport "$CHATPORT_WHY"
+[ "$CHATPORT_OK" = 1 ] || printf '%-15s  not available (%s)\n' chatport "$CHATPORT_WHY"
 if [ "$CEILING" = 1 ] && [ "$CHATPORT_OK" = 1 ]; then
-    printf '%-13s %10s/s   (runs:%s)\n' "redis script" \
+    printf '%-15s %10s/s   (runs:%s)\n' "redis script" \
         "$(fmt "$(median ${R[ceiling]:-})")" "${R[ceiling]:-}"
     say "  redis script: Redis alone running ChatPort's message script with the"
     say "  arguments ChatPort sends (redis-benchmark, $PUB_CONNS clients, pipeline 16)"
@@ -599,6 +626,22 @@ fi
 ratio() {       # ratio A B
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
 }
+
+if [[ " ${ALL[*]} " == *" chatport+typing "* ]]; then
+    say ""
+    say "Typing events during the cases: ChatPort+typing/ChatPort (1 = no cost)"
+    printf '%5s %-4s %8s %8s %8s %12s\n' N chan first median last "typing/s"
+    for n in $NS; do
+        for topo in $TOPOLOGIES; do
+            a="chatport+typing|$n|$topo"; b="chatport|$n|$topo"
+            printf '%5s %-4s %8s %8s %8s %12s\n' "$n" "$topo" \
+                "$(ratio "$(median ${R[$a|first]:-})" "$(median ${R[$b|first]:-})")" \
+                "$(ratio "$(median ${R[$a|median]:-})" "$(median ${R[$b|median]:-})")" \
+                "$(ratio "$(median ${R[$a|last]:-})" "$(median ${R[$b|last]:-})")" \
+                "$(fmt "$(median ${R[$a|typing]:-})")"
+        done
+    done
+fi
 
 for ref in nchan-redis nchan-memory; do
     case " ${ALL[*]} " in *" $ref "*) ;; *) continue;; esac
