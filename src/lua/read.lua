@@ -2,7 +2,7 @@
 --
 -- KEYS: meta, msgs. ARGV: after ("" for all), count, "1" to mark the
 -- conversation read, the status the visitor knows ("" for an operator's
--- read, "-" for none).
+-- read, "-" for none), the URL of the conversation's photos but their id.
 -- Returns {count, JSON}; a visitor's answer carries the status, and a
 -- status the visitor does not know yet counts as news.
 local meta, msgs, after, count = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
@@ -20,7 +20,7 @@ local entries = redis.call('XRANGE', msgs, start, '+', 'COUNT', count)
 local items = {}
 local cursor = after ~= '' and after or '0-0'
 for i, e in ipairs(entries) do
-  items[i] = cjson.encode((message(e)))
+  items[i] = cjson.encode((message(e, ARGV[5])))
   cursor = e[1]
 end
 local known, status, extra = ARGV[4], '', 0
