@@ -337,6 +337,9 @@ my @expected = (
     'closing shows a notice in the widget',
     'first event on an empty inbox: one notification and one beep, after the sound prompt',
     'no answer within chatport_reply_wait (3 s there): the widget asks for an address while an operator is online',
+    'photos: the visitor attaches a 4000x3000 JPEG; it is downsized, stored under 1 MB, shown as a thumbnail',
+    'photos: the console shows the thumbnail, the full size on click',
+    'photos: the operator pastes an image (Ctrl+V); the widget shows it',
     'no uncaught script error on any page',
 );
 
@@ -364,7 +367,7 @@ my @expected = (
     close $w;
 
     my $sel = IO::Select->new($r);
-    my $deadline = time + 150;
+    my $deadline = time + 240;
     my $buf = '';
     while (time < $deadline) {
         next unless $sel->can_read(0.5);

@@ -287,7 +287,7 @@ for my $case (@refused) {
 }
 
 # the operator's side
-my $op_id;
+my ($op_id, $last_id);
 {
     my $res = agent($pa, POST => "conversations/$cid/images",
                     body => $IMG{png},
@@ -313,9 +313,26 @@ my $op_id;
 # ---------------------------------------------------------- reading back
 
 {
+    # a parked poll of the visitor gets the operator's photo, with its URL
+    # below the visitor's prefix
+    my $cursor = $v->history->{json}{cursor};
+    my $b = open_requests([ $v->poll_request($cursor) ]);
+    $b->pump(0.5);
+    my $res = agent($pa, POST => "conversations/$cid/images",
+                    body => $IMG{gif});
+    is($res->{status}, 201, 'operator GIF while the visitor polls: 201');
+    $last_id = $res->{json}{id};
+    my $answer = $b->collect(timeout => 10)->[0];
+    my ($m) = @{ $answer->{json}{messages} || [] };
+    is($m && $m->{image}{url}, "/chatport/images/$res->{json}{id}",
+       'the parked poll gets it with the visitor\'s URL')
+        or diag($answer->{body});
+}
+
+{
     my $res = $v->history;
     my @img = grep { $_->{image} } @{ $res->{json}{messages} || [] };
-    is(scalar @img, 2 + keys %IMG, 'the history has every photo accepted');
+    is(scalar @img, 3 + keys %IMG, 'the history has every photo accepted');
 
     my ($m) = grep { $_->{id} eq $stored{png} } @img;
     is($m->{text}, '', 'a photo message has an empty text');
@@ -341,10 +358,18 @@ my $op_id;
        "/chatport/agent/conversations/$cid/images/$stored{png}",
        'the operator\'s URL is below the console');
 
+    $res = agent($pa, GET => 'poll');
+    is($res->{status}, 200, 'the inbox poll answers') or diag($res->{body});
+    my ($ev) = grep { $_->{message} && $_->{message}{id} eq $stored{png} }
+               @{ $res->{json}{events} || [] };
+    is($ev && $ev->{message}{image}{url},
+       "/chatport/agent/conversations/$cid/images/$stored{png}",
+       'the inbox event has the photo with the operator\'s URL');
+
     $res = agent($pa, GET => 'conversations');
     my ($c) = grep { $_->{id} eq $cid } @{ $res->{json}{conversations} };
     is($c->{last}{image}{url},
-       "/chatport/agent/conversations/$cid/images/$op_id",
+       "/chatport/agent/conversations/$cid/images/$last_id",
        'the list\'s last message has the operator\'s URL');
 }
 

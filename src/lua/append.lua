@@ -63,7 +63,9 @@ redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))
 redis.call('PEXPIRE', convs, retention)
 local msg = message({id, fields}, ARGV[23] ~= ''
                                   and ARGV[23] .. cid .. '/images/' or nil)
-redis.call('PUBLISH', meta, id .. ' ' .. cjson.encode(msg))
+-- a photo's URL differs for the visitor: "*" has each poll read it
+if image ~= '' then redis.call('PUBLISH', meta, '* image')
+else redis.call('PUBLISH', meta, id .. ' ' .. cjson.encode(msg)) end
 local ev = {type = exists and 'message' or 'conversation',
             conversation = cid, message = msg}
 if page ~= '' then ev.page = page end

@@ -20,6 +20,7 @@
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 const path = require('path');
+const images = require('./images');
 
 const FRONT = process.env.CP_FRONT;
 const OFF = process.env.CP_OFF;
@@ -1115,6 +1116,9 @@ async function checks(browser) {
                (Date.now() - t) + ' ms after the console closed';
     });
 
+    await images(browser, { check, assert, until, agent, visitor, shot,
+                            conversation, watch, FRONT, USER, PASS, RUN });
+
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
         assert(!bad.length, JSON.stringify(bad));
@@ -1129,9 +1133,9 @@ async function checks(browser) {
 }
 
 const guard = setTimeout(() => {
-    log('giving up: the checks took more than 150 s');
+    log('giving up: the checks took more than 240 s');
     process.exit(2);
-}, 150000);
+}, 240000);
 
 main().then(() => {
     clearTimeout(guard);
