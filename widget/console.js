@@ -259,7 +259,7 @@
                el('time', 'ago', c.updated ? ago(c.updated) : ''),
                c.unread ? el('span', 'badge', c.unread) : null),
         el('span', 'snip', (last.from === 'agent' ? (last.agent || t.you) + ': ' : '') +
-                           (last.text || '')));
+                           (last.text || (last.image ? '[' + t.photo + ']' : ''))));
     b.setAttribute('aria-current', String(c.id === cur));
     li.classList.toggle('sel', c.id === cur);
     li.classList.toggle('closed', c.status === 'closed');
@@ -531,7 +531,7 @@
           c.unread = (c.unread || 0) + 1;
           c.pending = id === cur;
         }
-        notify(t.newMsg, m.text, id);
+        notify(t.newMsg, m.text || '[' + t.photo + ']', id);
       }
     } else {
       fresh = false;
