@@ -19,13 +19,14 @@ use File::Temp ();
 
 use lib 't/lib';
 use ChatPort::Harness;
+use ChatPort::Mail;
 
 require_env();
 
 my $redis = shared_redis_port();
-my ($SA, $SB, $SQ) = ('t062a', 't062b', 't062q');
+my ($SA, $SB, $SQ, $SM) = ('t062a', 't062b', 't062q', 't062m');
 
-for my $site ($SA, $SB, $SQ) {
+for my $site ($SA, $SB, $SQ, $SM) {
     my $keys = redis_cmd($redis, 'KEYS', "chatport:{$site}:*");
     redis_cmd($redis, 'DEL', @$keys) if ref $keys && @$keys;
 }
@@ -116,7 +117,8 @@ my %DIM = (jpeg => [640, 480], png => [3, 2], gif => [1, 1],
 
 # ------------------------------------------------------------------ nginx
 
-my ($port_b, $port_q) = (free_port(), free_port());
+my ($port_b, $port_q, $port_m) = (free_port(), free_port(), free_port());
+my $smtp = start_smtpd();
 
 sub agent_location {
     return <<"_EOC_";
@@ -147,6 +149,9 @@ my $ngx = start_nginx(server => <<"_EOC_", http => <<"_EOC_");
 
 $agent
 _EOC_
+    chatport_smtp smtp://127.0.0.1:@{[ $smtp->port ]};
+    chatport_mail_from chat\@shop.test;
+
     server {
         listen 127.0.0.1:$port_b;
         server_name localhost;
@@ -157,6 +162,18 @@ _EOC_
         }
 
 $agent
+    }
+
+    server {
+        listen 127.0.0.1:$port_m;
+        server_name localhost;
+        chatport_site $SM;
+        chatport_mail_to owner\@shop.test;
+        chatport_mail_delay 1s;
+
+        location /chatport/ {
+            chatport;
+        }
     }
 
     server {
@@ -431,6 +448,29 @@ my %TYPE = (jpeg => 'image/jpeg', png => 'image/png', gif => 'image/gif',
 
     $res = fetch($pa, '/chatport/images/x', cookie => $v->cookie);
     is($res->{status}, 404, 'not an id: 404');
+}
+
+
+# ------------------------------------------------------------ the mail
+
+{
+    # nobody is available: the owner gets the visitor's messages, the
+    # photo among them as "[photo]"
+    my $m = visitor(port => $port_m);
+    is($m->post('Here is the broken cup')->{status}, 201,
+       'mail site: a message');
+    is(upload($m, $IMG{jpeg}, port => $port_m)->{status}, 201,
+       'mail site: a photo');
+    my $cid_m = cid($m);
+    wait_until(sub { grep { ($_->{message_id} // '') =~ /\Q$cid_m\E/ }
+                     $smtp->mails }, 15);
+    my ($mail) = grep { ($_->{message_id} // '') =~ /\Q$cid_m\E/ }
+                 $smtp->mails;
+    ok($mail, 'the owner is mailed');
+    like($mail && $mail->{body} // '', qr/\[photo\]/,
+         'the mail shows the photo as [photo]');
+    like($mail && $mail->{body} // '', qr/broken cup/,
+         '... beside the text');
 }
 
 
