@@ -2,8 +2,9 @@
 # uploads accepted and refused (each format, truncated files, polyglots,
 # SVG, HTML named .jpg, too large in bytes or in pixels, over the quota,
 # without a conversation, the wrong conversation, another site); who may
-# read a photo back and with which headers; and a photo expiring with its
-# conversation, the site's quota let go then.
+# read a photo back and with which headers; a photo in the owner's mail;
+# and a photo expiring with its conversation, the site's quota let go
+# then.
 #
 # The images are made here, byte by byte: the server reads their
 # structure only (t/browser/images.js sends real ones).
