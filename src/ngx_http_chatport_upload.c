@@ -354,18 +354,21 @@ ngx_http_chatport_upload_visitor_get(ngx_http_request_t *r, ngx_str_t *arg)
 ngx_int_t
 ngx_http_chatport_upload_agent_get(ngx_http_request_t *r, ngx_str_t *arg)
 {
+    size_t                           before;
     ngx_str_t                        cid;
     ngx_http_chatport_upload_ctx_t  *ctx;
 
-    cid.len = NGX_HTTP_CHATPORT_CID_LEN;
-    cid.data = arg->data - (sizeof("/images/") - 1) - cid.len;
+    before = (sizeof("/images/") - 1) + NGX_HTTP_CHATPORT_CID_LEN;
 
-    if (cid.data < r->uri.data || cid.data[-1] != '/'
-        || ngx_http_chatport_cid(r, &cid) != NGX_OK)
-    {
-        return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
-                                            "unknown_conversation",
-                                            "no such conversation here");
+    if ((size_t) (arg->data - r->uri.data) <= before) {
+        goto unknown;
+    }
+
+    cid.len = NGX_HTTP_CHATPORT_CID_LEN;
+    cid.data = arg->data - before;
+
+    if (cid.data[-1] != '/' || ngx_http_chatport_cid(r, &cid) != NGX_OK) {
+        goto unknown;
     }
 
     ctx = ngx_http_chatport_call_create(r,
@@ -378,6 +381,12 @@ ngx_http_chatport_upload_agent_get(ngx_http_request_t *r, ngx_str_t *arg)
     ctx->message.cid = cid;
 
     return ngx_http_chatport_upload_get(r, ctx, arg);
+
+unknown:
+
+    return ngx_http_chatport_send_error(r, NGX_HTTP_FORBIDDEN,
+                                        "unknown_conversation",
+                                        "no such conversation here");
 }
 
 

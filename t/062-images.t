@@ -449,6 +449,11 @@ my %TYPE = (jpeg => 'image/jpeg', png => 'image/png', gif => 'image/gif',
 
     $res = fetch($pa, '/chatport/images/x', cookie => $v->cookie);
     is($res->{status}, 404, 'not an id: 404');
+
+    for my $bad ('x', substr($cid, 1), "a$cid", uc $cid) {
+        $res = agent($pa, GET => "conversations/$bad/images/$stored{png}");
+        is($res->{status}, 403, "operator, conversation \"$bad\": 403");
+    }
 }
 
 
