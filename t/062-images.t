@@ -148,6 +148,11 @@ my $ngx = start_nginx(server => <<"_EOC_", http => <<"_EOC_");
             client_max_body_size 1k;
         }
 
+        location /big/ {
+            chatport;
+            client_max_body_size 8m;
+        }
+
 $agent
 _EOC_
     chatport_smtp smtp://127.0.0.1:@{[ $smtp->port ]};
@@ -284,6 +289,17 @@ for my $case (@refused) {
 
     $res = upload($v, $IMG{png}, prefix => '/small/');
     is($res->{status}, 201, 'a small photo passes client_max_body_size');
+
+    # the default chatport_max_upload, 4m, with a body read from a file
+    my $big = jpeg(4000, 3000, 4 * 1024 * 1024 - 300);
+    $res = upload($v, $big, prefix => '/big/');
+    is($res->{status}, 201, 'a photo of 4 MB: 201');
+    my $back = fetch($pa, "/big/images/$res->{json}{id}",
+                     cookie => $v->cookie);
+    ok($back->{status} == 200 && $back->{body} eq $big,
+       '... and read back whole');
+    $res = upload($v, $big . 'x' x 400, prefix => '/big/');
+    is($res->{status}, 413, 'over 4 MB: 413');
 }
 
 {
@@ -350,7 +366,7 @@ my ($op_id, $last_id);
 {
     my $res = $v->history;
     my @img = grep { $_->{image} } @{ $res->{json}{messages} || [] };
-    is(scalar @img, 3 + keys %IMG, 'the history has every photo accepted');
+    is(scalar @img, 4 + keys %IMG, 'the history has every photo accepted');
 
     my ($m) = grep { $_->{id} eq $stored{png} } @img;
     is($m->{text}, '', 'a photo message has an empty text');
