@@ -340,6 +340,7 @@ my @expected = (
     'photos: the visitor attaches a 4000x3000 JPEG; it is downsized, stored under 1 MB, shown as a thumbnail',
     'photos: the console shows the thumbnail, the full size on click',
     'photos: the operator pastes an image (Ctrl+V); the widget shows it',
+    'photos: the operator drops an image file on the conversation',
     'no uncaught script error on any page',
 );
 

@@ -190,5 +190,27 @@ module.exports = async function images(browser, h) {
         return 'pasted 320x200, shown in the widget';
     });
 
+    await check('photos: the operator drops an image file on the ' +
+                'conversation', async () => {
+        const before = await op.locator('#msgs .pic img').count();
+        /* playwright drags no files from outside the page: the drop event
+         * a browser makes of one, with a GIF file */
+        await op.evaluate(() => {
+            const gif = Uint8Array.from(atob('R0lGODlhAQABAIAAAP///wAAACH5' +
+                'BAEAAAAALAAAAAABAAEAAAICRAEAOw=='), c => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([gif], 'dot.gif', { type: 'image/gif' }));
+            document.getElementById('msgs').dispatchEvent(new DragEvent(
+                'drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        });
+        await until(async () => await op.locator('#msgs .pic img')
+                    .count() === before + 1, 5000,
+                    'the dropped photo in the console');
+        const m = (await agent('GET', 'conversations/' + cid + '/messages'))
+            .j.messages.filter(x => x.image).pop();
+        assert(m.image.width === 1 && m.image.height === 1,
+               'stored ' + JSON.stringify(m));
+    });
+
     await opCtx.close();
 };
