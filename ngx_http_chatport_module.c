@@ -305,6 +305,20 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       offsetof(ngx_http_chatport_loc_conf_t, max_message),
       (void *) NGX_HTTP_CHATPORT_ARG_SIZE },
 
+    { ngx_string("chatport_max_upload"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, max_upload),
+      (void *) NGX_HTTP_CHATPORT_ARG_SIZE },
+
+    { ngx_string("chatport_upload_quota"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, upload_quota),
+      (void *) NGX_HTTP_CHATPORT_ARG_SIZE },
+
     { ngx_string("chatport_reply_wait"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_chatport_number,
@@ -858,6 +872,8 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->poll_timeout = NGX_CONF_UNSET_MSEC;
     clcf->presence_grace = NGX_CONF_UNSET_MSEC;
     clcf->max_message = NGX_CONF_UNSET_SIZE;
+    clcf->max_upload = NGX_CONF_UNSET_SIZE;
+    clcf->upload_quota = NGX_CONF_UNSET_SIZE;
     clcf->history = NGX_CONF_UNSET;
     clcf->retention = NGX_CONF_UNSET;
     clcf->reply_wait = NGX_CONF_UNSET;
@@ -903,6 +919,10 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->presence_grace, prev->presence_grace,
                               90000);
     ngx_conf_merge_size_value(conf->max_message, prev->max_message, 2048);
+    ngx_conf_merge_size_value(conf->max_upload, prev->max_upload,
+                              4 * 1024 * 1024);
+    ngx_conf_merge_size_value(conf->upload_quota, prev->upload_quota,
+                              200 * 1024 * 1024);
     ngx_conf_merge_value(conf->history, prev->history, 200);
     ngx_conf_merge_sec_value(conf->retention, prev->retention,
                              30 * 24 * 60 * 60);

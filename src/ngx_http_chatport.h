@@ -97,6 +97,8 @@ typedef struct {
     ngx_msec_t                poll_timeout;
     ngx_msec_t                presence_grace;
     size_t                    max_message;
+    size_t                    max_upload;      /* a photo's bytes */
+    size_t                    upload_quota;    /* the site's photos */
     ngx_int_t                 history;
     time_t                    retention;
     time_t                    reply_wait;      /* then ask for an email */
@@ -135,6 +137,8 @@ extern ngx_str_t     ngx_http_chatport_lang_names[];
 
 ngx_int_t ngx_http_chatport_visitor_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_agent_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_chatport_cid(ngx_http_request_t *r, ngx_str_t *arg);
+ngx_str_t *ngx_http_chatport_operator(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatport_conf_addr(ngx_conf_t *cf, ngx_url_t *u,
     ngx_str_t *addr);
 ngx_int_t ngx_http_chatport_message_text(ngx_http_request_t *r, json_t *root,

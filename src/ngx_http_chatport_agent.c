@@ -21,6 +21,7 @@
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_typing.h"
+#include "ngx_http_chatport_upload.h"
 #include "ngx_http_chatport_waiters.h"
 
 
@@ -92,7 +93,6 @@ static ngx_int_t ngx_http_chatport_presence(ngx_http_request_t *r,
     ngx_str_t *arg);
 static void ngx_http_chatport_presence_body(ngx_http_request_t *r);
 
-static ngx_str_t *ngx_http_chatport_operator(ngx_http_request_t *r);
 static ngx_http_chatport_agent_ctx_t *ngx_http_chatport_agent_ctx(
     ngx_http_request_t *r);
 
@@ -116,6 +116,12 @@ static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
 
     { ngx_string("conversations/*/messages"), NGX_HTTP_GET|NGX_HTTP_POST,
       ngx_string("GET, POST"), ngx_http_chatport_conversation_messages },
+
+    { ngx_string("conversations/*/images"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_upload_agent },
+
+    { ngx_string("conversations/*/images/*"), NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_string("GET, HEAD"), ngx_http_chatport_upload_agent_get },
 
     { ngx_string("conversations/*/close"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_close },
@@ -211,7 +217,7 @@ ngx_http_chatport_agent_protected(ngx_conf_t *cf)
 }
 
 
-static ngx_str_t *
+ngx_str_t *
 ngx_http_chatport_operator(ngx_http_request_t *r)
 {
     /* auth_request may let in a request without Basic credentials */
@@ -489,8 +495,9 @@ static ngx_int_t
 ngx_http_chatport_conversations(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                       rc, limit;
-    ngx_str_t                       value;
+    ngx_str_t                       value, images;
     ngx_http_chatport_srv_conf_t   *cscf;
+    ngx_http_chatport_loc_conf_t   *clcf;
     ngx_http_chatport_agent_ctx_t  *ctx;
 
     limit = NGX_HTTP_CHATPORT_LIST_DEFAULT;
@@ -512,7 +519,16 @@ ngx_http_chatport_conversations(ngx_http_request_t *r, ngx_str_t *arg)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_chatport_store_list(r->pool, &cscf->site, limit,
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    if (ngx_http_chatport_upload_url(r->pool, &clcf->agent_prefix,
+                                     "conversations/", NULL, &images)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_chatport_store_list(r->pool, &cscf->site, limit, &images,
                                       ngx_http_chatport_call_json, ctx,
                                       &ctx->call.cmd);
 
@@ -525,7 +541,7 @@ ngx_http_chatport_conversation_messages(ngx_http_request_t *r,
     ngx_str_t *arg)
 {
     ngx_int_t                       rc;
-    ngx_str_t                       after;
+    ngx_str_t                       after, images;
     ngx_http_chatport_loc_conf_t   *clcf;
     ngx_http_chatport_agent_ctx_t  *ctx;
 
@@ -559,13 +575,20 @@ ngx_http_chatport_conversation_messages(ngx_http_request_t *r,
                                             "\"after\" is not a message id");
     }
 
+    if (ngx_http_chatport_upload_url(r->pool, &clcf->agent_prefix,
+                                     "conversations/", arg, &images)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /*
      * an operator reading the conversation has read it, and has seen the
      * visitor's messages in it
      */
     rc = ngx_http_chatport_store_read(r->pool, &ctx->message.site,
                                       &ctx->message.cid, &after,
-                                      clcf->history, 1, NULL, NULL,
+                                      clcf->history, 1, NULL, NULL, &images,
                                       ngx_http_chatport_call_json, ctx,
                                       &ctx->call.cmd);
 

@@ -263,6 +263,16 @@ ngx_int_t
 ngx_http_chatport_read_json(ngx_http_request_t *r, size_t limit,
     ngx_http_client_body_handler_pt post)
 {
+    return ngx_http_chatport_read_post(r, limit, 1, post);
+}
+
+
+/* the same for any body (json: 0), which the post handler reads whole */
+
+ngx_int_t
+ngx_http_chatport_read_post(ngx_http_request_t *r, size_t limit,
+    ngx_uint_t json, ngx_http_client_body_handler_pt post)
+{
     ngx_int_t  rc;
 
     if (ngx_http_chatport_same_origin(r) != NGX_OK) {
@@ -272,7 +282,7 @@ ngx_http_chatport_read_json(ngx_http_request_t *r, size_t limit,
                                             "are refused");
     }
 
-    if (ngx_http_chatport_json_request(r) != NGX_OK) {
+    if (json && ngx_http_chatport_json_request(r) != NGX_OK) {
         return ngx_http_chatport_send_error(r,
                                             NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                             "unsupported_media_type",

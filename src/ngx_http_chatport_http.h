@@ -45,6 +45,8 @@ ngx_int_t ngx_http_chatport_add_header(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_chatport_read_json(ngx_http_request_t *r, size_t limit,
     ngx_http_client_body_handler_pt post);
+ngx_int_t ngx_http_chatport_read_post(ngx_http_request_t *r, size_t limit,
+    ngx_uint_t json, ngx_http_client_body_handler_pt post);
 json_t *ngx_http_chatport_body_json(ngx_http_request_t *r, size_t limit);
 ngx_int_t ngx_http_chatport_read_body(ngx_http_request_t *r, size_t limit,
     ngx_str_t *body);

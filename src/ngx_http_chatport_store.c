@@ -8,6 +8,11 @@
  *
  *   chatport:{site}:conv:CID        hash: the conversation's metadata
  *   chatport:{site}:conv:CID:msgs   stream: its messages
+ *   chatport:{site}:conv:CID:images hash: its photos' bytes by message id
+ *                                   (expiring with the conversation)
+ *   chatport:{site}:uploads         sorted set: "CID ID SIZE" of each
+ *                                   photo, by when it expires
+ *   chatport:{site}:upload-bytes    counter: the sum of their sizes
  *   chatport:{site}:convs           sorted set: CIDs by last activity
  *   chatport:{site}:inbox           stream: events for the operators
  *   chatport:{site}:conv:CID:key:K  string: the id of the message posted
@@ -43,7 +48,7 @@
     (sizeof("chatport:{}:form-key::") + NGX_HTTP_CHATPORT_SITE_MAX           \
      + NGX_SOCKADDR_STRLEN + NGX_HTTP_CHATPORT_POST_KEY_MAX)
 
-#define NGX_HTTP_CHATPORT_ARGS_MAX  32
+#define NGX_HTTP_CHATPORT_ARGS_MAX  40
 
 
 static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
@@ -58,6 +63,9 @@ static ngx_int_t ngx_http_chatport_store_rate(ngx_pool_t *pool,
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
+                 NGX_HTTP_CHATPORT_LUA_MESSAGE
+                 NGX_HTTP_CHATPORT_LUA_NOW_MS
+                 NGX_HTTP_CHATPORT_LUA_UPLOAD
                  NGX_HTTP_CHATPORT_LUA_LIMITED
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
                  NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
@@ -248,11 +256,11 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     ngx_http_chatport_message_t *m, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t   a[29], *argv;
+    ngx_str_t   a[37], *argv;
     ngx_uint_t  nkeys;
 
     /* the key is the last of KEYS, and only there when the post has one */
-    nkeys = m->key.len ? 11 : 10;
+    nkeys = m->key.len ? 14 : 13;
     argv = &a[nkeys];
 
     if (ngx_http_chatport_store_channel(pool, &m->site, &m->cid, &a[0])
@@ -279,10 +287,23 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
         || ngx_http_chatport_store_key(pool, &a[9], "chatport:{%V}:conns",
                                        &m->site)
            != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[10], "%V:images", &a[0])
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[11], "chatport:{%V}:uploads",
+                                       &m->site)
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[12],
+                                       "chatport:{%V}:upload-bytes", &m->site)
+           != NGX_OK
         || (m->key.len
-            && ngx_http_chatport_store_key(pool, &a[10], "%V:key:%V", &a[0],
+            && ngx_http_chatport_store_key(pool, &a[13], "%V:key:%V", &a[0],
                                            &m->key)
                != NGX_OK)
+        || ngx_http_chatport_store_number(pool, &argv[20], m->upload_quota)
+           != NGX_OK
+        || ngx_http_chatport_store_key(pool, &argv[21], "chatport:{%V}:conv:",
+                                       &m->site)
+           != NGX_OK
         || ngx_http_chatport_store_number(pool, &argv[8], m->history)
            != NGX_OK
         || ngx_http_chatport_store_number(pool, &argv[9],
@@ -324,24 +345,30 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
         ngx_str_set(&argv[17], "0");
     }
 
+    argv[18] = m->image;
+    argv[19] = m->image_bytes;
+    argv[22] = m->image_base;
+
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_append_script,
-                                        a, nkeys, nkeys + 18, handler, data,
+                                        a, nkeys, nkeys + 23, handler, data,
                                         cmdp);
 }
 
 
 /*
  * known: the status the visitor knows, "-" for none; NULL for operators;
- * seen: the id up to which the visitor knows its messages seen, or NULL
+ * seen: the id up to which the visitor knows its messages seen, or NULL;
+ * images: the URL of the conversation's photos up to their id.
  */
 
 ngx_int_t
 ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, ngx_str_t *after, ngx_int_t count, ngx_uint_t mark_read,
-    char *known, ngx_str_t *seen, ngx_http_chatport_redis_pt handler,
-    void *data, ngx_http_chatport_redis_cmd_t **cmdp)
+    char *known, ngx_str_t *seen, ngx_str_t *images,
+    ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t  a[7];
+    ngx_str_t  a[8];
 
     if (ngx_http_chatport_store_channel(pool, site, cid, &a[0]) != NGX_OK
         || ngx_http_chatport_store_key(pool, &a[1], "%V:msgs", &a[0])
@@ -375,17 +402,21 @@ ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
         ngx_str_set(&a[6], "-");
     }
 
+    a[7] = *images;
+
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_read_script,
-                                        a, 2, 7, handler, data, cmdp);
+                                        a, 2, 8, handler, data, cmdp);
 }
 
 
+/* images: the operators' URL of photos up to "CID/images/ID" */
+
 ngx_int_t
 ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_int_t count, ngx_http_chatport_redis_pt handler, void *data,
-    ngx_http_chatport_redis_cmd_t **cmdp)
+    ngx_int_t count, ngx_str_t *images, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t  a[3];
+    ngx_str_t  a[4];
 
     if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:convs", site)
         != NGX_OK
@@ -397,8 +428,10 @@ ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
         return NGX_ERROR;
     }
 
+    a[3] = *images;
+
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_list_script,
-                                        a, 1, 3, handler, data, cmdp);
+                                        a, 1, 4, handler, data, cmdp);
 }
 
 
@@ -463,10 +496,10 @@ ngx_http_chatport_store_form(ngx_pool_t *pool,
     ngx_http_chatport_form_entry_t *e, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t   a[20], *argv;
+    ngx_str_t   a[21], *argv;
     ngx_uint_t  nkeys;
 
-    nkeys = e->key.len ? 9 : 8;
+    nkeys = e->key.len ? 10 : 9;
     argv = &a[nkeys];
 
     if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:forms",
@@ -486,8 +519,10 @@ ngx_http_chatport_store_form(ngx_pool_t *pool,
            != NGX_OK
         || ngx_http_chatport_store_mail_keys(pool, &e->site, &a[6])
            != NGX_OK
+        || ngx_http_chatport_store_key(pool, &a[8], "%V:images", &a[3])
+           != NGX_OK
         || (e->key.len
-            && ngx_http_chatport_store_key(pool, &a[8],
+            && ngx_http_chatport_store_key(pool, &a[9],
                                            "chatport:{%V}:form-key:%V:%V",
                                            &e->site, &e->client, &e->key)
                != NGX_OK)
@@ -669,6 +704,10 @@ ngx_http_chatport_store_status(redisReply *reply, ngx_int_t rc,
 
     if (ngx_strncmp(reply->str, "RATE", 4) == 0) {
         return NGX_HTTP_CHATPORT_STORE_RATE;
+    }
+
+    if (ngx_strncmp(reply->str, "QUOTA", 5) == 0) {
+        return NGX_HTTP_CHATPORT_STORE_QUOTA;
     }
 
     /* LOADING after a restart, OOM, READONLY replica, ... */

@@ -41,6 +41,10 @@ typedef struct {
     ngx_str_t                 mail;        /* settings, "" for no mail */
     ngx_str_t                 link;        /* the console's, may be "" */
     ngx_uint_t                open;        /* business hours are open */
+    ngx_str_t                 image;       /* a photo's JSON, or "" */
+    ngx_str_t                 image_bytes;
+    size_t                    upload_quota;
+    ngx_str_t                 image_base;  /* "A conversations/", or "" */
 } ngx_http_chatport_message_t;
 
 
@@ -68,6 +72,7 @@ typedef enum {
     NGX_HTTP_CHATPORT_STORE_CURSOR,        /* cursor ahead of the stream */
     NGX_HTTP_CHATPORT_STORE_RATE,          /* "RATE <ms left>" */
     NGX_HTTP_CHATPORT_STORE_UNSAFE,        /* stored, too few replicas */
+    NGX_HTTP_CHATPORT_STORE_QUOTA,         /* the site's photos are full */
     NGX_HTTP_CHATPORT_STORE_UNAVAILABLE    /* Redis down, loading, ... */
 } ngx_http_chatport_store_status_e;
 
@@ -82,11 +87,12 @@ ngx_int_t ngx_http_chatport_store_append(ngx_pool_t *pool,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, ngx_str_t *after, ngx_int_t count, ngx_uint_t mark_read,
-    char *known, ngx_str_t *seen, ngx_http_chatport_redis_pt handler,
-    void *data, ngx_http_chatport_redis_cmd_t **cmdp);
-ngx_int_t ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_int_t count, ngx_http_chatport_redis_pt handler, void *data,
+    char *known, ngx_str_t *seen, ngx_str_t *images,
+    ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
+ngx_int_t ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_int_t count, ngx_str_t *images, ngx_http_chatport_redis_pt handler,
+    void *data, ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_close(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, time_t retention, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp);

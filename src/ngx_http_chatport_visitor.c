@@ -22,6 +22,7 @@
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_typing.h"
+#include "ngx_http_chatport_upload.h"
 #include "ngx_http_chatport_waiters.h"
 
 
@@ -96,6 +97,12 @@ static ngx_http_chatport_route_t  ngx_http_chatport_visitor_routes[] = {
       ngx_string("POST"), ngx_http_chatport_page },
     { ngx_string("typing"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_typing },
+
+    { ngx_string("images"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_upload_visitor },
+
+    { ngx_string("images/*"), NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_string("GET, HEAD"), ngx_http_chatport_upload_visitor_get },
 
     { ngx_null_string, 0, ngx_null_string, NULL }
 };
@@ -302,7 +309,7 @@ static ngx_int_t
 ngx_http_chatport_messages(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                         rc;
-    ngx_str_t                         after, vid;
+    ngx_str_t                         after, vid, images;
     ngx_http_chatport_json_t          j;
     ngx_http_chatport_srv_conf_t     *cscf;
     ngx_http_chatport_loc_conf_t     *clcf;
@@ -363,8 +370,16 @@ ngx_http_chatport_messages(ngx_http_request_t *r, ngx_str_t *arg)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ngx_http_chatport_upload_url(r->pool, &clcf->prefix, "images/", NULL,
+                                     &images)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     rc = ngx_http_chatport_store_read(r->pool, &cscf->site, &ctx->message.cid,
                                       &after, clcf->history, 0, "-", NULL,
+                                      &images,
                                       ngx_http_chatport_call_json, ctx,
                                       &ctx->call.cmd);
 
@@ -814,11 +829,23 @@ ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w)
 {
     ngx_http_chatport_visitor_ctx_t  *ctx = w->data;
 
+    ngx_str_t                      images;
+    ngx_http_chatport_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(w->request, ngx_http_chatport_module);
+
+    if (ngx_http_chatport_upload_url(w->request->pool, &clcf->prefix,
+                                     "images/", NULL, &images)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return ngx_http_chatport_store_read(w->request->pool, &ctx->message.site,
                                         &ctx->message.cid, &w->cursor,
                                         ctx->message.history, 0,
                                         ctx->known,
-                                        ctx->seen.len ? &ctx->seen : NULL,
+                                        ctx->seen.len ? &ctx->seen : NULL, &images,
                                         ngx_http_chatport_waiter_read_done, w,
                                         &w->cmd);
 }

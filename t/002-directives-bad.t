@@ -2078,3 +2078,69 @@ GET /chatport/config
 --- must_die
 --- error_log
 "chatport_console_url" directive is not allowed here
+
+
+
+=== TEST 124: chatport_max_upload 0 (location)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_max_upload 0;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "0" in "chatport_max_upload" directive
+
+
+
+=== TEST 125: chatport_max_upload 4x (http)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    chatport_max_upload 4x;
+--- config
+    location /chatport/ {
+        chatport;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "4x" in "chatport_max_upload" directive
+
+
+
+=== TEST 126: chatport_upload_quota -5m (server)
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    chatport_upload_quota -5m;
+
+    location /chatport/ {
+        chatport;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+invalid value "-5m" in "chatport_upload_quota" directive
+
+
+
+=== TEST 127: chatport_upload_quota twice
+--- http_config
+    chatport_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /chatport/ {
+        chatport;
+        chatport_upload_quota 1000m;
+        chatport_upload_quota 2000m;
+    }
+--- request
+GET /chatport/config
+--- must_die
+--- error_log
+"chatport_upload_quota" directive is duplicate

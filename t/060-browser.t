@@ -350,6 +350,10 @@ my @expected = (
     'the operator types in the console: the widget shows "<name> is typing..." until the reply',
     '"Seen by the visitor" in the console once the widget showed the reply, also after reloads',
     'a poll cursor the store lost (failover) is answered 400 once, the widget reads the history again and gets the next reply',
+    'photos: the visitor attaches a 4000x3000 JPEG; it is downsized, stored under 1 MB, shown as a thumbnail',
+    'photos: the console shows the thumbnail, the full size on click',
+    'photos: the operator pastes an image (Ctrl+V); the widget shows it',
+    'photos: the operator drops an image file on the conversation',
     'no uncaught script error on any page',
 );
 

@@ -23,7 +23,7 @@
       mailFailed: 'Email not delivered', seen: 'Seen by the visitor',
       notifyOff2: 'Notifications off', newContact: 'Contact details left',
       pages: 'Pages visited', nPages: '%s pages', onePage: '1 page',
-      typing: '%s is typing\u2026' },
+      typing: '%s is typing\u2026', photo: 'Photo' },
     ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
       away: '離席中', closedHours: 'オンライン \u2014 営業時間外（訪問者にはフォームを表示）',
       notConnected: 'オンライン \u2014 接続中\u2026',
@@ -42,7 +42,7 @@
       mailFailed: 'メールを配信できませんでした', seen: '訪問者が既読',
       notifyOff2: '通知オフ', newContact: '連絡先が届きました',
       pages: '閲覧履歴', nPages: '%s ページ', onePage: '1 ページ',
-      typing: '%sが入力中\u2026' }
+      typing: '%sが入力中\u2026', photo: '写真' }
   };
   var t = T.en, lang = 'en', me = '', site = '', rtf;
   var convs = Object.create(null), order = [], items = {};
@@ -93,9 +93,10 @@
     status(text);
     setTimeout(function () { if ($('status').textContent === text) { status(''); } }, 15000);
   }
+  /* body: an object sent as JSON, or a Blob (a photo) sent as it is */
   function api(method, path, body) {
-    var o = { method: method, credentials: 'same-origin' };
-    if (body) { o.headers = { 'Content-Type': 'application/json' }; o.body = JSON.stringify(body); }
+    var o = { method: method, credentials: 'same-origin' }, b = body instanceof Blob;
+    if (body) { o.headers = { 'Content-Type': b ? body.type : 'application/json' }; o.body = b ? body : JSON.stringify(body); }
     return fetch(A + path, o).then(function (r) {
       if (r.ok) { return r.status === 204 ? null : r.json(); }
       return r.json().catch(function () { return {}; }).then(function (j) {
@@ -288,7 +289,7 @@
                c.unread ? el('span', 'badge', c.unread) : null),
         typer(c) ? el('span', 'snip typing', typer(c)) :
         el('span', 'snip', (last.from === 'agent' ? (last.agent || t.you) + ': ' : '') +
-                           (last.text || '')));
+                           (last.text || (last.image ? '[' + t.photo + ']' : ''))));
     b.setAttribute('aria-current', String(c.id === cur));
     li.classList.toggle('sel', c.id === cur);
     li.classList.toggle('closed', c.status === 'closed');
@@ -411,10 +412,45 @@
                    el('time', '', m.ts ? clock(m.ts) : '')),
                linked(el('div', 'mt'), m.text));
     li.setAttribute('data-id', m.id);
+    if (m.image) { add(li, thumb(m.image)); }
     while (after && cmp(after.getAttribute('data-id'), m.id) > 0) { after = after.previousSibling; }
     ol.insertBefore(li, after ? after.nextSibling : ol.firstChild);
     if (agent && cmp(m.id, lastAgent) > 0) { lastAgent = m.id; lastLi = li; }
     if (stick || agent) { ol.scrollTop = ol.scrollHeight; }
+  }
+  /* a photo's thumbnail (CSS sizes it), a link to the full size */
+  function thumb(im) {
+    var a = el('a', 'pic'), img = el('img');
+    a.setAttribute('href', im.url);
+    a.setAttribute('target', '_blank');
+    a.setAttribute('rel', 'noopener');
+    img.setAttribute('src', im.url);
+    img.setAttribute('alt', t.photo);
+    img.setAttribute('width', im.width);
+    img.setAttribute('height', im.height);
+    return add(a, img);
+  }
+  /* a photo (button, paste, drop) into the open conversation: its long
+     side brought down to 1600 px as a JPEG, a small one sent as it is */
+  function photo(f) {
+    var id = cur;
+    if (!id || !f || !/^image\//.test(f.type)) { return; }
+    status('\u2026');
+    createImageBitmap(f).then(function (i) {
+      var k = Math.min(1, 1600 / Math.max(i.width, i.height)), c = el('canvas'), x = c.getContext('2d');
+      if (k === 1 && f.size < 1e6 && /^image\/(jpeg|png|gif|webp)$/.test(f.type)) { return f; }
+      c.width = Math.round(i.width * k);
+      c.height = Math.round(i.height * k);
+      x.fillStyle = '#fff';
+      x.fillRect(0, 0, c.width, c.height);
+      x.drawImage(i, 0, 0, c.width, c.height);
+      return new Promise(function (ok) { c.toBlob(ok, 'image/jpeg', 0.85); });
+    }).then(function (b) {
+      return api('POST', cpath(id, 'images'), b);
+    }).then(function () {
+      status('');
+      if (id === cur) { loadMsgs(); }
+    }).catch(fail);
   }
   /* fetch what is new in the open conversation (this marks it read) */
   function loadMsgs() {
@@ -597,7 +633,7 @@
           c.unread = (c.unread || 0) + 1;
           c.pending = id === cur;
         }
-        notify(t.newMsg, m.text, id);
+        notify(t.newMsg, m.text || '[' + t.photo + ']', id);
       }
     } else {
       fresh = false;
@@ -717,6 +753,19 @@
     store('notify', 'on');
     p = Notification.requestPermission(tools);
     if (p && p.then) { p.then(tools); }
+  });
+  on('photo', 'click', function () { $('file').click(); });
+  on('file', 'change', function () { photo($('file').files[0]); $('file').value = ''; });
+  on('text', 'paste', function (e) {
+    var f = [].filter.call(e.clipboardData && e.clipboardData.files || [], function (x) {
+      return /^image\//.test(x.type);
+    })[0];
+    if (f) { e.preventDefault(); photo(f); }
+  });
+  on('conv', 'dragover', function (e) { e.preventDefault(); });
+  on('conv', 'drop', function (e) {
+    e.preventDefault();
+    photo(e.dataTransfer && e.dataTransfer.files[0]);
   });
   on('tab-c', 'click', function () { tab('c'); });
   on('tab-f', 'click', function () { tab('f'); });

@@ -31,6 +31,7 @@
               asked: 'Thank you! We will reply by email.',
               shut: 'This conversation was closed. Write again to reopen it.',
               typing: ' is typing\u2026', seen: 'Seen',
+              photo: 'Send a photo',
               fe: { required: 'Please fill this in.',
                     invalid: 'Please check this.', too_long: 'Too long.' } },
         ja: { title: '\u304a\u554f\u3044\u5408\u308f\u305b', greeting: '\u3054\u8cea\u554f\u306f\u304a\u6c17\u8efd\u306b\u3069\u3046\u305e\u3002',
@@ -48,12 +49,13 @@
               asked: '\u3042\u308a\u304c\u3068\u3046\u3054\u3056\u3044\u307e\u3059\u3002\u30e1\u30fc\u30eb\u3067\u3054\u8fd4\u4fe1\u3057\u307e\u3059\u3002',
               shut: '\u3053\u306e\u4f1a\u8a71\u306f\u7d42\u4e86\u3057\u307e\u3057\u305f\u3002\u30e1\u30c3\u30bb\u30fc\u30b8\u3092\u9001\u308b\u3068\u518d\u958b\u3057\u307e\u3059\u3002',
               typing: '\u304c\u5165\u529b\u4e2d\u2026', seen: '\u65e2\u8aad',
+              photo: '\u5199\u771f\u3092\u9001\u308b',
               fe: { required: '\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044', invalid: '\u6b63\u3057\u304f\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044',
                     too_long: '\u9577\u3059\u304e\u307e\u3059' } }
     };
 
     var t, lang, cfg, host, root, launcher, badge, panel, title, close, body,
-        greet, log, off, foot, note, ta, ask, shut, who, saw;
+        greet, log, off, foot, note, ta, ask, shut, who, saw, pic, file;
     var cursor = '0-0', seen = {}, unread = 0, delay = 0, polling, sending,
         pollTimer, conv, closed, mine = 0, theirs = 0, asked = got('c'),
         lastReply = '0-0', marked = '0-0', where, lastMine = '0-0', mineNode,
@@ -117,13 +119,15 @@
         return b;
     }
 
-    /* resolves to the response with its JSON body (or {}) as .j */
+    /* resolves to the response with its JSON body (or {}) as .j; data:
+     * an object sent as JSON, or a Blob sent as it is */
     function api(path, data, fresh) {
-        var o = { credentials: 'same-origin', cache: fresh || 'default' };
+        var o = { credentials: 'same-origin', cache: fresh || 'default' },
+            b = data instanceof Blob;
         if (data) {
             o.method = 'POST';
-            o.headers = { 'Content-Type': 'application/json' };
-            o.body = JSON.stringify(data);
+            o.headers = { 'Content-Type': b ? data.type : 'application/json' };
+            o.body = b ? data : JSON.stringify(data);
         }
         return fetch(P + path, o).then(function (r) {
             return r.json().then(null, function () { return {}; })
@@ -191,6 +195,7 @@
     function view() {
         var f = busy(off), typing = busy(foot), was;
         foot.hidden = !(cfg.online || conv || typing);
+        pic.hidden = !conv;     /* a photo never opens a conversation */
         off.hidden = !f && (conv || cfg.online);
         /* asked for an address while nobody is there, or nobody answered */
         was = ask.hidden + shut.hidden;
@@ -229,6 +234,14 @@
            (m.ts ? new Date(m.ts).toLocaleTimeString(lang,
                    { hour: '2-digit', minute: '2-digit' }) : ''), node);
         linked(m.text, el('span', 'text', 0, node));
+        if (m.image) {
+            /* a thumbnail (CSS sizes it) that opens the full size */
+            var u = new URL(m.image.url, P).href;
+            attr(el('img', 0, 0, attr(el('a', 'pic', 0, node), {
+                href: u, target: '_blank', rel: 'noopener' })), {
+                src: u, alt: t.photo, width: m.image.width,
+                height: m.image.height });
+        }
         while (at && cmp(at.id.slice(1), m.id) > 0) { at = at.previousSibling; }
         log.insertBefore(node, at ? at.nextSibling : log.firstChild);
         if (agent && isNew && panel.hidden) { unread++; }
@@ -360,6 +373,39 @@
             closed = 0;
             take({ messages: [{ id: r.j.id, from: 'visitor', text: text,
                                 ts: Date.now() }] });
+            poll();
+        }, function () {
+            sending = 0;
+            note.textContent = t.err;
+        });
+    }
+
+    /* a photo, its long side brought down to 1600 px as a JPEG; a small
+     * enough one is sent as it is (the server checks what it is) */
+    function photo() {
+        var f = file.files[0];
+        file.value = '';
+        if (!f || sending) { return; }
+        sending = 1;
+        note.textContent = '';
+        createImageBitmap(f).then(function (i) {
+            var k = Math.min(1, 1600 / Math.max(i.width, i.height)),
+                c = el('canvas'), x = c.getContext('2d');
+            if (k === 1 && f.size < 1e6 &&
+                /^image\/(jpeg|png|gif|webp)$/.test(f.type)) { return f; }
+            c.width = Math.round(i.width * k);
+            c.height = Math.round(i.height * k);
+            x.fillStyle = '#fff';
+            x.fillRect(0, 0, c.width, c.height);
+            x.drawImage(i, 0, 0, c.width, c.height);
+            return new Promise(function (ok) {
+                c.toBlob(ok, 'image/jpeg', 0.85);
+            });
+        }).then(function (b) {
+            return api('images', b);
+        }).then(function (r) {
+            sending = 0;
+            if (r.status !== 201) { note.textContent = fail(r); }
             poll();
         }, function () {
             sending = 0;
@@ -521,6 +567,13 @@
         ta = attr(el('textarea', 0, 0, foot), { 'aria-label': t.ph });
         ta.placeholder = t.ph;
         ta.rows = 2;
+        pic = button('pick', 0, foot, t.photo);
+        svg(pic, 'M4 7h3l2-3h6l2 3h3v13H4zm8 3a4 4 0 1 0 0 8 4 4 0 0 0 ' +
+                 '0-8z');
+        file = attr(el('input', 'hp', 0, foot), { type: 'file',
+            accept: 'image/*', tabindex: -1, 'aria-hidden': 'true' });
+        pic.addEventListener('click', function () { file.click(); });
+        file.addEventListener('change', photo);
         button('send', t.send, foot).addEventListener('click', send);
         apply(c);
         count();

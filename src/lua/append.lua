@@ -3,14 +3,19 @@
 --
 -- KEYS: meta, msgs, convs, inbox, the client's and the site's counters
 -- of new conversations, the mail schedule (due, pending), the presence
--- (status, conns), the post's key (optional).
+-- (status, conns), the conversation's images, the site's uploads and
+-- their bytes, the post's key (optional).
 -- ARGV: create, cid, from, agent, text, page, referrer, user agent,
 -- history, retention (ms), the client's rate (count, window), the
 -- site's, the key's lifetime (ms), the location's mail settings ("" for
--- none), the console's link, "1" when the business hours are open.
+-- none), the console's link, "1" when the business hours are open; for
+-- a photo: its JSON ({"width", "height"}, "" for none), its bytes, the
+-- site's upload quota, the prefix of conversation keys and of the
+-- operators' image URLs.
 -- Returns the message's id.
 local meta, msgs, convs, inbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local due, pending, idem = KEYS[7], KEYS[8], KEYS[11]
+local due, pending, images, idem = KEYS[7], KEYS[8], KEYS[11], KEYS[14]
+local image = ARGV[19] or ''
 local create, cid, from, agent, text = ARGV[1], ARGV[2], ARGV[3],
   ARGV[4], ARGV[5]
 local page, referrer, ua = ARGV[6], ARGV[7], ARGV[8]
@@ -26,8 +31,16 @@ if not exists then
               or limited(KEYS[6], ARGV[13], ARGV[14])
   if ttl then return redis.error_reply('RATE ' .. ttl) end
 end
+if image ~= '' and not upload_room(KEYS[12], KEYS[13], ARGV[22],
+                                   now_ms(), #ARGV[20], ARGV[21]) then
+  return redis.error_reply('QUOTA the site\'s photos fill its quota')
+end
 local fields = {'from', from, 'text', text}
 if agent ~= '' then fields[5] = 'agent'; fields[6] = agent end
+if image ~= '' then
+  fields[#fields + 1] = 'image'
+  fields[#fields + 1] = image
+end
 local id = redis.call('XADD', msgs, 'MAXLEN', history, '*',
                       unpack(fields))
 local ts = tonumber(string.match(id, '^%d+'))
@@ -41,14 +54,20 @@ if from == 'visitor' then redis.call('HINCRBY', meta, 'unread', 1)
 else redis.call('HSET', meta, 'unread', 0) end
 redis.call('PEXPIRE', meta, retention)
 redis.call('PEXPIRE', msgs, retention)
+if image ~= '' then
+  upload_store(images, KEYS[12], KEYS[13], cid, id, ARGV[20], ts + retention)
+end
+redis.call('PEXPIRE', images, retention)
 -- the page history (page.lua), in the meta's slot
 redis.call('PEXPIRE', meta .. ':pages', retention)
 redis.call('ZADD', convs, ts, cid)
 redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))
 redis.call('PEXPIRE', convs, retention)
-local msg = {id = id, from = from, text = text, ts = ts}
-if agent ~= '' then msg.agent = agent end
-redis.call('PUBLISH', meta, id .. ' ' .. cjson.encode(msg))
+local msg = message({id, fields}, ARGV[23] ~= ''
+                                  and ARGV[23] .. cid .. '/images/' or nil)
+-- a photo's URL differs for the visitor: "*" has each poll read it
+if image ~= '' then redis.call('PUBLISH', meta, '* image')
+else redis.call('PUBLISH', meta, id .. ' ' .. cjson.encode(msg)) end
 local ev = {type = exists and 'message' or 'conversation',
             conversation = cid, message = msg}
 if page ~= '' then ev.page = page end

@@ -5,14 +5,14 @@
 --
 -- KEYS: forms, inbox, the client's rate counter, the conversation's
 -- meta, msgs, the site's convs, the mail schedule (due, pending), the
--- post's key (optional).
+-- conversation's images, the post's key (optional).
 -- ARGV: the submission's JSON without its closing brace, the most
 -- submissions in a window, the window (ms), retention (ms), the key's
 -- lifetime (ms), cid, create, the submission as a message's text,
 -- history, the location's mail settings ("" for none), the console's
 -- link. Returns the submission's id.
 local forms, inbox, rate, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local msgs, convs, idem = KEYS[5], KEYS[6], KEYS[9]
+local msgs, convs, images, idem = KEYS[5], KEYS[6], KEYS[9], KEYS[10]
 local retention, cid = tonumber(ARGV[4]), ARGV[6]
 local first = repeated(idem)
 if first then return first end
@@ -41,6 +41,7 @@ if f.fields.name then redis.call('HSET', meta, 'name', f.fields.name) end
 redis.call('HINCRBY', meta, 'unread', 1)
 redis.call('PEXPIRE', meta, retention)
 redis.call('PEXPIRE', msgs, retention)
+redis.call('PEXPIRE', images, retention)
 -- the page history (page.lua), in the meta's slot
 redis.call('PEXPIRE', meta .. ':pages', retention)
 redis.call('ZADD', convs, ts, cid)

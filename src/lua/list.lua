@@ -1,6 +1,7 @@
 -- The latest conversations of a site, each with its last message.
 --
--- KEYS: convs. ARGV: the prefix of conversation keys, count. The
+-- KEYS: convs. ARGV: the prefix of conversation keys, count, the
+-- prefix of the operators' photo URLs (before "CID/images/ID"). The
 -- conversations' keys share the index's hash slot through the site's
 -- tag. Returns the JSON answer.
 local convs, prefix = KEYS[1], ARGV[1]
@@ -25,8 +26,9 @@ for _, cid in ipairs(ids) do
     local last = redis.call('XREVRANGE', prefix .. cid .. ':msgs', '+', '-',
                             'COUNT', 1)
     if last[1] then
-      c_json = string.sub(c_json, 1, -2) .. ',"last":'
-               .. cjson.encode((message(last[1]))) .. '}'
+      local m = message(last[1], ARGV[3] .. cid .. '/images/')
+      c_json = string.sub(c_json, 1, -2) .. ',"last":' .. cjson.encode(m)
+               .. '}'
     end
     out[#out + 1] = c_json
   end

@@ -4,7 +4,8 @@
 -- operator's read (it marks the conversation read and the visitor's
 -- messages seen), the status the visitor knows ("" for an operator's
 -- read, "-" for none), the id up to which the visitor knows its messages
--- seen ("-" for none).
+-- seen ("-" for none), the URL of the conversation's photos but their
+-- id.
 -- Returns {count, JSON}. A visitor's answer carries the status, the seen
 -- id and events; a status or a seen id the visitor does not know yet
 -- counts as news. Operators seeing the visitor's messages is told to the
@@ -24,7 +25,7 @@ local items = {}
 local cursor = after ~= '' and after or '0-0'
 local visitor
 for i, e in ipairs(entries) do
-  local m = message(e)
+  local m = message(e, ARGV[6])
   items[i] = cjson.encode(m)
   if m.from == 'visitor' then visitor = e[1] end
   cursor = e[1]

@@ -21,6 +21,7 @@ const { chromium } = require('playwright-core');
 const fs = require('fs');
 const path = require('path');
 const pageChecks = require('./page');
+const images = require('./images');
 
 const FRONT = process.env.CP_FRONT;
 const OFF = process.env.CP_OFF;
@@ -1123,6 +1124,8 @@ async function checks(browser) {
         sleep, watch, FRONT, USER, PASS, RUN });
     await require('./cursor')(browser, { check, until, assert, agent,
         visitor, watch, sleep, FRONT, RUN });
+    await images(browser, { check, assert, until, agent, visitor, shot,
+                            conversation, watch, FRONT, USER, PASS, RUN });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
