@@ -21,7 +21,7 @@ __DATA__
     }
 --- request
 GET /chatport/widget.js
---- response_body_like: ^/\* ChatPort widget
+--- response_body_like: ^\(function\(\)\{"use strict";
 --- no_error_log
 [emerg]
 
@@ -36,7 +36,7 @@ GET /chatport/widget.js
     }
 --- request
 GET /chatport/widget.js
---- response_body_like: ^/\* ChatPort widget
+--- response_body_like: ^\(function\(\)\{"use strict";
 --- no_error_log
 [emerg]
 
@@ -382,7 +382,7 @@ GET /chatport/config
     }
 --- request
 GET /chatport/widget.js
---- response_body_like: ^/\* ChatPort widget
+--- response_body_like: ^\(function\(\)\{"use strict";
 --- wait: 0.2
 --- error_log
 AUTH or SELECT failed
@@ -404,7 +404,7 @@ AUTH or SELECT failed
     }
 --- request
 GET /chatport/widget.js
---- response_body_like: ^/\* ChatPort widget
+--- response_body_like: ^\(function\(\)\{"use strict";
 --- no_error_log
 [error]
 [emerg]
