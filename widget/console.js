@@ -428,6 +428,11 @@
     img.setAttribute('alt', t.photo);
     img.setAttribute('width', im.width);
     img.setAttribute('height', im.height);
+    /* its height is known once it loaded: a thread at its end stays there */
+    img.onload = function () {
+      var ol = $('msgs');
+      if (ol.scrollHeight - ol.scrollTop - ol.clientHeight < img.height + 80) { ol.scrollTop = ol.scrollHeight; }
+    };
     return add(a, img);
   }
   /* a photo (button, paste, drop) into the open conversation: its long

@@ -237,10 +237,11 @@
         if (m.image) {
             /* a thumbnail (CSS sizes it) that opens the full size */
             var u = new URL(m.image.url, P).href;
+            /* its height is known once it loaded: show it whole */
             attr(el('img', 0, 0, attr(el('a', 'pic', 0, node), {
                 href: u, target: '_blank', rel: 'noopener' })), {
                 src: u, alt: t.photo, width: m.image.width,
-                height: m.image.height });
+                height: m.image.height }).onload = bottom;
         }
         while (at && cmp(at.id.slice(1), m.id) > 0) { at = at.previousSibling; }
         log.insertBefore(node, at ? at.nextSibling : log.firstChild);

@@ -15,7 +15,9 @@ function widgetPhotos() {
         return { x: r.x, y: r.y, w: r.width, h: r.height,
                  shown: r.width > 0 && r.height > 0 };
     };
+    const log = this.querySelector('.body');
     return {
+        atBottom: log.scrollTop + log.clientHeight >= log.scrollHeight - 2,
         button: box(this.querySelector('.foot .pick')),
         label: this.querySelector('.foot .pick').getAttribute('aria-label'),
         photos: Array.from(this.querySelectorAll('.log .pic img'), i => ({
@@ -181,6 +183,9 @@ module.exports = async function images(browser, h) {
             return s.photos.find(x => x.w === 320);
         }, 8000, 'the operator\'s photo in the widget');
         assert(p.w === 320 && p.h === 200, 'pasted ' + p.w + 'x' + p.h);
+        /* its size is known once it loaded: the thread shows it whole */
+        await until(async () => (await v.w.inShadow(widgetPhotos)).atBottom,
+                    3000, 'the widget scrolled down to the photo');
         const m = (await agent('GET', 'conversations/' + cid + '/messages'))
             .j.messages.filter(x => x.image).pop();
         assert(m.from === 'agent' && m.agent === USER,
