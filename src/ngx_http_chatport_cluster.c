@@ -274,6 +274,10 @@ ngx_http_chatport_cluster_redirect(const char *err, size_t len,
     }
 
     if (!*ask) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "chatport: redis cluster: slot %i moved to %V", s,
+                      &ngx_http_chatport_cluster_nodes[node].addr.text);
+
         ngx_http_chatport_cluster_map[s] = (u_char) node;
         ngx_http_chatport_cluster_nodes[node].master = 1;
         ngx_http_chatport_cluster_nodes[node].listed = 1;

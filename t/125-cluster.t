@@ -182,6 +182,7 @@ my $src_id = redis_cmd($src, 'CLUSTER', 'MYID');
 my $dst_id = redis_cmd($dst, 'CLUSTER', 'MYID');
 
 $t0 = time;
+my $log_at = $ngx->log_size;
 redis_cmd($dst, 'CLUSTER', 'SETSLOT', $slot, 'IMPORTING', $src_id);
 redis_cmd($src, 'CLUSTER', 'SETSLOT', $slot, 'MIGRATING', $dst_id);
 $load->run(0.5);
@@ -206,6 +207,9 @@ figures(sprintf 'reshard: %d keys of slot %d moved in %.1f s', $moved,
 
 ok($load->run_until(sub { owner($slot) == $dst }, 30),
    "reshard: the slot is on $dst");
+ok($load->run_until(sub {
+    $ngx->log_since($log_at) =~ /slot $slot moved to 127\.0\.0\.1:$dst\b/
+}, 10), 'reshard: nginx followed a MOVED');
 ok($load->recover(30), 'reshard: every poll answers again')
     or diag $load->summary('poll');
 $load->run(1);
