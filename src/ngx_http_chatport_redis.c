@@ -1358,11 +1358,12 @@ ngx_http_chatport_redis_waited(redisAsyncContext *ac, void *r,
 
         if (!ngx_queue_empty(&link->waited)) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "chatport: redis WAIT on %V: %L of %i replicas "
-                          "acknowledged in %M ms, writes are answered 503",
-                          link->text, acked,
+                          "chatport: redis WAIT: %L of %i replicas "
+                          "acknowledged in %M ms by %V, writes are answered "
+                          "503", acked,
                           ngx_http_chatport_redis_conf->redis_wait,
-                          ngx_http_chatport_redis_conf->redis_wait_timeout);
+                          ngx_http_chatport_redis_conf->redis_wait_timeout,
+                          link->text);
         }
     }
 
