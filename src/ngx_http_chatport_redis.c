@@ -217,7 +217,7 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_redis_sub_state_pt on_sub_state,
     ngx_http_chatport_redis_ready_pt on_cmd_ready)
 {
-    ngx_http_chatport_redis_link_t  *links[3];
+    ngx_http_chatport_redis_link_t  *links[3], *link;
     ngx_uint_t                       i, n;
 
     ngx_http_chatport_redis_conf = cmcf;
@@ -268,15 +268,15 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
         n = 1;
 
         for (i = 0; i < NGX_HTTP_CHATPORT_CLUSTER_NODES; i++) {
-            ngx_http_chatport_redis_nodes[i].name = "command";
-            ngx_http_chatport_redis_nodes[i].cluster = 1;
-            ngx_http_chatport_redis_nodes[i].node = i;
-            ngx_http_chatport_redis_link_init(
-                                      &ngx_http_chatport_redis_nodes[i], cycle);
+            link = &ngx_http_chatport_redis_nodes[i];
+
+            link->name = "command";
+            link->cluster = 1;
+            link->node = i;
+            ngx_http_chatport_redis_link_init(link, cycle);
 
             if (i < ngx_http_chatport_cluster_seeds()) {
-                ngx_http_chatport_redis_connect(
-                                            &ngx_http_chatport_redis_nodes[i]);
+                ngx_http_chatport_redis_connect(link);
             }
         }
 
