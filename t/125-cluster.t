@@ -197,6 +197,13 @@ while (1) {
     $load->run(0.1);
 }
 
+# the keys are on $dst, the slot still on $src: $src answers ASK
+redis_cmd($dst, 'CONFIG', 'RESETSTAT');
+$load->run(0.5);
+my ($asking) = redis_cmd($dst, 'INFO', 'commandstats')
+               =~ /^cmdstat_asking:calls=(\d+)/m;
+ok($asking, "reshard: nginx followed ASK ($asking ASKING on $dst)");
+
 for my $p ($dst, $src, grep { $_ != $dst && $_ != $src }
                        map { $_->[2] } @{ slots() })
 {
