@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatport.h"
+#include "ngx_http_chatport_cluster.h"
 #include "ngx_http_chatport_errors.h"
 #include "ngx_http_chatport_filter.h"
 #include "ngx_http_chatport_form.h"
@@ -54,6 +55,10 @@ static char *ngx_http_chatport_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_redis_sentinel(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_chatport_redis_cluster(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_array_t *ngx_http_chatport_conf_addrs(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_uint_t first, char *what);
 static char *ngx_http_chatport_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatport_smtp(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -140,6 +145,13 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
     { ngx_string("chatport_redis_sentinel"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_chatport_redis_sentinel,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chatport_redis_cluster"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_chatport_redis_cluster,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -693,6 +705,7 @@ ngx_http_chatport_create_main_conf(ngx_conf_t *cf)
      *     cmcf->sentinel_name = { 0, NULL };
      *     cmcf->sentinels = NULL;
      *     cmcf->sentinel_password = { 0, NULL };
+     *     cmcf->cluster = NULL;
      *     cmcf->smtp.url = { 0, NULL };
      *     cmcf->smtp.user = { 0, NULL };
      *     cmcf->smtp.password = { 0, NULL };
@@ -723,6 +736,27 @@ ngx_http_chatport_init_main_conf(ngx_conf_t *cf, void *conf)
                            "\"chatport_redis\" and "
                            "\"chatport_redis_sentinel\" exclude each other: "
                            "the sentinels name the master");
+        return NGX_CONF_ERROR;
+    }
+
+    if (cmcf->cluster
+        && (cmcf->sentinels || cmcf->redis_port != NGX_CONF_UNSET))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"chatport_redis_cluster\" and \"%s\" exclude "
+                           "each other: the cluster's nodes name its masters",
+                           cmcf->sentinels ? "chatport_redis_sentinel"
+                                           : "chatport_redis");
+        return NGX_CONF_ERROR;
+    }
+
+    if (cmcf->cluster && cmcf->redis_db != NGX_CONF_UNSET
+        && cmcf->redis_db != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"chatport_redis_db\" must be 0 with "
+                           "\"chatport_redis_cluster\": a cluster has "
+                           "database 0 only");
         return NGX_CONF_ERROR;
     }
 
@@ -1125,11 +1159,8 @@ ngx_http_chatport_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_chatport_main_conf_t  *cmcf = conf;
 
-    ngx_int_t                  rc;
-    ngx_str_t                 *value;
-    ngx_url_t                  u;
-    ngx_uint_t                 i;
-    ngx_http_chatport_addr_t  *addr;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
 
     if (cmcf->sentinels) {
         return "is duplicate";
@@ -1146,16 +1177,68 @@ ngx_http_chatport_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
 
     cmcf->sentinel_name = value[1];
 
-    cmcf->sentinels = ngx_array_create(cf->pool, cf->args->nelts - 2,
-                                       sizeof(ngx_http_chatport_addr_t));
+    cmcf->sentinels = ngx_http_chatport_conf_addrs(cf, cmd, 2, "sentinel");
     if (cmcf->sentinels == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    for (i = 2; i < cf->args->nelts; i++) {
-        addr = ngx_array_push(cmcf->sentinels);
+    return NGX_CONF_OK;
+}
+
+
+/* chatport_redis_cluster host:port ... */
+
+static char *
+ngx_http_chatport_redis_cluster(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_chatport_main_conf_t  *cmcf = conf;
+
+    if (cmcf->cluster) {
+        return "is duplicate";
+    }
+
+    cmcf->cluster = ngx_http_chatport_conf_addrs(cf, cmd, 1, "node");
+    if (cmcf->cluster == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (cmcf->cluster->nelts > NGX_HTTP_CHATPORT_CLUSTER_NODES) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "more than %d nodes in \"%V\" directive",
+                           NGX_HTTP_CHATPORT_CLUSTER_NODES, &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the directive's "host:port" arguments from the first-th on */
+
+static ngx_array_t *
+ngx_http_chatport_conf_addrs(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_uint_t first, char *what)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                 *value;
+    ngx_url_t                  u;
+    ngx_uint_t                 i;
+    ngx_array_t               *a;
+    ngx_http_chatport_addr_t  *addr;
+
+    value = cf->args->elts;
+
+    a = ngx_array_create(cf->pool, cf->args->nelts - first,
+                         sizeof(ngx_http_chatport_addr_t));
+    if (a == NULL) {
+        return NULL;
+    }
+
+    for (i = first; i < cf->args->nelts; i++) {
+        addr = ngx_array_push(a);
         if (addr == NULL) {
-            return NGX_CONF_ERROR;
+            return NULL;
         }
 
         ngx_memzero(&u, sizeof(ngx_url_t));
@@ -1165,19 +1248,19 @@ ngx_http_chatport_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
 
         if (rc != NGX_OK || u.no_port || u.port == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid sentinel \"%V\" in \"%V\" "
+                               "invalid %s \"%V\" in \"%V\" "
                                "directive, it must be \"host:port\"%s",
-                               &value[i], &cmd->name,
+                               what, &value[i], &cmd->name,
                                rc == NGX_DECLINED
                                ? " with a host name that resolves" : "");
-            return NGX_CONF_ERROR;
+            return NULL;
         }
 
         addr->text = value[i];
         addr->port = u.port;
     }
 
-    return NGX_CONF_OK;
+    return a;
 }
 
 

@@ -17,6 +17,10 @@
 #   TYPING=1              also time ChatPort with visitors' typing events
 #                         flowing during the whole case ("chatport+typing")
 #   TYPING_CONNS=4        connections sending those typing events
+#   CLUSTER=1             also time ChatPort on a local Redis Cluster of three
+#                         masters (no replicas), "chatport-cluster", with its
+#                         ratios to ChatPort on the single Redis; the bench site
+#                         lives on one master (a site's keys share one slot)
 #   REPEAT=5              runs per case; the table shows the median of each figure
 #   SETTLE_MS=3000        longest wait after the last poll is sent ...
 #   QUIET_MS=300          ... ended early once the worker used no CPU this long
@@ -41,6 +45,7 @@ SUBJECTS=${SUBJECTS:-"chatport nchan-redis nchan-memory"}
 FLOOR=${FLOOR:-1}
 TYPING=${TYPING:-1}
 TYPING_CONNS=${TYPING_CONNS:-4}
+CLUSTER=${CLUSTER:-1}
 REPEAT=${REPEAT:-5}
 SETTLE_MS=${SETTLE_MS:-3000}
 QUIET_MS=${QUIET_MS:-300}
@@ -149,6 +154,51 @@ done
 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || { warn "redis did not start"; exit 1; }
 say "redis $(redis-server --version | awk '{print $3}') on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
 
+# three masters of a Redis Cluster, for chatport-cluster
+CLUSTER_PORTS=()
+start_cluster() {
+    local p i dir
+    for i in 1 2 3; do
+        p=$(free_port)
+        dir=$RUN/cluster-$p
+        mkdir -p "$dir"
+        redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+            --daemonize no --dir "$dir" --logfile "$dir/redis.log" \
+            --maxclients 10000 --cluster-enabled yes \
+            --cluster-config-file "$dir/nodes.conf" >/dev/null 2>&1 &
+        STARTED+=("$!")
+        CLUSTER_PORTS+=("$p")
+    done
+    for p in "${CLUSTER_PORTS[@]}"; do
+        for i in $(seq 100); do
+            redis-cli -p "$p" ping >/dev/null 2>&1 && break
+            sleep 0.05
+        done
+    done
+    timeout 60 redis-cli --cluster create \
+        $(printf '127.0.0.1:%s ' "${CLUSTER_PORTS[@]}") --cluster-replicas 0 \
+        --cluster-yes >"$RUN/cluster-create.log" 2>&1 || return 1
+    for i in $(seq 200); do
+        local ok=0
+        for p in "${CLUSTER_PORTS[@]}"; do
+            redis-cli -p "$p" cluster info 2>/dev/null |
+                grep -q 'cluster_state:ok' && ok=$((ok + 1))
+        done
+        [ $ok = 3 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# empties the single Redis, and the cluster's masters
+flush_all() {
+    local p
+    redis-cli -p "$REDIS_PORT" flushall >/dev/null
+    for p in "${CLUSTER_PORTS[@]}"; do
+        redis-cli -p "$p" flushall >/dev/null
+    done
+}
+
 # ----------------------------------------------------------------- nginx
 
 # conf SUBJECT PREFIX PORT: writes PREFIX/nginx.conf
@@ -183,6 +233,9 @@ EOF
             cat <<EOF
     upstream bench_redis { nchan_redis_server redis://127.0.0.1:$REDIS_PORT; }
 EOF
+            ;;
+        chatport-cluster)
+            echo "    chatport_redis_cluster $(printf '127.0.0.1:%s ' "${CLUSTER_PORTS[@]}");"
             ;;
         chatport*)
             echo "    chatport_redis 127.0.0.1:$REDIS_PORT;"
@@ -448,7 +501,7 @@ rate_case() {
         "$LOADGEN" publish -p "$PORT" -c "$PUB_CONNS" -d "$PUB_SECONDS" \
             -U "/pub/${RUNID}rate" -B "a message of moderate size" >"$log" 2>&1
         ;;
-    chatport)
+    chatport|chatport-cluster)
         if ! cp_visitors "$PORT" 1 "$PREFIX/visitors"; then
             NOTE["$subject|rate"]="${NOTE[$subject|rate]:-}$CP_ERR; "
             stop_subject
@@ -535,6 +588,14 @@ for s in $SUBJECTS; do
             CHATPORT_OK=1
             ALL+=(chatport)
             [ "$TYPING" = 1 ] && ALL+=(chatport+typing)
+            if [ "$CLUSTER" = 1 ]; then
+                if start_cluster; then
+                    say "redis cluster: three masters on 127.0.0.1:${CLUSTER_PORTS[*]}"
+                    ALL+=(chatport-cluster)
+                else
+                    say "chatport-cluster: not available (the cluster did not form: $(tail -1 "$RUN/cluster-create.log"))"
+                fi
+            fi
         else
             say "chatport: not available ($CHATPORT_WHY)"
         fi
@@ -561,7 +622,7 @@ for rep in $(seq "$REPEAT"); do
         for topo in $TOPOLOGIES; do
             line=$(printf 'run %s N=%-5s %-4s' "$rep" "$n" "$topo")
             for s in "${ALL[@]}"; do
-                redis-cli -p "$REDIS_PORT" flushall >/dev/null
+                flush_all
                 park_case "$s" "$n" "$topo" "$rep"
                 line="$line | $s $(echo "${R[$s|$n|$topo|last]:-}" | awk '{print $NF}')ms"
             done
@@ -571,7 +632,7 @@ for rep in $(seq "$REPEAT"); do
     line="run $rep publish rate"
     for s in "${ALL[@]}"; do
         [ "$s" = floor ] || [ "$s" = chatport+typing ] && continue
-        redis-cli -p "$REDIS_PORT" flushall >/dev/null
+        flush_all
         rate_case "$s" "$rep"
         line="$line | $s $(echo "${R[$s|rate]:-}" | awk '{print $NF}')/s"
     done
@@ -591,12 +652,12 @@ say ""
 say "Fan-out: delivery time from the start of the publication (median of $REPEAT runs)"
 say "  RSS/poll: growth of the nginx worker's VmRSS while parked, divided by N"
 say "  pub_ms: from the start of the publication until every publish request was answered"
-printf '%-15s %5s %-4s %11s %9s %9s %9s %9s %9s %9s\n' subject N chan got first_ms median_ms last_ms pub_ms "RSS/poll" "anon/poll"
+printf '%-16s %5s %-4s %11s %9s %9s %9s %9s %9s %9s\n' subject N chan got first_ms median_ms last_ms pub_ms "RSS/poll" "anon/poll"
 for s in "${ALL[@]}"; do
     for n in $NS; do
         for topo in $TOPOLOGIES; do
             k="$s|$n|$topo"
-            printf '%-15s %5s %-4s %11s %9s %9s %9s %9s %8sB %8sB\n' "$s" "$n" "$topo" \
+            printf '%-16s %5s %-4s %11s %9s %9s %9s %9s %8sB %8sB\n' "$s" "$n" "$topo" \
                 "$(fmt "$(minv ${R[$k|got]:-})")/$n" \
                 "$(fmt "$(median ${R[$k|first]:-})")" \
                 "$(fmt "$(median ${R[$k|median]:-})")" \
@@ -607,17 +668,17 @@ for s in "${ALL[@]}"; do
         done
     done
 done
-[ "$CHATPORT_OK" = 1 ] || printf '%-15s  not available (%s)\n' chatport "$CHATPORT_WHY"
+[ "$CHATPORT_OK" = 1 ] || printf '%-16s  not available (%s)\n' chatport "$CHATPORT_WHY"
 
 say ""
 say "Publish rate with no subscribers ($PUB_CONNS connections, ${PUB_SECONDS}s; 2xx answers/s, median of $REPEAT)"
 for s in "${ALL[@]}"; do
     [ "$s" = floor ] || [ "$s" = chatport+typing ] && continue
-    printf '%-15s %10s/s   (runs:%s)\n' "$s" "$(fmt "$(median ${R[$s|rate]:-})")" "${R[$s|rate]:-}"
+    printf '%-16s %10s/s   (runs:%s)\n' "$s" "$(fmt "$(median ${R[$s|rate]:-})")" "${R[$s|rate]:-}"
 done
-[ "$CHATPORT_OK" = 1 ] || printf '%-15s  not available (%s)\n' chatport "$CHATPORT_WHY"
+[ "$CHATPORT_OK" = 1 ] || printf '%-16s  not available (%s)\n' chatport "$CHATPORT_WHY"
 if [ "$CEILING" = 1 ] && [ "$CHATPORT_OK" = 1 ]; then
-    printf '%-15s %10s/s   (runs:%s)\n' "redis script" \
+    printf '%-16s %10s/s   (runs:%s)\n' "redis script" \
         "$(fmt "$(median ${R[ceiling]:-})")" "${R[ceiling]:-}"
     say "  redis script: Redis alone running ChatPort's message script with the"
     say "  arguments ChatPort sends (redis-benchmark, $PUB_CONNS clients, pipeline 16)"
@@ -641,6 +702,24 @@ if [[ " ${ALL[*]} " == *" chatport+typing "* ]]; then
                 "$(fmt "$(median ${R[$a|typing]:-})")"
         done
     done
+fi
+
+if [[ " ${ALL[*]} " == *" chatport-cluster "* ]]; then
+    say ""
+    say "Redis Cluster (three masters) against one Redis: ChatPort-cluster/ChatPort"
+    say "  (time and memory: lower is better; rate: higher is better)"
+    printf '%5s %-4s %8s %8s %8s %9s\n' N chan first median last "RSS/poll"
+    for n in $NS; do
+        for topo in $TOPOLOGIES; do
+            a="chatport-cluster|$n|$topo"; b="chatport|$n|$topo"
+            printf '%5s %-4s %8s %8s %8s %9s\n' "$n" "$topo" \
+                "$(ratio "$(median ${R[$a|first]:-})" "$(median ${R[$b|first]:-})")" \
+                "$(ratio "$(median ${R[$a|median]:-})" "$(median ${R[$b|median]:-})")" \
+                "$(ratio "$(median ${R[$a|last]:-})" "$(median ${R[$b|last]:-})")" \
+                "$(ratio "$(median ${R[$a|rss]:-})" "$(median ${R[$b|rss]:-})")"
+        done
+    done
+    say "  publish rate: $(ratio "$(median ${R[chatport-cluster|rate]:-})" "$(median ${R[chatport|rate]:-})")"
 fi
 
 for ref in nchan-redis nchan-memory; do

@@ -64,6 +64,7 @@ typedef struct {
     ngx_str_t                 sentinel_name;   /* the master's */
     ngx_array_t              *sentinels;       /* of addr_t, or NULL */
     ngx_str_t                 sentinel_password;
+    ngx_array_t              *cluster;         /* seeds (addr_t), or NULL */
     ngx_flag_t                used;            /* any chatport location */
     ngx_flag_t                inject_used;     /* chatport_inject on */
     ngx_http_chatport_smtp_conf_t  smtp;

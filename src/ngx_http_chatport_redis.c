@@ -24,6 +24,14 @@
  * command link (WAIT counts the writes of the connection it is sent on)
  * and answered with its outcome. WAIT holds the connection: at most one
  * is under way, and writes sent meanwhile share the next one.
+ *
+ * With chatport_redis_cluster, the command link is one link per master
+ * (ngx_http_chatport_cluster.c knows which one a command goes to): a
+ * MOVED or ASK reply sends the command again where it says, a TRYAGAIN
+ * (a script's keys split by a slot migration under way) or CLUSTERDOWN
+ * (a master failing over) a little later,
+ * at most NGX_HTTP_CHATPORT_REDIS_REDIRECTS times and within the
+ * command's timeout. A write's WAIT goes to the master that took it.
  */
 
 
@@ -34,10 +42,15 @@
 
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_sentinel.h"
+#include "ngx_http_chatport_cluster.h"
 
 
 #define NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN  100
 #define NGX_HTTP_CHATPORT_REDIS_BACKOFF_MAX  5000
+
+/* a cluster command's MOVED, ASK and TRYAGAIN retries, and their pause */
+#define NGX_HTTP_CHATPORT_REDIS_REDIRECTS    16
+#define NGX_HTTP_CHATPORT_REDIS_TRYAGAIN     50
 
 /*
  * An idle pub/sub connection is asked this often whether it is still
@@ -68,8 +81,17 @@ typedef struct {
     ngx_uint_t                    setup_pending;  /* AUTH, SELECT, ROLE */
     char                         *name;
     ngx_str_t                    *text;           /* address, for logs */
+    ngx_uint_t                    node;           /* a cluster master's */
+
+    /* writes sent since the last WAIT went out, and those it covers */
+    ngx_queue_t                   unwaited;
+    ngx_queue_t                   waited;
+    ngx_uint_t                    waiting;
+
     unsigned                      pubsub:1;
     unsigned                      sentinel:1;
+    unsigned                      cluster:1;
+    unsigned                      dropped:1;      /* node left the map */
     unsigned                      down_logged:1;
     unsigned                      heartbeat_sent:1;
 } ngx_http_chatport_redis_link_t;
@@ -79,6 +101,10 @@ struct ngx_http_chatport_redis_cmd_s {
     ngx_http_chatport_redis_pt         handler;    /* NULL: nobody waits */
     void                              *data;
     ngx_event_t                        timer;
+    ngx_event_t                        retry;      /* TRYAGAIN */
+    ngx_http_chatport_redis_link_t    *link;       /* sent on */
+    ngx_int_t                          ask;        /* ASK node, or -1 */
+    ngx_uint_t                         redirects;
     ngx_http_chatport_redis_script_t  *script;     /* for a NOSCRIPT retry */
     int                                argc;
     const char                       **argv;
@@ -126,7 +152,15 @@ static void ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r,
 static void ngx_http_chatport_redis_timeout(ngx_event_t *ev);
 static void ngx_http_chatport_redis_message(redisAsyncContext *ac, void *r,
     void *privdata);
-static void ngx_http_chatport_redis_wait_next(void);
+static ngx_http_chatport_redis_link_t *ngx_http_chatport_redis_route(
+    ngx_http_chatport_redis_cmd_t *cmd);
+static ngx_int_t ngx_http_chatport_redis_redirect(
+    ngx_http_chatport_redis_cmd_t *cmd, redisReply *reply);
+static void ngx_http_chatport_redis_again(ngx_event_t *ev);
+static void ngx_http_chatport_redis_link_init(
+    ngx_http_chatport_redis_link_t *link, ngx_cycle_t *cycle);
+static void ngx_http_chatport_redis_wait_next(
+    ngx_http_chatport_redis_link_t *link);
 static void ngx_http_chatport_redis_waited(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_chatport_redis_finish(ngx_http_chatport_redis_cmd_t *cmd,
@@ -144,16 +178,15 @@ static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_cmd_link;
 static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_sub_link;
 static ngx_http_chatport_redis_link_t  ngx_http_chatport_redis_sentinel_link;
 
+/* with chatport_redis_cluster, the command links: one per node */
+static ngx_http_chatport_redis_link_t
+    ngx_http_chatport_redis_nodes[NGX_HTTP_CHATPORT_CLUSTER_NODES];
+
 /* where the Sentinel says the master is; port 0 while unknown */
 static ngx_http_chatport_addr_t        ngx_http_chatport_redis_master;
 static u_char  ngx_http_chatport_redis_master_text[2 * NGX_SOCKADDR_STRLEN
                                                   + 8];
 static ngx_uint_t                      ngx_http_chatport_redis_switching;
-
-/* writes sent since the last WAIT went out, and those it covers */
-static ngx_queue_t                     ngx_http_chatport_redis_unwaited;
-static ngx_queue_t                     ngx_http_chatport_redis_waited_q;
-static ngx_uint_t                      ngx_http_chatport_redis_waiting;
 
 
 /*
@@ -184,7 +217,7 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_redis_sub_state_pt on_sub_state,
     ngx_http_chatport_redis_ready_pt on_cmd_ready)
 {
-    ngx_http_chatport_redis_link_t  *links[3];
+    ngx_http_chatport_redis_link_t  *links[3], *link;
     ngx_uint_t                       i, n;
 
     ngx_http_chatport_redis_conf = cmcf;
@@ -194,9 +227,6 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     ngx_http_chatport_redis_exiting = 0;
 
     ngx_http_chatport_redis_switching = 0;
-    ngx_http_chatport_redis_waiting = 0;
-    ngx_queue_init(&ngx_http_chatport_redis_unwaited);
-    ngx_queue_init(&ngx_http_chatport_redis_waited_q);
 
     ngx_memzero(&ngx_http_chatport_redis_cmd_link,
                 sizeof(ngx_http_chatport_redis_link_t));
@@ -206,6 +236,8 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
                 sizeof(ngx_http_chatport_redis_link_t));
     ngx_memzero(&ngx_http_chatport_redis_master,
                 sizeof(ngx_http_chatport_addr_t));
+    ngx_memzero(ngx_http_chatport_redis_nodes,
+                sizeof(ngx_http_chatport_redis_nodes));
 
     ngx_http_chatport_redis_cmd_link.name = "command";
     ngx_http_chatport_redis_sub_link.name = "pub/sub";
@@ -228,6 +260,26 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
                                           &ngx_http_chatport_redis_master.text;
         n = 3;
 
+    } else if (cmcf->cluster) {
+        ngx_http_chatport_cluster_init(cmcf);
+
+        /* the pub/sub link goes to any node; the seeds give the map */
+        links[0] = &ngx_http_chatport_redis_sub_link;
+        n = 1;
+
+        for (i = 0; i < NGX_HTTP_CHATPORT_CLUSTER_NODES; i++) {
+            link = &ngx_http_chatport_redis_nodes[i];
+
+            link->name = "command";
+            link->cluster = 1;
+            link->node = i;
+            ngx_http_chatport_redis_link_init(link, cycle);
+
+            if (i < ngx_http_chatport_cluster_seeds()) {
+                ngx_http_chatport_redis_connect(link);
+            }
+        }
+
     } else {
         ngx_http_chatport_redis_cmd_link.text = &cmcf->redis_text;
         ngx_http_chatport_redis_sub_link.text = &cmcf->redis_text;
@@ -235,16 +287,7 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
     }
 
     for (i = 0; i < n; i++) {
-        links[i]->reconnect.handler = ngx_http_chatport_redis_reconnect;
-        links[i]->reconnect.data = links[i];
-        links[i]->reconnect.log = cycle->log;
-        links[i]->reconnect.cancelable = 1;
-        links[i]->backoff = NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN;
-
-        links[i]->heartbeat.handler = ngx_http_chatport_redis_heartbeat;
-        links[i]->heartbeat.data = links[i];
-        links[i]->heartbeat.log = cycle->log;
-        links[i]->heartbeat.cancelable = 1;
+        ngx_http_chatport_redis_link_init(links[i], cycle);
 
         /* with a Sentinel, the master's links wait until it is known */
         if (cmcf->sentinels == NULL || links[i]->sentinel) {
@@ -256,14 +299,86 @@ ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
 }
 
 
+static void
+ngx_http_chatport_redis_link_init(ngx_http_chatport_redis_link_t *link,
+    ngx_cycle_t *cycle)
+{
+    link->reconnect.handler = ngx_http_chatport_redis_reconnect;
+    link->reconnect.data = link;
+    link->reconnect.log = cycle->log;
+    link->reconnect.cancelable = 1;
+    link->backoff = NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN;
+
+    link->heartbeat.handler = ngx_http_chatport_redis_heartbeat;
+    link->heartbeat.data = link;
+    link->heartbeat.log = cycle->log;
+    link->heartbeat.cancelable = 1;
+
+    ngx_queue_init(&link->unwaited);
+    ngx_queue_init(&link->waited);
+}
+
+
 void
 ngx_http_chatport_redis_exit(void)
 {
+    ngx_uint_t  i;
+
     ngx_http_chatport_redis_exiting = 1;
 
     ngx_http_chatport_redis_close(&ngx_http_chatport_redis_cmd_link);
     ngx_http_chatport_redis_close(&ngx_http_chatport_redis_sub_link);
     ngx_http_chatport_redis_close(&ngx_http_chatport_redis_sentinel_link);
+
+    for (i = 0; i < NGX_HTTP_CHATPORT_CLUSTER_NODES; i++) {
+        ngx_http_chatport_redis_close(&ngx_http_chatport_redis_nodes[i]);
+    }
+}
+
+
+/* a connected cluster node, to ask for the map; NULL if none is */
+
+redisAsyncContext *
+ngx_http_chatport_redis_node_ac(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_CHATPORT_CLUSTER_NODES; i++) {
+        if (ngx_http_chatport_redis_nodes[i].state
+            == NGX_HTTP_CHATPORT_LINK_READY)
+        {
+            return ngx_http_chatport_redis_nodes[i].ac;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a node that owns no slot: its link closes, and stays closed */
+
+void
+ngx_http_chatport_redis_node_drop(ngx_uint_t node)
+{
+    ngx_http_chatport_redis_link_t  *link;
+
+    link = &ngx_http_chatport_redis_nodes[node];
+
+    if (link->dropped) {
+        return;
+    }
+
+    link->dropped = 1;
+    link->down_logged = 0;
+
+    if (link->ac || link->reconnect.timer_set) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "chatport: redis cluster node %V owns no slots, "
+                      "its connection is closed",
+                      &ngx_http_chatport_cluster_addr(node)->text);
+    }
+
+    ngx_http_chatport_redis_close(link);
 }
 
 
@@ -368,6 +483,15 @@ ngx_http_chatport_redis_restart(ngx_http_chatport_redis_link_t *link)
 static void
 ngx_http_chatport_redis_lost(ngx_http_chatport_redis_link_t *link)
 {
+    if (ngx_http_chatport_redis_conf->cluster) {
+        /* a failover may have made a replica its slots' master */
+        if (!ngx_http_chatport_redis_exiting && !ngx_exiting) {
+            ngx_http_chatport_cluster_refresh();
+        }
+
+        return;
+    }
+
     if (ngx_http_chatport_redis_conf->sentinels == NULL || link->sentinel
         || ngx_http_chatport_redis_switching || ngx_http_chatport_redis_exiting
         || ngx_exiting)
@@ -418,6 +542,13 @@ ngx_http_chatport_redis_connect(ngx_http_chatport_redis_link_t *link)
         if (cmcf->sentinel_password.len) {
             password = &cmcf->sentinel_password;
         }
+
+        ac = redisAsyncConnect((char *) addr->host.data, (int) addr->port);
+
+    } else if (link->cluster || (cmcf->cluster && link->pubsub)) {
+        addr = link->cluster ? ngx_http_chatport_cluster_addr(link->node)
+                             : ngx_http_chatport_cluster_sub_next();
+        link->text = &addr->text;
 
         ac = redisAsyncConnect((char *) addr->host.data, (int) addr->port);
 
@@ -520,7 +651,7 @@ ngx_http_chatport_redis_schedule(ngx_http_chatport_redis_link_t *link)
     link->state = NGX_HTTP_CHATPORT_LINK_DOWN;
 
     if (ngx_http_chatport_redis_exiting || ngx_exiting || ngx_quit
-        || ngx_terminate)
+        || ngx_terminate || link->dropped)
     {
         return;
     }
@@ -610,6 +741,10 @@ ngx_http_chatport_redis_ready(ngx_http_chatport_redis_link_t *link)
         ngx_http_chatport_redis_on_sub(1);
 
     } else {
+        if (link->cluster) {
+            ngx_http_chatport_cluster_link_ready(link->ac);
+        }
+
         ngx_http_chatport_redis_on_cmd_ready();
     }
 }
@@ -904,8 +1039,10 @@ ngx_http_chatport_redis_eval(ngx_http_chatport_redis_script_t *script,
     ngx_int_t                       rc;
     ngx_http_chatport_redis_cmd_t  *cmd;
 
-    if (ngx_http_chatport_redis_cmd_link.state == NGX_HTTP_CHATPORT_LINK_DOWN
-        || ngx_http_chatport_redis_cmd_link.ac == NULL)
+    if (ngx_http_chatport_redis_conf->cluster == NULL
+        && (ngx_http_chatport_redis_cmd_link.state
+            == NGX_HTTP_CHATPORT_LINK_DOWN
+            || ngx_http_chatport_redis_cmd_link.ac == NULL))
     {
         return NGX_DECLINED;
     }
@@ -934,6 +1071,12 @@ ngx_http_chatport_redis_eval(ngx_http_chatport_redis_script_t *script,
     cmd->timer.handler = ngx_http_chatport_redis_timeout;
     cmd->timer.data = cmd;
     cmd->timer.log = ngx_cycle->log;
+
+    cmd->retry.handler = ngx_http_chatport_redis_again;
+    cmd->retry.data = cmd;
+    cmd->retry.log = ngx_cycle->log;
+
+    cmd->ask = -1;
 
     i = 0;
 
@@ -966,10 +1109,21 @@ ngx_http_chatport_redis_eval(ngx_http_chatport_redis_script_t *script,
 static ngx_int_t
 ngx_http_chatport_redis_send(ngx_http_chatport_redis_cmd_t *cmd)
 {
-    ngx_msec_t          timeout;
-    redisAsyncContext  *ac;
+    ngx_msec_t                       timeout;
+    redisAsyncContext               *ac;
+    ngx_http_chatport_redis_link_t  *link;
 
-    ac = ngx_http_chatport_redis_cmd_link.ac;
+    link = ngx_http_chatport_redis_route(cmd);
+    ac = link ? link->ac : NULL;
+
+    /* an ASK is for this one command, and goes after an ASKING */
+    if (ac && cmd->ask >= 0
+        && redisAsyncCommand(ac, NULL, NULL, "ASKING") != REDIS_OK)
+    {
+        ac = NULL;
+    }
+
+    cmd->ask = -1;
 
     if (ac == NULL
         || redisAsyncCommandArgv(ac, ngx_http_chatport_redis_done, cmd,
@@ -979,16 +1133,18 @@ ngx_http_chatport_redis_send(ngx_http_chatport_redis_cmd_t *cmd)
         return NGX_DECLINED;
     }
 
+    cmd->link = link;
+
     if (cmd->waits) {
         /* a NOSCRIPT retry goes out again: the next WAIT covers it */
         if (cmd->queued) {
             ngx_queue_remove(&cmd->queue);
         }
 
-        ngx_queue_insert_tail(&ngx_http_chatport_redis_unwaited, &cmd->queue);
+        ngx_queue_insert_tail(&link->unwaited, &cmd->queue);
         cmd->queued = 1;
 
-        ngx_http_chatport_redis_wait_next();
+        ngx_http_chatport_redis_wait_next(link);
     }
 
     /*
@@ -1006,23 +1162,154 @@ ngx_http_chatport_redis_send(ngx_http_chatport_redis_cmd_t *cmd)
 }
 
 
+/*
+ * The link for a command: the command link, or with a cluster the link
+ * of the master its slot is on (connected now if it is not yet); NULL
+ * when that master's link is down.
+ */
+
+static ngx_http_chatport_redis_link_t *
+ngx_http_chatport_redis_route(ngx_http_chatport_redis_cmd_t *cmd)
+{
+    ngx_int_t                        node;
+    ngx_http_chatport_redis_link_t  *link;
+
+    if (ngx_http_chatport_redis_conf->cluster == NULL) {
+        return &ngx_http_chatport_redis_cmd_link;
+    }
+
+    node = cmd->ask >= 0 ? cmd->ask
+                         : ngx_http_chatport_cluster_route(cmd->argc,
+                                                           cmd->argv,
+                                                           cmd->argvlen);
+
+    if (node == NGX_DECLINED) {
+        /* no map yet: any node answers, MOVED if the slot is not its */
+        for (node = 0; node < NGX_HTTP_CHATPORT_CLUSTER_NODES; node++) {
+            if (ngx_http_chatport_redis_nodes[node].state
+                == NGX_HTTP_CHATPORT_LINK_READY)
+            {
+                return &ngx_http_chatport_redis_nodes[node];
+            }
+        }
+
+        return NULL;
+    }
+
+    link = &ngx_http_chatport_redis_nodes[node];
+
+    if (link->ac == NULL && !link->reconnect.timer_set
+        && !ngx_http_chatport_redis_exiting && !ngx_exiting)
+    {
+        link->dropped = 0;
+        link->backoff = NGX_HTTP_CHATPORT_REDIS_BACKOFF_MIN;
+        ngx_http_chatport_redis_connect(link);
+    }
+
+    if (link->ac == NULL) {
+        ngx_http_chatport_cluster_refresh();
+        return NULL;
+    }
+
+    return link;
+}
+
+
+/*
+ * A cluster's MOVED, ASK or TRYAGAIN: NGX_OK when the command goes out
+ * again (now or after a pause), NGX_ERROR when it cannot (too many
+ * tries, or the node is down), NGX_DECLINED for any other reply.
+ */
+
+static ngx_int_t
+ngx_http_chatport_redis_redirect(ngx_http_chatport_redis_cmd_t *cmd,
+    redisReply *reply)
+{
+    ngx_int_t   node;
+    ngx_uint_t  ask;
+
+    if (ngx_http_chatport_redis_conf->cluster == NULL
+        || reply == NULL || reply->type != REDIS_REPLY_ERROR)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* a migration under way, or a master failing over: again shortly */
+    if ((reply->len >= 8 && ngx_strncmp(reply->str, "TRYAGAIN", 8) == 0)
+        || (reply->len >= 11
+            && ngx_strncmp(reply->str, "CLUSTERDOWN", 11) == 0))
+    {
+        node = NGX_AGAIN;
+
+    } else {
+        node = ngx_http_chatport_cluster_redirect(reply->str, reply->len,
+                                                  &ask);
+        if (node == NGX_DECLINED) {
+            return NGX_DECLINED;
+        }
+    }
+
+    /* the arguments are the caller's: gone once it stopped waiting */
+    if (cmd->handler == NULL
+        || cmd->redirects++ == NGX_HTTP_CHATPORT_REDIS_REDIRECTS)
+    {
+        if (cmd->handler) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "chatport: redis cluster: still \"%*s\" after "
+                          "%d tries", (size_t) reply->len, reply->str,
+                          NGX_HTTP_CHATPORT_REDIS_REDIRECTS);
+        }
+
+        return NGX_ERROR;
+    }
+
+    /* it goes to the next WAIT of the link it is sent on */
+    if (cmd->queued) {
+        ngx_queue_remove(&cmd->queue);
+        cmd->queued = 0;
+    }
+
+    if (node == NGX_AGAIN) {
+        ngx_add_timer(&cmd->retry, NGX_HTTP_CHATPORT_REDIS_TRYAGAIN);
+        return NGX_OK;
+    }
+
+    if (ask) {
+        cmd->ask = node;
+    }
+
+    return ngx_http_chatport_redis_send(cmd) == NGX_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+static void
+ngx_http_chatport_redis_again(ngx_event_t *ev)
+{
+    ngx_http_chatport_redis_cmd_t  *cmd = ev->data;
+
+    if (cmd->handler == NULL
+        || ngx_http_chatport_redis_send(cmd) != NGX_OK)
+    {
+        ngx_http_chatport_redis_finish(cmd, NULL, NGX_ERROR);
+    }
+}
+
+
 /* one WAIT under way at a time, for every write sent before it */
 
 static void
-ngx_http_chatport_redis_wait_next(void)
+ngx_http_chatport_redis_wait_next(ngx_http_chatport_redis_link_t *link)
 {
     ngx_queue_t        *q;
     redisAsyncContext  *ac;
 
-    ac = ngx_http_chatport_redis_cmd_link.ac;
+    ac = link->ac;
 
-    if (ngx_http_chatport_redis_waiting || ac == NULL
-        || ngx_queue_empty(&ngx_http_chatport_redis_unwaited))
-    {
+    if (link->waiting || ac == NULL || ngx_queue_empty(&link->unwaited)) {
         return;
     }
 
-    if (redisAsyncCommand(ac, ngx_http_chatport_redis_waited, NULL,
+    if (redisAsyncCommand(ac, ngx_http_chatport_redis_waited, link,
                           "WAIT %d %d",
                           (int) ngx_http_chatport_redis_conf->redis_wait,
                           (int) ngx_http_chatport_redis_conf
@@ -1033,12 +1320,12 @@ ngx_http_chatport_redis_wait_next(void)
         return;
     }
 
-    ngx_http_chatport_redis_waiting = 1;
+    link->waiting = 1;
 
     /* the unwaited writes move to the (empty) queue of this WAIT */
-    q = &ngx_http_chatport_redis_unwaited;
+    q = &link->unwaited;
 
-    ngx_queue_add(&ngx_http_chatport_redis_waited_q, q);
+    ngx_queue_add(&link->waited, q);
     ngx_queue_init(q);
 }
 
@@ -1047,14 +1334,15 @@ static void
 ngx_http_chatport_redis_waited(redisAsyncContext *ac, void *r,
     void *privdata)
 {
-    redisReply  *reply = r;
+    redisReply                      *reply = r;
+    ngx_http_chatport_redis_link_t  *link = privdata;
 
     ngx_int_t                       rc;
     ngx_queue_t                    *q;
     long long                       acked;
     ngx_http_chatport_redis_cmd_t  *cmd;
 
-    ngx_http_chatport_redis_waiting = 0;
+    link->waiting = 0;
 
     acked = (reply && reply->type == REDIS_REPLY_INTEGER) ? reply->integer
                                                            : -1;
@@ -1068,17 +1356,19 @@ ngx_http_chatport_redis_waited(redisAsyncContext *ac, void *r,
     } else {
         rc = NGX_BUSY;
 
-        if (!ngx_queue_empty(&ngx_http_chatport_redis_waited_q)) {
+        if (!ngx_queue_empty(&link->waited)) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "chatport: redis WAIT: %L of %i replicas "
-                          "acknowledged in %M ms, writes are answered 503",
-                          acked, ngx_http_chatport_redis_conf->redis_wait,
-                          ngx_http_chatport_redis_conf->redis_wait_timeout);
+                          "acknowledged in %M ms by %V, writes are answered "
+                          "503", acked,
+                          ngx_http_chatport_redis_conf->redis_wait,
+                          ngx_http_chatport_redis_conf->redis_wait_timeout,
+                          link->text);
         }
     }
 
-    while (!ngx_queue_empty(&ngx_http_chatport_redis_waited_q)) {
-        q = ngx_queue_head(&ngx_http_chatport_redis_waited_q);
+    while (!ngx_queue_empty(&link->waited)) {
+        q = ngx_queue_head(&link->waited);
         ngx_queue_remove(q);
 
         cmd = ngx_queue_data(q, ngx_http_chatport_redis_cmd_t, queue);
@@ -1090,7 +1380,7 @@ ngx_http_chatport_redis_waited(redisAsyncContext *ac, void *r,
     }
 
     if (reply) {
-        ngx_http_chatport_redis_wait_next();
+        ngx_http_chatport_redis_wait_next(link);
     }
 }
 
@@ -1111,7 +1401,20 @@ ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r, void *privdata)
         && ngx_strstr(reply->str, "READONLY") != NULL)
     {
         /* a master turned replica under us */
-        ngx_http_chatport_redis_lost(&ngx_http_chatport_redis_cmd_link);
+        ngx_http_chatport_redis_lost(cmd->link);
+    }
+
+    switch (ngx_http_chatport_redis_redirect(cmd, reply)) {
+
+    case NGX_OK:
+        return;
+
+    case NGX_ERROR:
+        reply = NULL;
+        break;
+
+    default: /* NGX_DECLINED */
+        break;
     }
 
     if (reply && reply->type == REDIS_REPLY_ERROR && cmd->script
@@ -1172,6 +1475,10 @@ ngx_http_chatport_redis_finish(ngx_http_chatport_redis_cmd_t *cmd,
         ngx_del_timer(&cmd->timer);
     }
 
+    if (cmd->retry.timer_set) {
+        ngx_del_timer(&cmd->retry);
+    }
+
     handler = cmd->handler;
 
     if (handler) {
@@ -1199,6 +1506,12 @@ ngx_http_chatport_redis_timeout(ngx_event_t *ev)
                   ngx_http_chatport_redis_conf->redis_timeout
                   + 2 * ngx_http_chatport_redis_conf->redis_wait_timeout);
 
+    if (cmd->retry.timer_set) {
+        /* between two tries: no connection holds it */
+        ngx_http_chatport_redis_finish(cmd, NULL, NGX_ERROR);
+        return;
+    }
+
     handler = cmd->handler;
 
     if (handler) {
@@ -1207,7 +1520,7 @@ ngx_http_chatport_redis_timeout(ngx_event_t *ev)
     }
 
     /* frees the command through its callback, and reconnects */
-    ngx_http_chatport_redis_close(&ngx_http_chatport_redis_cmd_link);
+    ngx_http_chatport_redis_close(cmd->link);
 }
 
 

@@ -1,7 +1,8 @@
 
 /*
  * ChatPort: Redis on nginx's event loop. Each worker keeps two hiredis
- * connections: one for commands and scripts, one for SUBSCRIBE.
+ * connections: one for commands and scripts (one per master with a
+ * cluster), one for SUBSCRIBE.
  */
 
 
@@ -58,6 +59,8 @@ ngx_int_t ngx_http_chatport_redis_init(ngx_cycle_t *cycle,
 void ngx_http_chatport_redis_exit(void);
 void ngx_http_chatport_redis_set_master(u_char *host, size_t len,
     ngx_int_t port);
+redisAsyncContext *ngx_http_chatport_redis_node_ac(void);
+void ngx_http_chatport_redis_node_drop(ngx_uint_t node);
 
 void ngx_http_chatport_timer_init(ngx_event_t *ev,
     ngx_event_handler_pt handler);

@@ -386,7 +386,7 @@ sub start {
     } else {
         my $http = $o{http} // '';
         $http = "chatport_redis 127.0.0.1:$redis;\n$http"
-            unless $http =~ /chatport_redis(?:_sentinel)?\s/;
+            unless $http =~ /chatport_redis(?:_sentinel|_cluster)?\s/;
 
         my $server = $o{server} // <<'_EOC_';
         location /chatport/ {
