@@ -33,6 +33,7 @@
 #include <ngx_sha1.h>
 
 #include "ngx_http_chatport_redis.h"
+#include "ngx_http_chatport_redis_hint.h"
 #include "ngx_http_chatport_sentinel.h"
 
 
@@ -610,6 +611,7 @@ ngx_http_chatport_redis_ready(ngx_http_chatport_redis_link_t *link)
         ngx_http_chatport_redis_on_sub(1);
 
     } else {
+        ngx_http_chatport_redis_hint(link->ac);
         ngx_http_chatport_redis_on_cmd_ready();
     }
 }
