@@ -62,12 +62,12 @@ else
 end
 if from == 'agent' then set[#set + 1] = 'last_agent'; set[#set + 1] = id end
 redis.call('HSET', meta, unpack(set))
+redis.call('ZADD', convs, ts, cid)
 local expiry = extend(meta, msgs, images, convs, ts, retention, known[2])
 if image ~= '' then
   upload_store(images, KEYS[12], KEYS[13], cid, id, ARGV[20], expiry)
   redis.call('PEXPIREAT', images, expiry)
 end
-redis.call('ZADD', convs, ts, cid)
 local msg = cjson.encode((message({id, fields}, ARGV[23] ~= ''
                                   and ARGV[23] .. cid .. '/images/'
                                   or nil)))

@@ -7,7 +7,8 @@
 -- them far enough already and sets none. Every script that extends a
 -- conversation does it here, so "expires" is never later than the keys'
 -- expiry; a key created after the keys were extended (the first photo)
--- takes the time from its creator. Called once the meta is written.
+-- takes the time from its creator. Called once the meta and the index
+-- are written.
 --
 -- expires: the meta's "expires" as read before. Returns the keys' expiry
 -- (ms).

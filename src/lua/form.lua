@@ -41,8 +41,8 @@ if f.page ~= '' then redis.call('HSET', meta, 'page', f.page) end
 if f.fields.email then redis.call('HSET', meta, 'email', f.fields.email) end
 if f.fields.name then redis.call('HSET', meta, 'name', f.fields.name) end
 redis.call('HINCRBY', meta, 'unread', 1)
-extend(meta, msgs, images, convs, ts, retention, known[2])
 redis.call('ZADD', convs, ts, cid)
+extend(meta, msgs, images, convs, ts, retention, known[2])
 local msg = {id = mid, from = 'visitor', text = ARGV[8], ts = ts}
 redis.call('PUBLISH', meta, mid .. ' ' .. cjson.encode(msg))
 local item = '{"id":"' .. id .. '","ts":' .. string.match(id, '^%d+')
