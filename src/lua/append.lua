@@ -23,7 +23,7 @@ local history, retention = ARGV[9], tonumber(ARGV[10])
 local first = repeated(idem)
 if first then return first end
 -- the meta is there with its cid, or the conversation is not
-local known = redis.call('HMGET', meta, 'cid', 'expires')
+local known = redis.call('HMGET', meta, 'cid', 'expires', 'unread')
 local exists = known[1] ~= false
 if not exists and create ~= '1' then
   return redis.error_reply('UNKNOWN conversation')
@@ -45,24 +45,23 @@ if image ~= '' then
 end
 local id = redis.call('XADD', msgs, 'MAXLEN', history, '*',
                       unpack(fields))
-local ts = tonumber(string.match(id, '^%d+'))
+-- the time as a string too: numbers passed to Redis are formatted first
+local tss = string.match(id, '^%d+')
+local ts = tonumber(tss)
 -- the meta's fields, in one HSET
-local set = {'status', 'open', 'updated', ts, 'last', id}
+local set = {'status', 'open', 'updated', tss, 'last', id}
 if not exists then
-  for _, v in ipairs({'cid', cid, 'created', ts, 'referrer', referrer,
+  for _, v in ipairs({'cid', cid, 'created', tss, 'referrer', referrer,
                       'user_agent', ua, 'first_page', page}) do
     set[#set + 1] = v
   end
 end
 if page ~= '' then set[#set + 1] = 'page'; set[#set + 1] = page end
-if from == 'visitor' and exists then
-  redis.call('HINCRBY', meta, 'unread', 1)
-else
-  set[#set + 1] = 'unread'; set[#set + 1] = from == 'visitor' and 1 or 0
-end
+set[#set + 1] = 'unread'
+set[#set + 1] = from == 'visitor' and (tonumber(known[3]) or 0) + 1 or '0'
 if from == 'agent' then set[#set + 1] = 'last_agent'; set[#set + 1] = id end
 redis.call('HSET', meta, unpack(set))
-redis.call('ZADD', convs, ts, cid)
+redis.call('ZADD', convs, tss, cid)
 local expiry = extend(meta, msgs, images, convs, ts, retention, known[2])
 if image ~= '' then
   upload_store(images, KEYS[12], KEYS[13], cid, id, ARGV[20], expiry)
