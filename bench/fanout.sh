@@ -773,6 +773,37 @@ if [ "$CEILING" = 1 ] && [ "$CHATPORT_OK" = 1 ]; then
     say "  ChatPort/redis script: $(ratio "$(median ${R[chatport|rate]:-})" "$(median ${R[ceiling]:-})")"
 fi
 
+# target LABEL A B OP LIMIT: A/B against LIMIT (OP: <= or >=)
+target() {
+    local r v
+    r=$(ratio "$2" "$3")
+    v=$(awk -v r="$r" -v op="$4" -v l="$5" 'BEGIN {
+            if (r == "-") print "unknown";
+            else if (op == "<=" ? r <= l + 0 : r >= l + 0) print "met:   ";
+            else print "MISSED:" }')
+    say "  $v $1 = $r (target $4 $5)"
+}
+
+if [ "$CHATPORT_OK" = 1 ]; then
+    say ""
+    say "Targets of issue #16 (ratios of the medians)"
+    if [[ " ${ALL[*]} " == *" nchan-redis "* ]]; then
+        target "publish rate, ChatPort/nchan-redis" \
+            "$(median ${R[chatport|rate]:-})" "$(median ${R[nchan-redis|rate]:-})" '>=' 2
+        case " $NS " in *" 5000 "*)
+            case " $TOPOLOGIES " in *" many "*)
+                target "time-to-last N=5000 many, ChatPort/nchan-redis" \
+                    "$(median ${R[chatport|5000|many|last]:-})" \
+                    "$(median ${R[nchan-redis|5000|many|last]:-})" '<=' 0.4
+            esac
+        esac
+    fi
+    if [ "$CEILING" = 1 ]; then
+        target "publish rate, ChatPort/redis script" \
+            "$(median ${R[chatport|rate]:-})" "$(median ${R[ceiling]:-})" '>=' 0.8
+    fi
+fi
+
 notes=0
 for k in "${!NOTE[@]}"; do
     [ $notes = 0 ] && { say ""; say "Problems seen"; }

@@ -184,11 +184,16 @@ for nb in $NODE_BYTES; do
 done
 
 say ""
-say "Redis bytes (MEMORY USAGE over a conversation's keys; targets 3072 and 614)"
-printf '%-22s %14s %16s\n' stream-node-max-bytes per-conversation per-further-msg
+say "Redis bytes (MEMORY USAGE over a conversation's keys), and as ratios to the"
+say "targets of issue #16 (3072 B per three-message conversation, 614 B per further"
+say "message; met at 1.00 or below)"
+printf '%-22s %14s %16s %9s %9s\n' stream-node-max-bytes per-conversation \
+    per-further-msg /3072 /614
 for nb in $NODE_BYTES; do
     set -- ${OUT[$nb]}
-    printf '%-22s %13sB %15sB  %s\n' "$nb" "$1" "$2" \
+    printf '%-22s %13sB %15sB %9s %9s  %s\n' "$nb" "$1" "$2" \
+        "$(awk -v a="$1" 'BEGIN { printf "%.2f", a / 3072 }')" \
+        "$(awk -v a="$2" 'BEGIN { printf "%.2f", a / 614 }')" \
         "$([ "$1" -le 3072 ] && [ "$2" -le 614 ] && echo met || echo MISSED)"
 done
 say ""

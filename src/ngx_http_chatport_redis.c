@@ -41,6 +41,7 @@
 #include <ngx_sha1.h>
 
 #include "ngx_http_chatport_redis.h"
+#include "ngx_http_chatport_redis_hint.h"
 #include "ngx_http_chatport_sentinel.h"
 #include "ngx_http_chatport_cluster.h"
 
@@ -745,6 +746,7 @@ ngx_http_chatport_redis_ready(ngx_http_chatport_redis_link_t *link)
             ngx_http_chatport_cluster_link_ready(link->ac);
         }
 
+        ngx_http_chatport_redis_hint(link->ac);
         ngx_http_chatport_redis_on_cmd_ready();
     }
 }

@@ -69,6 +69,7 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script =
                  NGX_HTTP_CHATPORT_LUA_LIMITED
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
                  NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
+                 NGX_HTTP_CHATPORT_LUA_EXTEND
                  NGX_HTTP_CHATPORT_LUA_APPEND), { 0 }, 1 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_read_script =
@@ -92,6 +93,7 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script =
                  NGX_HTTP_CHATPORT_LUA_LIMITED
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
                  NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
+                 NGX_HTTP_CHATPORT_LUA_EXTEND
                  NGX_HTTP_CHATPORT_LUA_FORM), { 0 }, 1 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_contact_script =

@@ -22,7 +22,9 @@ local page, referrer, ua = ARGV[6], ARGV[7], ARGV[8]
 local history, retention = ARGV[9], tonumber(ARGV[10])
 local first = repeated(idem)
 if first then return first end
-local exists = redis.call('EXISTS', meta) == 1
+-- the meta is there with its cid, or the conversation is not
+local known = redis.call('HMGET', meta, 'cid', 'expires', 'unread')
+local exists = known[1] ~= false
 if not exists and create ~= '1' then
   return redis.error_reply('UNKNOWN conversation')
 end
@@ -43,36 +45,39 @@ if image ~= '' then
 end
 local id = redis.call('XADD', msgs, 'MAXLEN', history, '*',
                       unpack(fields))
-local ts = tonumber(string.match(id, '^%d+'))
+-- the time as a string too: numbers passed to Redis are formatted first
+local tss = string.match(id, '^%d+')
+local ts = tonumber(tss)
+-- the meta's fields, in one HSET
+local set = {'status', 'open', 'updated', tss, 'last', id}
 if not exists then
-  redis.call('HSET', meta, 'cid', cid, 'created', ts, 'referrer', referrer,
-             'user_agent', ua, 'first_page', page, 'unread', 0)
+  for _, v in ipairs({'cid', cid, 'created', tss, 'referrer', referrer,
+                      'user_agent', ua, 'first_page', page}) do
+    set[#set + 1] = v
+  end
 end
-redis.call('HSET', meta, 'status', 'open', 'updated', ts, 'last', id)
-if page ~= '' then redis.call('HSET', meta, 'page', page) end
-if from == 'visitor' then redis.call('HINCRBY', meta, 'unread', 1)
-else redis.call('HSET', meta, 'unread', 0) end
-redis.call('PEXPIRE', meta, retention)
-redis.call('PEXPIRE', msgs, retention)
+if page ~= '' then set[#set + 1] = 'page'; set[#set + 1] = page end
+set[#set + 1] = 'unread'
+set[#set + 1] = from == 'visitor' and (tonumber(known[3]) or 0) + 1 or '0'
+if from == 'agent' then set[#set + 1] = 'last_agent'; set[#set + 1] = id end
+redis.call('HSET', meta, unpack(set))
+redis.call('ZADD', convs, tss, cid)
+local expiry = extend(meta, msgs, images, convs, ts, retention, known[2])
 if image ~= '' then
-  upload_store(images, KEYS[12], KEYS[13], cid, id, ARGV[20], ts + retention)
+  upload_store(images, KEYS[12], KEYS[13], cid, id, ARGV[20], expiry)
+  redis.call('PEXPIREAT', images, expiry)
 end
-redis.call('PEXPIRE', images, retention)
--- the page history (page.lua), in the meta's slot
-redis.call('PEXPIRE', meta .. ':pages', retention)
-redis.call('ZADD', convs, ts, cid)
-redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))
-redis.call('PEXPIRE', convs, retention)
-local msg = message({id, fields}, ARGV[23] ~= ''
-                                  and ARGV[23] .. cid .. '/images/' or nil)
+local msg = cjson.encode((message({id, fields}, ARGV[23] ~= ''
+                                  and ARGV[23] .. cid .. '/images/'
+                                  or nil)))
 -- a photo's URL differs for the visitor: "*" has each poll read it
 if image ~= '' then redis.call('PUBLISH', meta, '* image')
-else redis.call('PUBLISH', meta, id .. ' ' .. cjson.encode(msg)) end
-local ev = {type = exists and 'message' or 'conversation',
-            conversation = cid, message = msg}
-if page ~= '' then ev.page = page end
-event(inbox, retention, cjson.encode(ev))
-if from == 'agent' then redis.call('HSET', meta, 'last_agent', id) end
+else redis.call('PUBLISH', meta, id .. ' ' .. msg) end
+-- the message's JSON once, in the event too (a cid is hex)
+event(inbox, retention, '{"type":"' .. (exists and 'message'
+      or 'conversation') .. '","conversation":"' .. cid .. '","message":'
+      .. msg .. (page ~= '' and ',"page":' .. cjson.encode(page) or '')
+      .. '}')
 local mail = ARGV[16]
 if mail ~= '' then
   local s = cjson.decode(mail)

@@ -16,7 +16,9 @@ local msgs, convs, images, idem = KEYS[5], KEYS[6], KEYS[9], KEYS[10]
 local retention, cid = tonumber(ARGV[4]), ARGV[6]
 local first = repeated(idem)
 if first then return first end
-local exists = redis.call('EXISTS', meta) == 1
+-- the meta is there with its cid, or the conversation is not
+local known = redis.call('HMGET', meta, 'cid', 'expires')
+local exists = known[1] ~= false
 if not exists and ARGV[7] ~= '1' then
   return redis.error_reply('UNKNOWN conversation')
 end
@@ -39,14 +41,8 @@ if f.page ~= '' then redis.call('HSET', meta, 'page', f.page) end
 if f.fields.email then redis.call('HSET', meta, 'email', f.fields.email) end
 if f.fields.name then redis.call('HSET', meta, 'name', f.fields.name) end
 redis.call('HINCRBY', meta, 'unread', 1)
-redis.call('PEXPIRE', meta, retention)
-redis.call('PEXPIRE', msgs, retention)
-redis.call('PEXPIRE', images, retention)
--- the page history (page.lua), in the meta's slot
-redis.call('PEXPIRE', meta .. ':pages', retention)
 redis.call('ZADD', convs, ts, cid)
-redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))
-redis.call('PEXPIRE', convs, retention)
+extend(meta, msgs, images, convs, ts, retention, known[2])
 local msg = {id = mid, from = 'visitor', text = ARGV[8], ts = ts}
 redis.call('PUBLISH', meta, mid .. ' ' .. cjson.encode(msg))
 local item = '{"id":"' .. id .. '","ts":' .. string.match(id, '^%d+')

@@ -642,6 +642,8 @@ sub start {
            '--daemonize', 'no', '--save', '',
            '--logfile', "$self->{dir}/redis.log",
            '--appendonly', $self->{appendonly} ? 'yes' : 'no',
+           # as README recommends (later args may set it otherwise)
+           '--stream-node-max-bytes', 1024,
            @{ $self->{args} });
 
     my $pid = ChatPort::Harness::spawn("$self->{dir}/redis.out", @cmd);
