@@ -746,13 +746,13 @@ ngx_http_chatport_check_text(ngx_str_t *text,
 static ngx_int_t
 ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    ngx_int_t                         rc;
-    ngx_str_t                         after, vid, channel, known, seen;
-    ngx_http_chatport_waiter_t       *w;
-    ngx_http_chatport_stream_id_t     id;
-    ngx_http_chatport_poll_ctx_t     *ctx;
-    ngx_http_chatport_srv_conf_t     *cscf;
-    ngx_http_chatport_loc_conf_t     *clcf;
+    ngx_int_t                       rc;
+    ngx_str_t                       after, vid, channel, known, seen;
+    ngx_http_chatport_waiter_t     *w;
+    ngx_http_chatport_poll_ctx_t   *ctx;
+    ngx_http_chatport_stream_id_t   id;
+    ngx_http_chatport_srv_conf_t   *cscf;
+    ngx_http_chatport_loc_conf_t   *clcf;
 
     if (ngx_http_chatport_cursor(r, &after) != NGX_OK) {
         return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
