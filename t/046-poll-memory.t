@@ -69,18 +69,20 @@ for my $pool_size (undef, '6k') {
             chatport;
             chatport_poll_timeout 60s;
         }
-
-        location = /plain {
-            return 204;
-        }
 _EOC_
+
+    # a static file (a "return" would stop an UBSan build of nginx 1.22:
+    # ngx_http_send_response adds 0 to a NULL pointer)
+    open my $fh, '>', $ngx->dir . '/html/plain' or die $!;
+    print $fh "plain\n";
+    close $fh;
 
     my $v = visitor(port => $ngx->port);
     my $res = $v->post('hello');
     is($res->{status}, 201, "$what: the first message") or next;
     my $id = $res->{json}{id};
 
-    # the same request headers, answered at once
+    # the same request headers, answered at once with a static file
     my $plain = send_get($ngx->port, '/plain', $v->cookie);
     $plain->blocking(0);
     my $answer = '';
@@ -88,7 +90,7 @@ _EOC_
         sysread($plain, $answer, 4096, length $answer);
         $answer =~ /\r\n\r\n/;
     }, 5);
-    like($answer, qr{^HTTP/1\.1 204}, "$what: /plain answered 204");
+    like($answer, qr{^HTTP/1\.1 200}, "$what: /plain answered 200");
 
     my $poll = send_get($ngx->port, "/chatport/poll?after=$id", $v->cookie);
     my $parked = wait_until(sub {
