@@ -34,6 +34,8 @@
 #   CHATPORT_MODULE=...   module path (default build/nginx/objs/ngx_http_chatport_module.so)
 #   NGINX=/usr/sbin/nginx
 #   KEEP=0                1: keep build/bench/run-* (configs, logs) afterwards
+#   HTTP_CONF=""          more directives for every nginx's http{} block,
+#                         e.g. HTTP_CONF="request_pool_size 6k;"
 
 set -u
 set -o pipefail
@@ -60,6 +62,7 @@ CHATPORT_MODULE=${CHATPORT_MODULE:-$REPO/build/nginx/objs/ngx_http_chatport_modu
 NCHAN_MODULE=${NCHAN_MODULE:-/usr/lib/nginx/modules/ngx_nchan_module.so}
 NGINX=${NGINX:-/usr/sbin/nginx}
 KEEP=${KEEP:-0}
+HTTP_CONF=${HTTP_CONF:-}
 
 BENCH=$REPO/build/bench
 
@@ -224,6 +227,7 @@ http {
     fastcgi_temp_path $prefix/tmp/fastcgi;
     uwsgi_temp_path $prefix/tmp/uwsgi;
     scgi_temp_path $prefix/tmp/scgi;
+    $HTTP_CONF
 EOF
         case $subject in
         nchan-redis)
@@ -609,6 +613,7 @@ done
 # 2, ...) so that a passing load on the machine does not favour one of them;
 # Redis is emptied before every case.
 say "subjects: ${ALL[*]}; N: $NS; channels: $TOPOLOGIES; $REPEAT run(s) each"
+[ -n "$HTTP_CONF" ] && say "http{} of every nginx also has: $HTTP_CONF"
 # how busy is the machine without us? (1 s sample of /proc/stat)
 cpu1=$(head -1 /proc/stat); sleep 1; cpu2=$(head -1 /proc/stat)
 busy=$(printf '%s\n%s\n' "$cpu1" "$cpu2" | awk '{ idle[NR] = $5 + $6; tot[NR] = 0

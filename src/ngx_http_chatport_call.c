@@ -165,8 +165,8 @@ ngx_http_chatport_call_json(void *data, redisReply *reply, ngx_int_t rc)
 
     call->cmd = NULL;
 
-    status = ngx_http_chatport_reply_json(reply, rc, call->request, &count,
-                                          &body);
+    status = ngx_http_chatport_reply_json(reply, rc, call->request, 0,
+                                          &count, &body);
 
     if (status == NGX_HTTP_CHATPORT_STORE_OK) {
         rc = ngx_http_chatport_send_json(call->request, NGX_HTTP_OK, &body);
@@ -217,12 +217,15 @@ ngx_http_chatport_call_empty(void *data, redisReply *reply, ngx_int_t rc)
 
 /*
  * The JSON of a reply, copied into the request's pool: a string, or
- * {count, string} from the read scripts (count -1 otherwise).
+ * {count, string} from the read scripts (count -1 otherwise). found_only:
+ * a read that found nothing gives an empty body, for a poll that parks
+ * instead of answering it (the copy would stay as long as the poll).
  */
 
 ngx_http_chatport_store_status_e
 ngx_http_chatport_reply_json(redisReply *reply, ngx_int_t rc,
-    ngx_http_request_t *r, ngx_int_t *count, ngx_str_t *body)
+    ngx_http_request_t *r, ngx_uint_t found_only, ngx_int_t *count,
+    ngx_str_t *body)
 {
     redisReply                        *text;
     ngx_http_chatport_store_status_e   status;
@@ -248,6 +251,11 @@ ngx_http_chatport_reply_json(redisReply *reply, ngx_int_t rc,
                       "chatport: unexpected reply type %d from a script",
                       text->type);
         return NGX_HTTP_CHATPORT_STORE_UNAVAILABLE;
+    }
+
+    if (found_only && *count == 0) {
+        ngx_str_null(body);
+        return NGX_HTTP_CHATPORT_STORE_OK;
     }
 
     body->len = text->len;

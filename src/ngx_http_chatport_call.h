@@ -52,7 +52,7 @@ ngx_int_t ngx_http_chatport_send_rate_limited(ngx_http_request_t *r,
     redisReply *reply, char *message);
 ngx_http_chatport_store_status_e ngx_http_chatport_reply_json(
     redisReply *reply, ngx_int_t rc, ngx_http_request_t *r,
-    ngx_int_t *count, ngx_str_t *body);
+    ngx_uint_t found_only, ngx_int_t *count, ngx_str_t *body);
 void ngx_http_chatport_store_error(ngx_http_chatport_store_status_e status,
     char *unknown, ngx_http_chatport_error_t *err);
 

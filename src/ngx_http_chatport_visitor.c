@@ -31,10 +31,23 @@ typedef struct {
     ngx_http_chatport_call_t         call;
     ngx_http_chatport_message_t      message;
     ngx_str_t                        vid;
-    char                            *known;         /* status, for a poll */
-    ngx_str_t                        seen;          /* ... seen id, or "" */
     ngx_uint_t                       new_visitor;   /* unsigned:1 */
 } ngx_http_chatport_visitor_ctx_t;
+
+
+/*
+ * A parked poll's own: only what its reads need, as it lives as long as
+ * the poll (a message's ctx would take 400 bytes of the request's pool).
+ */
+
+typedef struct {
+    ngx_str_t                       *site;
+    ngx_str_t                        cid;
+    ngx_str_t                        seen;          /* the seen id the */
+                                                    /* widget shows, or "" */
+    char                            *known;         /* ... the status */
+    ngx_int_t                        history;
+} ngx_http_chatport_poll_ctx_t;
 
 
 static ngx_int_t ngx_http_chatport_widget_js(ngx_http_request_t *r,
@@ -733,13 +746,13 @@ ngx_http_chatport_check_text(ngx_str_t *text,
 static ngx_int_t
 ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    ngx_int_t                         rc;
-    ngx_str_t                         after, vid, channel, known, seen;
-    ngx_http_chatport_waiter_t       *w;
-    ngx_http_chatport_stream_id_t     id;
-    ngx_http_chatport_srv_conf_t     *cscf;
-    ngx_http_chatport_loc_conf_t     *clcf;
-    ngx_http_chatport_visitor_ctx_t  *ctx;
+    ngx_int_t                       rc;
+    ngx_str_t                       after, vid, channel, known, seen;
+    ngx_http_chatport_waiter_t     *w;
+    ngx_http_chatport_poll_ctx_t   *ctx;
+    ngx_http_chatport_stream_id_t   id;
+    ngx_http_chatport_srv_conf_t   *cscf;
+    ngx_http_chatport_loc_conf_t   *clcf;
 
     if (ngx_http_chatport_cursor(r, &after) != NGX_OK) {
         return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -770,14 +783,13 @@ ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_chatport_visitor_ctx_t));
+    ctx = ngx_palloc(r->pool, sizeof(ngx_http_chatport_poll_ctx_t));
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->call.request = r;
-    ctx->message.site = cscf->site;
-    ctx->message.history = clcf->history;
+    ctx->site = &cscf->site;
+    ctx->history = clcf->history;
 
     /* the status the widget shows: a poll answers at once when it changed */
     ctx->known = (ngx_http_arg(r, (u_char *) "status", 6, &known) == NGX_OK
@@ -788,10 +800,9 @@ ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
     /* ... and the seen id it shows, when it tells (older widgets do not) */
     ctx->seen = seen;
 
-    if (ngx_http_chatport_visitor_cid(r->pool, &vid, &ctx->message.cid)
-        != NGX_OK
-        || ngx_http_chatport_store_channel(r->pool, &cscf->site,
-                                           &ctx->message.cid, &channel)
+    if (ngx_http_chatport_visitor_cid(r->pool, &vid, &ctx->cid) != NGX_OK
+        || ngx_http_chatport_store_channel(r->pool, &cscf->site, &ctx->cid,
+                                           &channel)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -827,7 +838,7 @@ ngx_http_chatport_poll(ngx_http_request_t *r, ngx_str_t *arg)
 static ngx_int_t
 ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w)
 {
-    ngx_http_chatport_visitor_ctx_t  *ctx = w->data;
+    ngx_http_chatport_poll_ctx_t  *ctx = w->data;
 
     ngx_str_t                      images;
     ngx_http_chatport_loc_conf_t  *clcf;
@@ -841,11 +852,11 @@ ngx_http_chatport_poll_check(ngx_http_chatport_waiter_t *w)
         return NGX_ERROR;
     }
 
-    return ngx_http_chatport_store_read(w->request->pool, &ctx->message.site,
-                                        &ctx->message.cid, &w->cursor,
-                                        ctx->message.history, 0,
-                                        ctx->known,
-                                        ctx->seen.len ? &ctx->seen : NULL, &images,
+    return ngx_http_chatport_store_read(w->request->pool, ctx->site,
+                                        &ctx->cid, &w->cursor, ctx->history,
+                                        0, ctx->known,
+                                        ctx->seen.len ? &ctx->seen : NULL,
+                                        &images,
                                         ngx_http_chatport_waiter_read_done, w,
                                         &w->cmd);
 }

@@ -342,7 +342,7 @@ ngx_http_chatport_waiter_read_done(void *data, redisReply *reply,
     ngx_http_chatport_error_t          err;
     ngx_http_chatport_store_status_e   status;
 
-    status = ngx_http_chatport_reply_json(reply, rc, w->request, &count,
+    status = ngx_http_chatport_reply_json(reply, rc, w->request, 1, &count,
                                           &body);
 
     if (status == NGX_HTTP_CHATPORT_STORE_OK) {
