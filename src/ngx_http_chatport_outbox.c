@@ -101,11 +101,17 @@ static void ngx_http_chatport_outbox_recorded(void *data, redisReply *reply,
 static void ngx_http_chatport_outbox_free(ngx_http_chatport_outbox_mail_t *m);
 
 
+/*
+ * Under chatport_redis_wait a take is answered once the replicas have it:
+ * a new master that never saw it would give the same mails to a second
+ * sender at once. Mails taken but not yet safe are not sent here; they
+ * are claimed again after the claim time.
+ */
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_take_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_NOW_MS
                  NGX_HTTP_CHATPORT_LUA_MESSAGE
                  NGX_HTTP_CHATPORT_LUA_AFTER_ID
-                 NGX_HTTP_CHATPORT_LUA_OUTBOX_TAKE), { 0 }, 0 };
+                 NGX_HTTP_CHATPORT_LUA_OUTBOX_TAKE), { 0 }, 1 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_outbox_done_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_OUTBOX_DONE), { 0 }, 0 };

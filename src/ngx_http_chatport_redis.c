@@ -111,7 +111,7 @@ struct ngx_http_chatport_redis_cmd_s {
     const char                       **argv;
     size_t                            *argvlen;
     ngx_queue_t                        queue;      /* of writes to WAIT */
-    redisReply                         saved;      /* its reply meanwhile */
+    redisReply                        *saved;      /* its reply meanwhile */
     unsigned                           waits:1;
     unsigned                           queued:1;
 };
@@ -166,6 +166,8 @@ static void ngx_http_chatport_redis_waited(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_chatport_redis_finish(ngx_http_chatport_redis_cmd_t *cmd,
     redisReply *reply, ngx_int_t rc);
+static redisReply *ngx_http_chatport_redis_copy(redisReply *reply);
+static void ngx_http_chatport_redis_copy_free(redisReply *reply);
 
 
 static ngx_http_chatport_main_conf_t       *ngx_http_chatport_redis_conf;
@@ -1377,7 +1379,7 @@ ngx_http_chatport_redis_waited(redisAsyncContext *ac, void *r,
         cmd->queued = 0;
 
         ngx_http_chatport_redis_finish(cmd, rc == NGX_ERROR ? NULL
-                                                           : &cmd->saved,
+                                                           : cmd->saved,
                                        rc);
     }
 
@@ -1439,18 +1441,11 @@ ngx_http_chatport_redis_done(redisAsyncContext *ac, void *r, void *privdata)
     if (cmd->waits) {
         /* a stored write is answered with its WAIT; the reply is kept */
         if (reply && cmd->handler && cmd->queued
-            && (reply->type == REDIS_REPLY_STRING
-                || reply->type == REDIS_REPLY_STATUS
-                || reply->type == REDIS_REPLY_INTEGER))
+            && reply->type != REDIS_REPLY_ERROR)
         {
-            cmd->saved.type = reply->type;
-            cmd->saved.integer = reply->integer;
-            cmd->saved.len = reply->len;
-            cmd->saved.str = ngx_alloc(reply->len + 1, ngx_cycle->log);
+            cmd->saved = ngx_http_chatport_redis_copy(reply);
 
-            if (cmd->saved.str) {
-                ngx_memcpy(cmd->saved.str, reply->str, reply->len);
-                cmd->saved.str[reply->len] = '\0';
+            if (cmd->saved) {
                 return;
             }
 
@@ -1488,11 +1483,91 @@ ngx_http_chatport_redis_finish(ngx_http_chatport_redis_cmd_t *cmd,
         handler(cmd->data, reply, rc);
     }
 
-    if (cmd->saved.str) {
-        ngx_free(cmd->saved.str);
+    if (cmd->saved) {
+        ngx_http_chatport_redis_copy_free(cmd->saved);
     }
 
     ngx_free(cmd);
+}
+
+
+/*
+ * A reply kept until its WAIT is answered (hiredis frees its own when the
+ * callback returns): a string, an integer or an array of them, as
+ * scripts return them.
+ */
+
+static redisReply *
+ngx_http_chatport_redis_copy(redisReply *reply)
+{
+    size_t       i;
+    redisReply  *copy;
+
+    copy = ngx_calloc(sizeof(redisReply), ngx_cycle->log);
+    if (copy == NULL) {
+        return NULL;
+    }
+
+    copy->type = reply->type;
+    copy->integer = reply->integer;
+
+    if (reply->str) {
+        copy->str = ngx_alloc(reply->len + 1, ngx_cycle->log);
+        if (copy->str == NULL) {
+            goto failed;
+        }
+
+        ngx_memcpy(copy->str, reply->str, reply->len);
+        copy->str[reply->len] = '\0';
+        copy->len = reply->len;
+    }
+
+    if (reply->elements) {
+        copy->element = ngx_calloc(reply->elements * sizeof(redisReply *),
+                                   ngx_cycle->log);
+        if (copy->element == NULL) {
+            goto failed;
+        }
+
+        copy->elements = reply->elements;
+
+        for (i = 0; i < reply->elements; i++) {
+            copy->element[i] = ngx_http_chatport_redis_copy(reply->element[i]);
+            if (copy->element[i] == NULL) {
+                goto failed;
+            }
+        }
+    }
+
+    return copy;
+
+failed:
+
+    ngx_http_chatport_redis_copy_free(copy);
+    return NULL;
+}
+
+
+static void
+ngx_http_chatport_redis_copy_free(redisReply *reply)
+{
+    size_t  i;
+
+    for (i = 0; i < reply->elements; i++) {
+        if (reply->element[i]) {
+            ngx_http_chatport_redis_copy_free(reply->element[i]);
+        }
+    }
+
+    if (reply->element) {
+        ngx_free(reply->element);
+    }
+
+    if (reply->str) {
+        ngx_free(reply->str);
+    }
+
+    ngx_free(reply);
 }
 
 
