@@ -87,6 +87,8 @@ static void ngx_http_chatport_waiters_walk(
 static void ngx_http_chatport_waiter_cleanup(void *data);
 static ngx_int_t ngx_http_chatport_waiter_body(ngx_http_chatport_waiter_t *w,
     ngx_str_t *items, ngx_str_t *events, ngx_str_t *cursor, ngx_str_t *body);
+static void ngx_http_chatport_waiter_answer(ngx_http_chatport_waiter_t *w,
+    ngx_str_t *items, ngx_str_t *events, ngx_str_t *cursor);
 
 
 static ngx_rbtree_t       ngx_http_chatport_channels;
@@ -680,6 +682,26 @@ ngx_http_chatport_waiter_body(ngx_http_chatport_waiter_t *w,
 }
 
 
+/* a parked waiter's answer: what it waited for, with a body of its own */
+
+static void
+ngx_http_chatport_waiter_answer(ngx_http_chatport_waiter_t *w,
+    ngx_str_t *items, ngx_str_t *events, ngx_str_t *cursor)
+{
+    ngx_str_t  body;
+
+    if (ngx_http_chatport_waiter_body(w, items, events, cursor, &body)
+        != NGX_OK)
+    {
+        ngx_http_chatport_waiter_finish(w, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        NULL, "internal", "out of memory");
+        return;
+    }
+
+    ngx_http_chatport_waiter_finish(w, NGX_HTTP_OK, &body, NULL, NULL);
+}
+
+
 static ngx_http_chatport_channel_t *
 ngx_http_chatport_channel_get(ngx_str_t *name, ngx_uint_t create)
 {
@@ -850,7 +872,7 @@ ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
     ngx_str_t *payload)
 {
     u_char                         *space;
-    ngx_str_t                       id_text, item, body, none;
+    ngx_str_t                       id_text, item, none;
     ngx_queue_t                    *q, *next;
     ngx_http_chatport_waiter_t     *w;
     ngx_http_chatport_stream_id_t   id;
@@ -906,17 +928,7 @@ ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
 
         /* the payload is hiredis's: each answer gets its own copy */
 
-        if (ngx_http_chatport_waiter_body(w, &item, &none, &id_text, &body)
-            != NGX_OK)
-        {
-            ngx_http_chatport_waiter_finish(w,
-                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                            NULL, "internal",
-                                            "out of memory");
-            continue;
-        }
-
-        ngx_http_chatport_waiter_finish(w, NGX_HTTP_OK, &body, NULL, NULL);
+        ngx_http_chatport_waiter_answer(w, &item, &none, &id_text);
     }
 
     ch->busy--;
@@ -969,7 +981,7 @@ static void
 ngx_http_chatport_channel_event(ngx_http_chatport_channel_t *ch,
     ngx_str_t *event)
 {
-    ngx_str_t                    body, none;
+    ngx_str_t                    none;
     ngx_queue_t                 *q, *next;
     ngx_http_chatport_waiter_t  *w;
 
@@ -995,21 +1007,12 @@ ngx_http_chatport_channel_event(ngx_http_chatport_channel_t *ch,
 
         /* the inbox's list is the events; a visitor's has them beside */
 
-        if ((w->events
-             ? ngx_http_chatport_waiter_body(w, &none, event, &w->cursor,
-                                             &body)
-             : ngx_http_chatport_waiter_body(w, event, &none, &w->cursor,
-                                             &body))
-            != NGX_OK)
-        {
-            ngx_http_chatport_waiter_finish(w,
-                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                            NULL, "internal",
-                                            "out of memory");
-            continue;
-        }
+        if (w->events) {
+            ngx_http_chatport_waiter_answer(w, &none, event, &w->cursor);
 
-        ngx_http_chatport_waiter_finish(w, NGX_HTTP_OK, &body, NULL, NULL);
+        } else {
+            ngx_http_chatport_waiter_answer(w, event, &none, &w->cursor);
+        }
     }
 
     ch->busy--;
