@@ -10,6 +10,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatport.h"
+#include "ngx_http_chatport_canned.h"
+#include "ngx_http_chatport_claim.h"
 #include "ngx_http_chatport_cluster.h"
 #include "ngx_http_chatport_errors.h"
 #include "ngx_http_chatport_filter.h"
@@ -17,6 +19,7 @@
 #include "ngx_http_chatport_hours.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_mail.h"
+#include "ngx_http_chatport_names.h"
 #include "ngx_http_chatport_outbox.h"
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_redis.h"
@@ -436,6 +439,13 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       offsetof(ngx_http_chatport_loc_conf_t, mail_delay),
       (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
 
+    { ngx_string("chatport_operator"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_chatport_operator_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, operators),
+      NULL },
+
       ngx_null_command
 };
 
@@ -494,6 +504,8 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
     ngx_http_chatport_store_init();
     ngx_http_chatport_page_init();
     ngx_http_chatport_typing_init();
+    ngx_http_chatport_claim_init();
+    ngx_http_chatport_canned_init();
     ngx_http_chatport_waiters_init();
     ngx_http_chatport_presence_init();
 
@@ -920,6 +932,7 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->mail_to = NGX_CONF_UNSET_PTR;
     clcf->mail_visitor = NGX_CONF_UNSET;
     clcf->mail_delay = NGX_CONF_UNSET_MSEC;
+    clcf->operators = NGX_CONF_UNSET_PTR;
 
     return clcf;
 }
@@ -994,6 +1007,7 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->mail_to, prev->mail_to, NULL);
     ngx_conf_merge_value(conf->mail_visitor, prev->mail_visitor, 1);
     ngx_conf_merge_msec_value(conf->mail_delay, prev->mail_delay, 60000);
+    ngx_conf_merge_ptr_value(conf->operators, prev->operators, NULL);
 
     if (ngx_http_chatport_mail_settings(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;

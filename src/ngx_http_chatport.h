@@ -124,6 +124,7 @@ typedef struct {
     ngx_msec_t                mail_delay;
     ngx_str_t                 mail;            /* settings for the scripts,
                                                   "" when no mail goes */
+    ngx_array_t              *operators;       /* of operator_name_t */
 } ngx_http_chatport_loc_conf_t;
 
 

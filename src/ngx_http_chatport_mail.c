@@ -539,7 +539,12 @@ ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
             ctx->vars.n++;
         }
 
-        ngx_http_chatport_mail_string(m, "agent", &s);
+        /* the display name the visitor saw, else the login */
+        ngx_http_chatport_mail_string(m, "name", &s);
+
+        if (s.len == 0) {
+            ngx_http_chatport_mail_string(m, "agent", &s);
+        }
 
         if (s.len && !agent) {
             rc |= ngx_http_chatport_mail_oneline(ctx->pool, &s,
