@@ -168,9 +168,10 @@ ngx_http_chatport_operator_name_set(ngx_http_request_t *r,
 
 
 /*
- * For the console's session: ,"name": its operator's display name or
- * null, ,"names": {login: name} of every operator the location names, so
- * that a login in a list or an event is shown by its name.
+ * For the console's session, where the location names operators:
+ * ,"name": its operator's display name or null, ,"names": {login: name}
+ * of each, so that a login in a list or an event is shown by its name.
+ * Without chatport_operator the session is as it was.
  */
 
 void
@@ -183,6 +184,11 @@ ngx_http_chatport_names_json(ngx_http_request_t *r,
     ngx_http_chatport_operator_name_t  *op;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+
+    if (clcf->operators == NULL) {
+        return;
+    }
+
     name = ngx_http_chatport_operator_name(r, login);
 
     ngx_http_chatport_json_literal(j, ",\"name\":");
@@ -196,18 +202,16 @@ ngx_http_chatport_names_json(ngx_http_request_t *r,
 
     ngx_http_chatport_json_literal(j, ",\"names\":{");
 
-    if (clcf->operators) {
-        op = clcf->operators->elts;
+    op = clcf->operators->elts;
 
-        for (i = 0; i < clcf->operators->nelts; i++) {
-            if (i) {
-                ngx_http_chatport_json_literal(j, ",");
-            }
-
-            ngx_http_chatport_json_string(j, &op[i].login);
-            ngx_http_chatport_json_literal(j, ":");
-            ngx_http_chatport_json_string(j, &op[i].name);
+    for (i = 0; i < clcf->operators->nelts; i++) {
+        if (i) {
+            ngx_http_chatport_json_literal(j, ",");
         }
+
+        ngx_http_chatport_json_string(j, &op[i].login);
+        ngx_http_chatport_json_literal(j, ":");
+        ngx_http_chatport_json_string(j, &op[i].name);
     }
 
     ngx_http_chatport_json_literal(j, "}");

@@ -141,7 +141,9 @@ refused('the http level', sprintf($agent_loc, ''),
 
 # alice and bob have names at the server level, which /chatport/agent/
 # inherits; /chatport/night/ has its own list (alice only)
-my $ngx = start_nginx(server => encode_utf8(<<"_EOC_"));
+# and a server without chatport_operator, on a port of its own
+my $plain = free_port();
+my $ngx = start_nginx(server => encode_utf8(<<"_EOC_"), http => <<"_EOH_");
         chatport_site $SITE;
         chatport_operator alice "Alice Smith";
         chatport_operator bob "山田 ボブ";
@@ -165,6 +167,17 @@ my $ngx = start_nginx(server => encode_utf8(<<"_EOC_"));
             chatport_operator alice "Alice (night)";
         }
 _EOC_
+    server {
+        listen 127.0.0.1:$plain;
+        chatport_site $SITE;
+
+        location /chatport/agent/ {
+            chatport_agent;
+            auth_basic "ops";
+            auth_basic_user_file $tmp/htpasswd;
+        }
+    }
+_EOH_
 
 my $port = $ngx->port;
 
@@ -241,6 +254,11 @@ subtest 'the session gives the operator its name and the names' => sub {
     $s = agent(GET => 'session', undef, user => 'dave');
     ok(exists $s->{json}{name} && !defined $s->{json}{name},
        'dave: "name": null');
+
+    $s = http_request(%{ agent_request(GET => 'session') }, port => $plain);
+    ok(!exists $s->{json}{name} && !exists $s->{json}{names},
+       'a location without chatport_operator: no "name", no "names"')
+        or diag $s->{body};
 
     $s = agent(GET => 'session', undef, prefix => '/chatport/night/');
     is_deeply($s->{json}{names}, { alice => 'Alice (night)' },
