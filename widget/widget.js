@@ -230,7 +230,8 @@
             node = el('div', 'msg' + (agent ? '' : ' me')),
             at = log.lastChild;
         node.id = 'm' + m.id;
-        el('span', 'meta', (agent && m.agent ? m.agent + ' \u00b7 ' : '') +
+        /* the operator's display name, else the login */
+        el('span', 'meta', (agent && m.agent ? (m.name || m.agent) + ' \u00b7 ' : '') +
            (m.ts ? new Date(m.ts).toLocaleTimeString(lang,
                    { hour: '2-digit', minute: '2-digit' }) : ''), node);
         linked(m.text, el('span', 'text', 0, node));
@@ -261,7 +262,7 @@
         clearTimeout(whoTimer);
         who.hidden = !(e && e.typing);
         if (!who.hidden) {
-            who.textContent = e.agent + t.typing;
+            who.textContent = (e.name || e.agent) + t.typing;
             whoTimer = setTimeout(typer, 6000);
         }
     }
