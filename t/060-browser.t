@@ -168,6 +168,7 @@ $chatport
             chatport_agent;
             auth_basic ops;
             auth_basic_user_file htpasswd;     # conf/htpasswd
+            chatport_operator ana "Ana García";
         }
     }
 
@@ -286,7 +287,9 @@ spew("$dir/html/about.html", $about);
 spew("$dir/html/favicon.ico", '');
 # op2 and op3: operators of their own for the reply_wait and the
 # background-tab checks on the empty-inbox site
-spew("$dir/conf/htpasswd", "op:{PLAIN}pw\nop2:{PLAIN}pw\nop3:{PLAIN}pw\n");
+# ana: an operator with a display name (t/browser/team.js)
+spew("$dir/conf/htpasswd",
+     "op:{PLAIN}pw\nop2:{PLAIN}pw\nop3:{PLAIN}pw\nana:{PLAIN}pw\n");
 
 my $front = "http://127.0.0.1:$port{front}";
 
@@ -349,6 +352,10 @@ my @expected = (
     'the visitor types: the console shows it in the list and the open conversation, and stops showing it',
     'the operator types in the console: the widget shows "<name> is typing..." until the reply',
     '"Seen by the visitor" in the console once the widget showed the reply, also after reloads',
+    '"X is replying" appears in a second operator\'s console (list and conversation) while another types, by display name, and goes away',
+    'the visitor\'s widget shows the operator\'s display name while she types and on her reply',
+    'a claim in one console shows who has it in the other\'s list and header',
+    'a canned reply is inserted with "/" in the reply box',
     'a poll cursor the store lost (failover) is answered 400 once, the widget reads the history again and gets the next reply',
     'photos: the visitor attaches a 4000x3000 JPEG; it is downsized, stored under 1 MB, shown as a thumbnail',
     'photos: the console shows the thumbnail, the full size on click',
