@@ -20,8 +20,9 @@
  *   "link"       the conversation in the console (owner, form), or the
  *                page to come back to (visitor), or ""
  *   "page", "referrer"   where the visitor is and came from (owner, form)
- *   "messages"   [{"id", "from": "visitor"|"agent", "agent", "text",
- *                "ts"}]: the news, oldest first
+ *   "messages"   [{"id", "from": "visitor"|"agent", "agent", "name",
+ *                "text", "ts"}]: the news, oldest first (an operator
+ *                by "name", else "agent")
  *   "thread"     visitor only: earlier messages, the same shape
  *   "form"       form only: {"id", "ts", "fields": {name: value, ...} in
  *                the form's order, "page", "referrer", "user_agent"}
@@ -950,7 +951,11 @@ ngx_http_chatport_mail_messages(ngx_http_chatport_mail_ctx_t *ctx,
         ngx_http_chatport_mail_string(m, "from", &from);
 
         if (from.len == 5 && ngx_strncmp(from.data, "agent", 5) == 0) {
-            ngx_http_chatport_mail_string(m, "agent", &name);
+            ngx_http_chatport_mail_string(m, "name", &name);
+
+            if (name.len == 0) {
+                ngx_http_chatport_mail_string(m, "agent", &name);
+            }
 
             if (name.len == 0) {
                 name = ctx->vars.title;

@@ -12,7 +12,8 @@
 # lines does not inherit the server's; the session gives the operator's
 # own name and the location's names; the operator's typing reaches the
 # visitor's poll and the other operators' inbox poll with the name
-# ("X is replying"), and nothing of it is stored.
+# ("X is replying"), and nothing of it is stored; the visitor's mail of
+# a reply names the operator by the display name.
 
 use strict;
 use warnings;
@@ -27,6 +28,7 @@ use JSON::PP ();
 
 use lib 't/lib';
 use ChatPort::Harness;
+use ChatPort::Mail;
 
 require_env();
 
@@ -141,12 +143,17 @@ refused('the http level', sprintf($agent_loc, ''),
 
 # alice and bob have names at the server level, which /chatport/agent/
 # inherits; /chatport/night/ has its own list (alice only)
-# and a server without chatport_operator, on a port of its own
+# and a server without chatport_operator, on a port of its own; mails
+# to a local SMTP server
 my $plain = free_port();
+my $smtp = start_smtpd();
 my $ngx = start_nginx(server => encode_utf8(<<"_EOC_"), http => <<"_EOH_");
         chatport_site $SITE;
         chatport_operator alice "Alice Smith";
         chatport_operator bob "山田 ボブ";
+        chatport_title "Tea Shop";
+        chatport_mail_to owner\@shop.test;
+        chatport_mail_delay 1s;
 
         location /chatport/ {
             chatport;
@@ -167,6 +174,9 @@ my $ngx = start_nginx(server => encode_utf8(<<"_EOC_"), http => <<"_EOH_");
             chatport_operator alice "Alice (night)";
         }
 _EOC_
+    chatport_smtp smtp://127.0.0.1:@{[ $smtp->port ]};
+    chatport_mail_from chat\@shop.test;
+
     server {
         listen 127.0.0.1:$plain;
         chatport_site $SITE;
@@ -341,6 +351,30 @@ subtest '"X is replying": the name reaches the visitor and bob, '
                                           user => 'bob') ]);
     is($b->collect(timeout => 1)->[0]{error}, 'timeout',
        'a poll from the same cursor finds no stored event: it waits');
+};
+
+subtest "the visitor's mail names the operator by the display name" => sub {
+    my $w = visitor(port => $port);
+    is($w->post('Please mail me the answer')->{status}, 201,
+       'a visitor writes');
+    my $r = http_request(port => $port, method => 'POST',
+                         path => '/chatport/contact', cookie => $w->cookie,
+                         body => { email => 'taro@example.jp' });
+    is($r->{status}, 204, '... and leaves an address');
+    $r = agent(POST => 'conversations/' . cid_of($w->vid) . '/messages',
+               { text => 'Here is the answer.' });
+    is($r->{status}, 201, 'alice replies');
+    my $mail;
+    wait_until(sub {
+        ($mail) = grep { "@{ $_->{envelope}{to} || [] }" eq 'taro@example.jp' }
+                  $smtp->mails;
+        $mail;
+    }, 15);
+    ok($mail, 'the reply is mailed to the visitor') or return;
+    is($mail->{subject}, '[Tea Shop] Reply from Alice Smith',
+       'Subject: her display name');
+    like($mail->{body} // '', qr/Alice Smith/, 'body: her display name');
+    unlike($mail->{body} // '', qr/\balice\b/, 'body: not her login');
 };
 
 done_testing();

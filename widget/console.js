@@ -747,7 +747,9 @@
     api('POST', cpath(id, mine ? 'release' : 'claim'), c.claimed && !mine ? { force: true } : {}).then(function () {
       if (convs[id]) { convs[id].claimed = mine ? null : me; }
     }, function (e) {
-      if (e.status === 409 && convs[id]) { convs[id].claimed = e.json.operator; } else { fail(e); }
+      if (e.status !== 409) { fail(e); return; }
+      if (e.json.name) { names[e.json.operator] = e.json.name; }
+      if (convs[id]) { convs[id].claimed = e.json.operator; }
     }).then(function () {
       renderList();
       if (id === cur) { meta(); }
