@@ -356,6 +356,7 @@ my @expected = (
     'the visitor\'s widget shows the operator\'s display name while she types and on her reply',
     'a claim in one console shows who has it in the other\'s list and header',
     'a canned reply is inserted with "/" in the reply box',
+    'canned replies are created, edited and deleted in the console',
     'a poll cursor the store lost (failover) is answered 400 once, the widget reads the history again and gets the next reply',
     'photos: the visitor attaches a 4000x3000 JPEG; it is downsized, stored under 1 MB, shown as a thumbnail',
     'photos: the console shows the thumbnail, the full size on click',

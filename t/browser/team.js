@@ -7,7 +7,8 @@
  * she cleared the text; the visitor's widget shows "Ana García is
  * typing…" and her reply under that name. Ana claims the conversation:
  * op's list row and header say she has it. A canned reply inserted in
- * op's console with "/", its title filtered, Enter. */
+ * op's console with "/", its title filtered, Enter; canned replies made,
+ * edited and deleted in the console's dialog. */
 
 const NAME = 'Ana Garc\u00eda';
 
@@ -144,6 +145,38 @@ module.exports = async function (browser, h) {
             await op.keyboard.press('Control+A');
             await op.keyboard.press('Backspace');
             await agent('DELETE', 'canned/' + r.j.id);
+        });
+
+        await check('canned replies are created, edited and deleted in ' +
+                    'the console', async () => {
+            const title = 'Returns ' + RUN;
+            const mine = async () => ((await agent('GET', 'canned')).j
+                .canned || []).filter(x => x.title === title);
+            await op.locator('#cannedb').click({ timeout: 3000 });
+            await op.locator('#canned .ch button', { hasText: 'New canned reply' })
+                .click({ timeout: 3000 });
+            await op.locator('#cform [name=ctitle]').fill(title);
+            await op.locator('#cform [name=ctext]')
+                .fill('Unopened tea can be returned within 14 days.');
+            await op.locator('#cform button', { hasText: 'Save' }).click();
+            const row = op.locator('#clist li', { hasText: title });
+            await until(async () => await row.count() === 1, 5000,
+                        'the new one in the dialog');
+            let got = await mine();
+            assert(got.length === 1 && got[0].by === 'op',
+                   'stored: ' + JSON.stringify(got));
+            await row.locator('button', { hasText: 'Edit' }).click();
+            await op.locator('#cform [name=ctext]').fill('Within 30 days.');
+            await op.locator('#cform button', { hasText: 'Save' }).click();
+            await until(async () => (await mine())[0].text ===
+                        'Within 30 days.', 5000, 'the edit stored');
+            await until(async () => (await row.locator('.mt').textContent())
+                        === 'Within 30 days.', 5000, 'the edit shown');
+            await shot(op, 'console-canned-dialog.png');
+            await row.locator('button', { hasText: 'Delete' }).click();
+            await until(async () => await row.count() === 0 &&
+                        (await mine()).length === 0, 5000, 'deleted');
+            await op.keyboard.press('Escape');
         });
     } finally {
         for (const c of consoles) { await c.ctx.close(); }
