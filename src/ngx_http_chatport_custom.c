@@ -138,12 +138,12 @@ ngx_http_chatport_label(ngx_str_t *labels, ngx_uint_t lang)
 char *
 ngx_http_chatport_position(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_chatport_custom_conf_t *ccf = (void *) ((char *) conf
-                                                     + cmd->offset);
+    ngx_str_t                        *value, v;
+    ngx_int_t                         n;
+    ngx_uint_t                        i;
+    ngx_http_chatport_custom_conf_t  *ccf;
 
-    ngx_str_t   *value, v;
-    ngx_int_t    n;
-    ngx_uint_t   i;
+    ccf = (ngx_http_chatport_custom_conf_t *) ((char *) conf + cmd->offset);
 
     if (ccf->position != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
@@ -245,8 +245,10 @@ ngx_http_chatport_custom_lang(ngx_http_request_t *r, ngx_uint_t lang)
 }
 
 
-/* the set ones among config's "offline", "thanks", "privacy_url",
- * "position" and "bottom" */
+/*
+ * Those of config's "offline", "thanks", "privacy_url", "position" and
+ * "bottom" that are set.
+ */
 
 void
 ngx_http_chatport_custom_json(ngx_http_chatport_json_t *j,

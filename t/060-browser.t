@@ -14,8 +14,10 @@
 # and #forms open what they name; a direct visit has no referrer; typing
 # and seen both ways (t/browser/typing.js); the page the visitor is on,
 # followed live (t/browser/page.js); a poll cursor the store lost in a
-# failover (t/browser/cursor.js). Also the gzipped size of widget.js +
-# widget.css.
+# failover (t/browser/cursor.js); customisation: labels, texts, the
+# privacy link, left position, dark mode, a long form on a phone, a
+# multi-line reply from a phone console (t/browser/custom.js). Also the
+# gzipped size of widget.js + widget.css.
 # Screenshots go to build/screenshots/.
 
 use strict;
