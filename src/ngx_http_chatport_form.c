@@ -413,8 +413,7 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
 {
     char                            *err, *field_err;
     ngx_int_t                        rc;
-    ngx_str_t                       *label;
-    ngx_str_t                        *referrer, text;
+    ngx_str_t                        *referrer, *label, text;
     ngx_uint_t                       i, status, html, honeypot, stored,
                                      owner;
     ngx_array_t                      pairs;
