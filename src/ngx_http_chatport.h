@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "ngx_http_chatport_custom.h"
 #include "ngx_http_chatport_hours.h"
 #include "ngx_http_chatport_smtp.h"
 
@@ -110,6 +111,7 @@ typedef struct {
     ngx_str_t                 greeting;
     ngx_str_t                 color;
     ngx_uint_t                lang;
+    ngx_http_chatport_custom_conf_t  custom;
 
     ngx_str_t                 notify;
 

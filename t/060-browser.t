@@ -14,8 +14,10 @@
 # and #forms open what they name; a direct visit has no referrer; typing
 # and seen both ways (t/browser/typing.js); the page the visitor is on,
 # followed live (t/browser/page.js); a poll cursor the store lost in a
-# failover (t/browser/cursor.js). Also the gzipped size of widget.js +
-# widget.css.
+# failover (t/browser/cursor.js); customisation: labels, texts, the
+# privacy link, left position, dark mode, a long form on a phone, a
+# multi-line reply from a phone console (t/browser/custom.js). Also the
+# gzipped size of widget.js + widget.css.
 # Screenshots go to build/screenshots/.
 
 use strict;
@@ -90,8 +92,8 @@ pass('chromium, node and npm are there');
 
 my %port;
 while (1) {
-    %port = map { $_ => free_port() } qw(back front off empty);
-    last if keys %{{ reverse %port }} == 4;
+    %port = map { $_ => free_port() } qw(back front off empty custom);
+    last if keys %{{ reverse %port }} == 5;
 }
 
 my $run = sprintf '%x%04x', time, $$ & 0xffff;
@@ -203,6 +205,32 @@ $chatport
             auth_basic_user_file htpasswd;
         }
     }
+
+    # a customised widget (t/browser/custom.js): closed hours (the form),
+    # on the left above a 90 px cart bar, labels, texts, a privacy link, a
+    # long form
+    server {
+        listen 127.0.0.1:$port{custom};
+        chatport_site $site-custom;
+        chatport_inject on;
+        chatport_hours "$closed_day 10:00-11:00";
+        chatport_position left 90px;
+        chatport_offline_text "Closed now: leave your order number and we reply by tomorrow.";
+        chatport_thanks_text "Thanks, we got your order question.";
+        chatport_privacy_url https://shop.example/privacy;
+        chatport_form_field name;
+        chatport_form_field email required type=email;
+        chatport_form_field tel type=tel;
+        chatport_form_field order_no required "label=Order number" "label:ja=注文番号";
+        chatport_form_field company;
+        chatport_form_field size label=Size;
+        chatport_form_field colour label=Colour;
+        chatport_form_field message required type=textarea;
+
+        location / {
+$proxy        }
+
+$chatport    }
 }
 _EOC_
 
@@ -362,6 +390,12 @@ my @expected = (
     'photos: the console shows the thumbnail, the full size on click',
     'photos: the operator pastes an image (Ctrl+V); the widget shows it',
     'photos: the operator drops an image file on the conversation',
+    'custom: the form shows the configured labels (not the field names), the offline text, autocomplete hints and the privacy link',
+    'custom: a Japanese browser gets the Japanese label',
+    'custom: chatport_position left 90px puts the launcher and the panel on the left above a 90 px bar; dark mode follows prefers-color-scheme with readable contrast (screenshots)',
+    'custom: on a 360x560 phone a long form scrolls under the offline text, which stays in view',
+    'custom: the configured thank-you text after sending the form',
+    'custom: a multi-line reply written in the console on a phone (Enter: new line, Send sends) arrives with its line break, and shows as two lines on both sides',
     'no uncaught script error on any page',
 );
 
@@ -369,6 +403,7 @@ my @expected = (
     local $ENV{CP_FRONT} = $front;
     local $ENV{CP_OFF} = "http://127.0.0.1:$port{off}";
     local $ENV{CP_EMPTY} = "http://127.0.0.1:$port{empty}";
+    local $ENV{CP_CUSTOM} = "http://127.0.0.1:$port{custom}";
     local $ENV{CP_USER} = 'op';
     local $ENV{CP_PASS} = 'pw';
     local $ENV{CP_RUN} = $run;

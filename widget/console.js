@@ -564,7 +564,7 @@
       li = add(el('li', 'fitem'), add(el('div', 'fh'), el('strong', '', fl.name || mail || t.visitor),
                                       el('time', '', f.ts ? clock(f.ts) : '')));
     add(li, rows(el('dl', 'meta'), Object.keys(fl).map(function (k) {
-      return [/^(name|email|message)$/.test(k) ? t[k] : k, el('span', '', fl[k]), k === 'message' ? 'mt' : ''];
+      return [(f.labels || {})[k] || (/^(name|email|message)$/.test(k) ? t[k] : k), el('span', '', fl[k]), k === 'message' ? 'mt' : ''];
     }).concat([[t.page, link(f.page)], [t.referrer, link(f.referrer, t.direct)],
                [t.ua, ua(f.user_agent, 'f' + f.id)]])));
     if (/^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(mail || '')) {
@@ -714,10 +714,15 @@
       open(where);
     }
   }
+  /* a phone's keyboard has no Shift+Enter: there Enter is a new line and
+     the Send button sends */
+  function touch() {
+    return matchMedia('(pointer: coarse)').matches;
+  }
   function texts() {
     var all = document.querySelectorAll('[data-t]'), i;
     for (i = 0; i < all.length; i++) { all[i].textContent = t[all[i].getAttribute('data-t')]; }
-    $('text').setAttribute('placeholder', t.ph);
+    $('text').setAttribute('placeholder', touch() ? t.reply + '\u2026' : t.ph);
     document.documentElement.lang = lang;
     rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto', style: 'short' });
     tools();
@@ -970,7 +975,7 @@
   on('reply', 'submit', send);
   on('text', 'input', function () { typing(!!$('text').value); });
   on('text', 'keydown', function (e) {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { send(e); }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229 && !touch()) { send(e); }
   });
   document.addEventListener('pointerdown', unlock, true);
   document.addEventListener('keydown', unlock, true);

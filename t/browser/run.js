@@ -1128,6 +1128,8 @@ async function checks(browser) {
         visitor, watch, sleep, FRONT, RUN });
     await images(browser, { check, assert, until, agent, visitor, shot,
                             conversation, watch, FRONT, USER, PASS, RUN });
+    await require('./custom')(browser, { check, until, assert, agent,
+        visitor, watch, shot, sleep, FRONT, RUN, USER, PASS });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
