@@ -96,5 +96,5 @@ if mail ~= '' then
     end
   end
 end
-remember(idem, id, ARGV[15])
+remember(idem, id, ARGV[15], meta)
 return id

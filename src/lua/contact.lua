@@ -12,5 +12,5 @@ if ARGV[3] ~= '' then redis.call('HSET', meta, 'name', ARGV[3]) end
 event(inbox, tonumber(ARGV[4]), cjson.encode({type = 'contact',
       conversation = ARGV[1], email = ARGV[2],
       name = redis.call('HGET', meta, 'name') or ''}))
-remember(idem, '1', ARGV[5])
+remember(idem, '1', ARGV[5], meta)
 return 1

@@ -58,5 +58,5 @@ if ARGV[10] ~= '' then
                   .. item, s.site, ts)
   end
 end
-remember(idem, id, ARGV[5])
+remember(idem, id, ARGV[5], meta)
 return id

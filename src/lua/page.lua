@@ -32,5 +32,5 @@ if ttl > 0 then redis.call('PEXPIRE', pages, ttl) end
 redis.call('HSET', meta, 'page', url)
 event(inbox, tonumber(ARGV[5]), cjson.encode({type = 'page',
       conversation = cid, url = url, title = title}))
-remember(idem, '1', ARGV[6])
+remember(idem, '1', ARGV[6], meta)
 return 1

@@ -10,6 +10,14 @@ local function repeated(idem)
   end
 end
 
-local function remember(idem, id, ttl)
-  if idem then redis.call('SET', idem, id, 'PX', ttl) end
+-- The conversation (its meta's name) keeps the names of its keys in a
+-- set beside its meta, for the erasure (erase.lua): their names come from
+-- the clients, and a script cannot find them otherwise. Every key lives
+-- ttl, so the set outlives them by living ttl after the last one.
+local function remember(idem, id, ttl, meta)
+  if idem then
+    redis.call('SET', idem, id, 'PX', ttl)
+    redis.call('SADD', meta .. ':keys', idem)
+    redis.call('PEXPIRE', meta .. ':keys', ttl)
+  end
 end
