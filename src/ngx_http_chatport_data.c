@@ -40,9 +40,9 @@ typedef struct {
 } ngx_http_chatport_data_ctx_t;
 
 
-static ngx_int_t ngx_http_chatport_data_subject(ngx_http_request_t *r,
+static char *ngx_http_chatport_data_subject(ngx_http_request_t *r,
     ngx_int_t cid_rc, ngx_str_t *cid, ngx_int_t email_rc, ngx_str_t *email,
-    ngx_http_chatport_data_ctx_t *ctx);
+    ngx_http_chatport_data_ctx_t *ctx, char **message);
 static void ngx_http_chatport_erase_body(ngx_http_request_t *r);
 static void ngx_http_chatport_erase_done(void *data, redisReply *reply,
     ngx_int_t rc);
@@ -86,63 +86,50 @@ ngx_http_chatport_data_init(void)
 
 /*
  * Which conversation or email a request names: exactly one of them, well
- * formed. NGX_OK, or the request's error answer.
+ * formed. NULL, or the error's code (and *message).
  */
 
-static ngx_int_t
+static char *
 ngx_http_chatport_data_subject(ngx_http_request_t *r, ngx_int_t cid_rc,
     ngx_str_t *cid, ngx_int_t email_rc, ngx_str_t *email,
-    ngx_http_chatport_data_ctx_t *ctx)
+    ngx_http_chatport_data_ctx_t *ctx, char **message)
 {
     if (cid_rc == NGX_DECLINED && email_rc == NGX_DECLINED) {
-        return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "missing_subject",
-                                            "give \"conversation\" or "
-                                            "\"email\"");
+        *message = "give \"conversation\" or \"email\"";
+        return "missing_subject";
     }
 
     if (cid_rc != NGX_DECLINED && email_rc != NGX_DECLINED) {
-        return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "ambiguous_subject",
-                                            "give \"conversation\" or "
-                                            "\"email\", not both");
+        *message = "give \"conversation\" or \"email\", not both";
+        return "ambiguous_subject";
     }
 
     if (cid_rc != NGX_DECLINED) {
         if (cid_rc != NGX_OK || ngx_http_chatport_cid(r, cid) != NGX_OK) {
-            return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                "invalid_conversation",
-                                                "\"conversation\" is not a "
-                                                "conversation id");
+            *message = "\"conversation\" is not a conversation id";
+            return "invalid_conversation";
         }
 
         ngx_str_set(&ctx->mode, "conversation");
         ctx->value = *cid;
 
-        return NGX_OK;
+        return NULL;
     }
 
     if (email_rc != NGX_OK || email->len > NGX_HTTP_CHATPORT_EMAIL_MAX
         || !ngx_http_chatport_mail_address(email))
     {
-        return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "invalid_email",
-                                            "\"email\" is not an email "
-                                            "address");
+        *message = "\"email\" is not an email address";
+        return "invalid_email";
     }
 
     /* the scripts compare addresses in lower case */
-    ctx->value.data = ngx_pnalloc(r->pool, email->len);
-    if (ctx->value.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_strlow(ctx->value.data, email->data, email->len);
-    ctx->value.len = email->len;
+    ngx_strlow(email->data, email->data, email->len);
 
     ngx_str_set(&ctx->mode, "email");
+    ctx->value = *email;
 
-    return NGX_OK;
+    return NULL;
 }
 
 
@@ -157,6 +144,7 @@ ngx_http_chatport_erase(ngx_http_request_t *r, ngx_str_t *arg)
 static void
 ngx_http_chatport_erase_body(ngx_http_request_t *r)
 {
+    char                          *code, *message;
     json_t                        *root;
     ngx_int_t                      rc, cid_rc, email_rc;
     ngx_str_t                      cid, email, a[14];
@@ -183,10 +171,12 @@ ngx_http_chatport_erase_body(ngx_http_request_t *r)
         return;
     }
 
-    rc = ngx_http_chatport_data_subject(r, cid_rc, &cid, email_rc, &email,
-                                        ctx);
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, rc);
+    code = ngx_http_chatport_data_subject(r, cid_rc, &cid, email_rc, &email,
+                                          ctx, &message);
+    if (code) {
+        ngx_http_finalize_request(r,
+            ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST, code,
+                                         message));
         return;
     }
 
@@ -298,6 +288,7 @@ ngx_http_chatport_erase_done(void *data, redisReply *reply, ngx_int_t rc)
 ngx_int_t
 ngx_http_chatport_export(ngx_http_request_t *r, ngx_str_t *arg)
 {
+    char                          *code, *message;
     u_char                        *p;
     ngx_int_t                      rc, cid_rc, email_rc;
     ngx_str_t                      cid, email, raw, a[8];
@@ -327,10 +318,11 @@ ngx_http_chatport_export(ngx_http_request_t *r, ngx_str_t *arg)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_chatport_data_subject(r, cid_rc, &cid, email_rc, &email,
-                                        ctx);
-    if (rc != NGX_OK) {
-        return rc;
+    code = ngx_http_chatport_data_subject(r, cid_rc, &cid, email_rc, &email,
+                                          ctx, &message);
+    if (code) {
+        return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST, code,
+                                            message);
     }
 
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
