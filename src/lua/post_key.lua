@@ -10,14 +10,15 @@ local function repeated(idem)
   end
 end
 
--- The conversation (its meta's name) keeps the names of its keys in a
--- set beside its meta, for the erasure (erase.lua): their names come from
--- the clients, and a script cannot find them otherwise. Every key lives
--- ttl, so the set outlives them by living ttl after the last one.
-local function remember(idem, id, ttl, meta)
+-- keys: the conversation's set of its keys' names ("...:conv:CID:keys",
+-- given in KEYS right after the key), for the erasure (erase.lua): the
+-- names come from the clients, and a script could not find them
+-- otherwise. Every key lives ttl, so the set outlives them by living ttl
+-- after the last one.
+local function remember(idem, id, ttl, keys)
   if idem then
     redis.call('SET', idem, id, 'PX', ttl)
-    redis.call('SADD', meta .. ':keys', idem)
-    redis.call('PEXPIRE', meta .. ':keys', ttl)
+    redis.call('SADD', keys, idem)
+    redis.call('PEXPIRE', keys, ttl)
   end
 end
