@@ -653,18 +653,17 @@
     if (!forms.length) { note(t.noForms); }
     renderList();
   }
-  function dataEvent(ev) {
+  /* the backlog of the first poll is older than the forms loaded */
+  function dataEvent(ev, live) {
     if (ev.type === 'erased') {
       dropConv(ev.conversation);
-      loadForms(false);
-      return true;
+    } else if (ev.type === 'form_state') {
+      if (live) { formSet(ev.form, ev.state); }
+    } else {
+      return false;
     }
-    if (ev.type === 'form_state') {
-      formSet(ev.form, ev.state);
-      loadForms(false);
-      return true;
-    }
-    return false;
+    if (live) { loadForms(false); }
+    return true;
   }
   function eraseConv() {
     var id = cur;
@@ -712,10 +711,11 @@
       }
       return;
     }
-    if (dataEvent(ev)) { return; }
+    if (dataEvent(ev, live)) { return; }
     if (ev.type === 'form') {
       if (ev.form) { addForm(ev.form, live); }
-      loadForms(live);
+      /* the count of new forms is the server's */
+      if (live || !ev.form) { loadForms(live); }
       /* the form is also the visitor's message in their conversation */
       if (!id) { return; }
       if (!c) { reloadList(); return; }
