@@ -4,7 +4,10 @@
  * consoles: one marks a contact form done, the other shows it done and
  * one new form less, live. A conversation is deleted through its
  * confirmation dialog (cancelled once first): it leaves both consoles and
- * nothing of it can be exported any more. */
+ * nothing of it can be exported any more. "Export / erase by email"
+ * downloads the address's JSON, then erases it after a confirmation. */
+
+const fs = require('fs');
 
 module.exports = async function (browser, h) {
     const { check, until, assert, agent, watch, shot, FRONT, USER, PASS,
@@ -103,6 +106,44 @@ module.exports = async function (browser, h) {
             const r = await agent('GET', 'export?conversation=' + c.id);
             assert(r.status === 404, 'export after: ' + r.status);
             return 'gone from both consoles; export 404';
+        });
+
+        await check('"Export / erase by email": the export downloads the ' +
+                    'address\'s JSON, the erasure (confirmed) removes it ' +
+                    'from both consoles', async () => {
+            const gone = 'gone-' + RUN + '@shop.test';
+            await send('form', { email: gone, page,
+                                 message: 'Forget me. ' + RUN });
+            await op1.goto(FRONT + '/chatport/agent/');
+            await op2.goto(FRONT + '/chatport/agent/');
+            const item = p => p.locator('#convs li', { hasText: gone });
+            await item(op2).waitFor({ timeout: 8000 });
+
+            await op1.locator('#data').click();
+            await op1.locator('#aemail').fill(gone.toUpperCase());
+            const [dl] = await Promise.all([
+                op1.waitForEvent('download', { timeout: 8000 }),
+                op1.locator('#aexp').click()]);
+            const j = JSON.parse(fs.readFileSync(await dl.path(), 'utf8'));
+            assert(j.email === gone && j.conversations.length === 1 &&
+                   j.forms.length === 1 &&
+                   j.forms[0].fields.email === gone,
+                   'the export: ' + JSON.stringify(j).slice(0, 300));
+
+            await op1.locator('#data').click();
+            await op1.locator('#aemail').fill(gone);
+            await op1.locator('#aok').click();
+            await until(async () => /Erase every conversation/.test(
+                await op1.locator('#askq').textContent()), 3000,
+                'the confirmation');
+            await op1.locator('#aok').click();
+            await item(op2).waitFor({ state: 'detached', timeout: 8000 });
+            await until(async () => await item(op1).count() === 0, 8000,
+                        'gone from the console that erased it');
+            const r = await agent('GET', 'export?email=' +
+                                  encodeURIComponent(gone));
+            assert(r.status === 404, 'export after: ' + r.status);
+            return 'downloaded ' + dl.suggestedFilename() + '; erased';
         });
     } finally {
         await ctx.close();
