@@ -75,6 +75,9 @@ static char  *ngx_http_chatport_export_keys[] = {
     "convs", "forms", "forms-done"
 };
 
+static ngx_str_t  ngx_http_chatport_export_disposition =
+    ngx_string("attachment; filename=\"chatport-export.json\"");
+
 
 void
 ngx_http_chatport_data_init(void)
@@ -366,8 +369,6 @@ ngx_http_chatport_export_done(void *data, redisReply *reply, ngx_int_t rc)
     ngx_http_request_t                *r;
     ngx_http_chatport_error_t          err;
     ngx_http_chatport_store_status_e   status;
-    static ngx_str_t                   disposition =
-        ngx_string("attachment; filename=\"chatport-export.json\"");
 
     r = ctx->call.request;
     ctx->call.cmd = NULL;
@@ -401,7 +402,8 @@ ngx_http_chatport_export_done(void *data, redisReply *reply, ngx_int_t rc)
                       operator, &ctx->value);
     }
 
-    if (ngx_http_chatport_add_header(r, "Content-Disposition", &disposition)
+    if (ngx_http_chatport_add_header(r, "Content-Disposition",
+                                     &ngx_http_chatport_export_disposition)
         != NGX_OK)
     {
         ngx_http_chatport_call_done(&ctx->call,
