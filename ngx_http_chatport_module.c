@@ -14,9 +14,11 @@
 #include "ngx_http_chatport_claim.h"
 #include "ngx_http_chatport_cluster.h"
 #include "ngx_http_chatport_custom.h"
+#include "ngx_http_chatport_data.h"
 #include "ngx_http_chatport_errors.h"
 #include "ngx_http_chatport_filter.h"
 #include "ngx_http_chatport_form.h"
+#include "ngx_http_chatport_forms.h"
 #include "ngx_http_chatport_hours.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_mail.h"
@@ -531,6 +533,8 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_chatport_store_init();
+    ngx_http_chatport_forms_init();
+    ngx_http_chatport_data_init();
     ngx_http_chatport_page_init();
     ngx_http_chatport_typing_init();
     ngx_http_chatport_claim_init();

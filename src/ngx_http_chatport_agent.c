@@ -16,6 +16,8 @@
 #include "ngx_http_chatport_canned.h"
 #include "ngx_http_chatport_claim.h"
 #include "ngx_http_chatport_form.h"
+#include "ngx_http_chatport_data.h"
+#include "ngx_http_chatport_forms.h"
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_json.h"
@@ -157,6 +159,15 @@ static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
 
     { ngx_string("forms"), NGX_HTTP_GET,
       ngx_string("GET"), ngx_http_chatport_forms },
+
+    { ngx_string("forms/*/state"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_form_state },
+
+    { ngx_string("export"), NGX_HTTP_GET,
+      ngx_string("GET"), ngx_http_chatport_export },
+
+    { ngx_string("erase"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_erase },
 
     { ngx_null_string, 0, ngx_null_string, NULL }
 };

@@ -31,7 +31,6 @@
 
 
 #define NGX_HTTP_CHATPORT_FORM_NAME_MAX   32
-#define NGX_HTTP_CHATPORT_FORMS_MAX       100
 #define NGX_HTTP_CHATPORT_URLENCODED      "application/x-www-form-urlencoded"
 
 
@@ -1295,41 +1294,4 @@ ngx_http_chatport_same_host(ngx_http_request_t *r, ngx_str_t *url)
     }
 
     return NGX_OK;
-}
-
-
-/* GET A forms?after=ID: submissions, newest last */
-
-ngx_int_t
-ngx_http_chatport_forms(ngx_http_request_t *r, ngx_str_t *arg)
-{
-    ngx_int_t                      rc;
-    ngx_str_t                      after;
-    ngx_http_chatport_call_t      *call;
-    ngx_http_chatport_srv_conf_t  *cscf;
-
-    if (ngx_http_chatport_cursor(r, &after) != NGX_OK) {
-        return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "invalid_cursor",
-                                            "\"after\" is not a form id");
-    }
-
-    if (after.len == 0) {
-        ngx_str_set(&after, "0-0");
-    }
-
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
-
-    call = ngx_http_chatport_call_create(r, sizeof(ngx_http_chatport_call_t),
-                                         "unknown_form");
-    if (call == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_chatport_store_stream(r->pool, &cscf->site, "forms", &after,
-                                        NGX_HTTP_CHATPORT_FORMS_MAX,
-                                        ngx_http_chatport_call_json, call,
-                                        &call->cmd);
-
-    return ngx_http_chatport_call_started(call, rc);
 }

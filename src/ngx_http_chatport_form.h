@@ -42,7 +42,6 @@ ngx_array_t *ngx_http_chatport_form_default_fields(ngx_conf_t *cf);
 void ngx_http_chatport_form_fields_json(ngx_http_chatport_json_t *j,
     ngx_array_t *fields, ngx_uint_t lang);
 ngx_int_t ngx_http_chatport_form(ngx_http_request_t *r, ngx_str_t *arg);
-ngx_int_t ngx_http_chatport_forms(ngx_http_request_t *r, ngx_str_t *arg);
 char *ngx_http_chatport_form_check(ngx_http_chatport_form_field_t *f,
     ngx_str_t *value);
 ngx_int_t ngx_http_chatport_send_fields_error(ngx_http_request_t *r,

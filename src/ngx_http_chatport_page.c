@@ -215,7 +215,7 @@ ngx_http_chatport_page_store(ngx_http_request_t *r,
     ngx_http_chatport_page_ctx_t *ctx, ngx_str_t *cid, ngx_str_t *url,
     ngx_str_t *title, ngx_str_t *key)
 {
-    ngx_str_t                      a[10], *argv;
+    ngx_str_t                      a[11], *argv;
     ngx_uint_t                     nkeys;
     ngx_http_chatport_srv_conf_t  *cscf;
     ngx_http_chatport_loc_conf_t  *clcf;
@@ -223,17 +223,23 @@ ngx_http_chatport_page_store(ngx_http_request_t *r,
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
-    /* the post's key is the last of KEYS, and only there with a key */
-    nkeys = key->len ? 4 : 3;
+    /*
+     * the post's key and the conversation's set of keys are the last of
+     * KEYS, and only there with a key
+     */
+    nkeys = key->len ? 5 : 3;
     argv = &a[nkeys];
 
     if (ngx_http_chatport_page_keys(r->pool, &cscf->site, cid, a) != NGX_OK
         || ngx_http_chatport_store_inbox_channel(r->pool, &cscf->site, &a[2])
            != NGX_OK
         || (key->len
-            && ngx_http_chatport_store_key(r->pool, &a[3], "%V:key:%V",
-                                           &a[0], key)
-               != NGX_OK)
+            && (ngx_http_chatport_store_key(r->pool, &a[3], "%V:key:%V",
+                                            &a[0], key)
+                != NGX_OK
+                || ngx_http_chatport_store_key(r->pool, &a[4], "%V:keys",
+                                               &a[0])
+                   != NGX_OK))
         || ngx_http_chatport_store_number(r->pool, &argv[3],
                                           NGX_HTTP_CHATPORT_PAGES_KEPT)
            != NGX_OK

@@ -19,6 +19,10 @@
  *                                   with key K, for a retry window
  *   chatport:{site}:form-key:A:K    the same for a form from address A
  *                                   (a contact's key is a message's)
+ *   chatport:{site}:conv:CID:keys   set: the names of those keys of the
+ *                                   conversation, for the erasure
+ *   chatport:{site}:forms           stream: the contact forms
+ *   chatport:{site}:forms-done      sorted set: the forms marked done
  *   chatport:{site}:chat-rate:A     counter: conversations opened from A
  *   chatport:{site}:chat-rate       counter: conversations opened
  *   chatport:{site}:mail-due        sorted set: mails by the time they
@@ -261,8 +265,11 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     ngx_str_t   a[38], *argv;
     ngx_uint_t  nkeys;
 
-    /* the key is the last of KEYS, and only there when the post has one */
-    nkeys = m->key.len ? 14 : 13;
+    /*
+     * the key and the conversation's set of keys are the last of KEYS,
+     * and only there when the post has one
+     */
+    nkeys = m->key.len ? 15 : 13;
     argv = &a[nkeys];
 
     if (ngx_http_chatport_store_channel(pool, &m->site, &m->cid, &a[0])
@@ -298,9 +305,12 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
                                        "chatport:{%V}:upload-bytes", &m->site)
            != NGX_OK
         || (m->key.len
-            && ngx_http_chatport_store_key(pool, &a[13], "%V:key:%V", &a[0],
-                                           &m->key)
-               != NGX_OK)
+            && (ngx_http_chatport_store_key(pool, &a[13], "%V:key:%V", &a[0],
+                                            &m->key)
+                != NGX_OK
+                || ngx_http_chatport_store_key(pool, &a[14], "%V:keys",
+                                               &a[0])
+                   != NGX_OK))
         || ngx_http_chatport_store_number(pool, &argv[20], m->upload_quota)
            != NGX_OK
         || ngx_http_chatport_store_key(pool, &argv[21], "chatport:{%V}:conv:",
@@ -499,10 +509,10 @@ ngx_http_chatport_store_form(ngx_pool_t *pool,
     ngx_http_chatport_form_entry_t *e, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t   a[21], *argv;
+    ngx_str_t   a[22], *argv;
     ngx_uint_t  nkeys;
 
-    nkeys = e->key.len ? 10 : 9;
+    nkeys = e->key.len ? 11 : 9;
     argv = &a[nkeys];
 
     if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:forms",
@@ -525,10 +535,13 @@ ngx_http_chatport_store_form(ngx_pool_t *pool,
         || ngx_http_chatport_store_key(pool, &a[8], "%V:images", &a[3])
            != NGX_OK
         || (e->key.len
-            && ngx_http_chatport_store_key(pool, &a[9],
-                                           "chatport:{%V}:form-key:%V:%V",
-                                           &e->site, &e->client, &e->key)
-               != NGX_OK)
+            && (ngx_http_chatport_store_key(pool, &a[9],
+                                            "chatport:{%V}:form-key:%V:%V",
+                                            &e->site, &e->client, &e->key)
+                != NGX_OK
+                || ngx_http_chatport_store_key(pool, &a[10], "%V:keys",
+                                               &a[3])
+                   != NGX_OK))
         || ngx_http_chatport_store_rate(pool, e->rate, &argv[1]) != NGX_OK
         || ngx_http_chatport_store_number(pool, &argv[3],
                                           (int64_t) e->retention * 1000)
@@ -570,18 +583,20 @@ ngx_http_chatport_store_contact(ngx_pool_t *pool, ngx_str_t *site,
     time_t retention, ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t   a[8], *argv;
+    ngx_str_t   a[9], *argv;
     ngx_uint_t  nkeys;
 
-    nkeys = key->len ? 3 : 2;
+    nkeys = key->len ? 4 : 2;
     argv = &a[nkeys];
 
     if (ngx_http_chatport_store_channel(pool, site, cid, &a[0]) != NGX_OK
         || ngx_http_chatport_store_inbox_channel(pool, site, &a[1]) != NGX_OK
         || (key->len
-            && ngx_http_chatport_store_key(pool, &a[2], "%V:key:%V", &a[0],
-                                           key)
-               != NGX_OK)
+            && (ngx_http_chatport_store_key(pool, &a[2], "%V:key:%V", &a[0],
+                                            key)
+                != NGX_OK
+                || ngx_http_chatport_store_key(pool, &a[3], "%V:keys", &a[0])
+                   != NGX_OK))
         || ngx_http_chatport_store_number(pool, &argv[3],
                                           (int64_t) retention * 1000)
            != NGX_OK

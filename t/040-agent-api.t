@@ -686,7 +686,7 @@ Authorization: Basic YWxpY2U6c2VjcmV0
 --- error_code eval
 [200, 200, 400, 400]
 --- response_body eval
-[qr/^\{"forms":\[\],"cursor":"0-0"\}\n?\z/, qr/^\{"forms":\[\],"cursor":"1-0"\}\n?\z/,
+[qr/^\{"forms":\[\],"cursor":"0-0","new":0\}\n?\z/, qr/^\{"forms":\[\],"cursor":"1-0","new":0\}\n?\z/,
  main::err("invalid_cursor"), main::err("invalid_cursor")]
 --- no_error_log
 [error]

@@ -354,7 +354,7 @@ subtest 'submissions through GET A forms: as posted, escaped as data, newest las
     is($res->{json}{cursor}, $id4, 'the cursor is the last id');
 
     my ($f1, $f2, $f3) = @$forms;
-    is_deeply($f1, { id => $id1, ts => ($id1 =~ $ID)[0],
+    is_deeply($f1, { id => $id1, ts => ($id1 =~ $ID)[0], state => 'new',
                      fields => { name => $script, email => 'a@example.com',
                                  message => $multi },
                      page => 'http://localhost/contact?x=1',
@@ -365,7 +365,7 @@ subtest 'submissions through GET A forms: as posted, escaped as data, newest las
               . 'conversation of the visitor\'s cookie')
         or diag explain $f1;
 
-    is_deeply($f2, { id => $id2, ts => ($id2 =~ $ID)[0],
+    is_deeply($f2, { id => $id2, ts => ($id2 =~ $ID)[0], state => 'new',
                      fields => { name => $ja, email => 'b@example.jp',
                                  message => "urlencoded\r\nbody" },
                      page => '', referrer => 'https://elsewhere.example/x',
@@ -402,7 +402,7 @@ subtest 'submissions through GET A forms: as posted, escaped as data, newest las
     $res = http_request(port => $port_c,
                         path => "/chatport/agent/forms?after=$id4",
                         headers => { Authorization => $AUTH });
-    is_deeply($res->{json}, { forms => [], cursor => $id4 },
+    is_deeply($res->{json}, { forms => [], cursor => $id4, new => 4 },
               'forms?after=<last id>: empty, the cursor unchanged');
 
     # the operator API wants the operator

@@ -58,11 +58,25 @@
       cannedHint: '返信欄で / を入力すると挿入できます' }
   };
   Object.keys(TEAM).forEach(function (l) { Object.keys(TEAM[l]).forEach(function (k) { T[l][k] = TEAM[l][k]; }); });
+  /* the data requests' texts (forms state, delete, export) */
+  Object.assign(T.en, { erase: 'Delete', dataReq: 'Export / erase by email', export: 'Export',
+    cancel: 'Cancel', formNew: 'Mark done', formDone: '\u2713 Done', markNew: 'Mark as new again',
+    eraseConv: 'Delete this conversation and everything stored with it (messages, photos, pages, forms)? ' +
+      'This cannot be undone.',
+    dataAsk: 'Everything stored about a visitor\u2019s email address: download it as JSON, or erase it.',
+    eraseSure: 'Erase every conversation and form of %s? This cannot be undone.',
+    eraseMore: 'More conversations of this address are left: erase again.' });
+  Object.assign(T.ja, { erase: '削除', dataReq: 'メールでエクスポート／削除', export: 'エクスポート',
+    cancel: 'キャンセル', formNew: '対応済みにする', formDone: '\u2713 対応済み', markNew: '未対応に戻す',
+    eraseConv: 'この会話と、保存されているすべて（メッセージ、写真、閲覧履歴、お問い合わせ）を削除しますか？元に戻せません。',
+    dataAsk: '訪問者のメールアドレスについて保存されているすべてを JSON でダウンロード、または削除します。',
+    eraseSure: '%s の会話とお問い合わせをすべて削除しますか？元に戻せません。',
+    eraseMore: 'このアドレスの会話がまだ残っています。もう一度削除してください。' });
   var t = T.en, lang = 'en', me = '', site = '', rtf;
   var names = {}, canned = [], menu = null, menuAt = 0;
   var convs = Object.create(null), order = [], items = {};
   var cur = null, cursor = null, seen, loading = false, again = false, gen = 0;
-  var forms = [], formIds = {}, formCursor = null, formsSeen;
+  var forms = [], formIds = {}, formCursor = null, newForms = 0, formEls = {}, answer = null;
   var pollCursor = null, backoff = 1000, pres = { status: 'away' };
   var sound, actx = null, closeTimer = null, listTimer = null, notifyOn;
   var t0 = Date.now(), unmute, pages = null, pagesAsked = 0, shown = {};
@@ -282,7 +296,7 @@
   function totals() {
     var n = 0, f = 0;
     order.forEach(function (id) { n += convs[id].unread || 0; });
-    forms.forEach(function (x) { if (cmp(x.id, formsSeen) > 0) { f++; } });
+    f = newForms;
     $('ucount').textContent = n;
     $('ucount').hidden = !n;
     $('fcount').textContent = f;
@@ -575,6 +589,7 @@
         encodeURIComponent(t.subject + (site ? ' (' + site + ')' : '')) +
         '&body=' + encodeURIComponent(body));
     }
+    formMark(li, f);
     return li;
   }
   function addForm(f, live) {
@@ -585,21 +600,124 @@
     $('forms').insertBefore(formItem(f), $('forms').firstChild);
     $('fnote').hidden = true;
     if (live) { notify(t.newForm, (fl.name ? fl.name + ': ' : '') + (fl.message || '')); }
-    if (!$('p-f').hidden && visible()) { seenForms(); }
-  }
-  function seenForms() {
-    forms.forEach(function (f) { if (cmp(f.id, formsSeen) > 0) { formsSeen = f.id; } });
-    store('forms', formsSeen);
-    totals();
   }
   function note(text) { $('fnote').textContent = text; $('fnote').hidden = false; }
   function loadForms(live) {
     return api('GET', 'forms' + q(formCursor)).then(function (j) {
       (j.forms || []).forEach(function (f) { addForm(f, live); });
       if (j.cursor) { formCursor = j.cursor; }
+      if (typeof j.new === 'number') { newForms = j.new; }
       if (!forms.length) { note(t.noForms); }
       totals();
     }, function (e) { note(e.status === 404 ? t.noFormsApi : e.message); });
+  }
+
+  /* a form's new/done toggle, the site's state shared by the operators */
+  function formMark(li, f) {
+    var b = add(li.firstChild, el('button', 'fstate')).lastChild;
+    b.type = 'button';
+    b.addEventListener('click', function () {
+      var next = f.state === 'done' ? 'new' : 'done';
+      b.disabled = true;
+      api('POST', 'forms/' + encodeURIComponent(f.id) + '/state', { state: next }).then(function () {
+        formSet(f.id, next);
+        return loadForms(false);
+      }).catch(fail).then(function () { b.disabled = false; });
+    });
+    formEls[f.id] = { li: li, f: f, b: b };
+    formSet(f.id, f.state || 'new');
+  }
+  function formSet(id, state) {
+    var x = formEls[id];
+    if (!x) { return; }
+    x.f.state = state;
+    x.li.classList.toggle('done', state === 'done');
+    x.b.textContent = state === 'done' ? t.formDone : t.formNew;
+    x.b.title = state === 'done' ? t.markNew : '';
+    x.b.setAttribute('aria-pressed', String(state === 'done'));
+  }
+
+  /* ---- data requests: delete a conversation; export or erase by email ---- */
+  function ask(text, ok, email) {
+    reply(null);
+    $('askq').textContent = text;
+    $('aok').textContent = ok;
+    $('alab').hidden = $('aexp').hidden = !email;
+    $('ask').showModal();
+    (email ? $('aemail') : $('ano')).focus();
+    return new Promise(function (done) { answer = done; });
+  }
+  function reply(v) {
+    var f = answer;
+    answer = null;
+    if ($('ask').open) { $('ask').close(); }
+    if (f) { f(v); }
+  }
+  /* an erased conversation leaves the list, the view and the forms */
+  function dropConv(id) {
+    delete convs[id];
+    if (items[id]) { items[id].remove(); delete items[id]; }
+    forms = forms.filter(function (f) {
+      if (f.conversation !== id) { return true; }
+      if (formEls[f.id]) { formEls[f.id].li.remove(); delete formEls[f.id]; }
+      return false;
+    });
+    if (id === cur) {
+      cur = null;
+      $('conv').hidden = true;
+      $('pick').hidden = false;
+      $('p-c').classList.remove('open');
+      here('');
+    }
+    if (!forms.length) { note(t.noForms); }
+    renderList();
+  }
+  /* the backlog of the first poll is older than the forms loaded */
+  function dataEvent(ev, live) {
+    if (ev.type === 'erased') {
+      dropConv(ev.conversation);
+    } else if (ev.type === 'form_state') {
+      if (live) { formSet(ev.form, ev.state); }
+    } else {
+      return false;
+    }
+    if (live) { loadForms(false); }
+    return true;
+  }
+  function eraseConv() {
+    var id = cur;
+    ask(t.eraseConv, t.erase).then(function (v) {
+      if (v !== 'ok') { return; }
+      return api('POST', 'erase', { conversation: id }).then(function () {
+        dropConv(id);
+        return loadForms(false);
+      });
+    }).catch(fail);
+  }
+  function dataReq() {
+    ask(t.dataAsk, t.erase, true).then(function (v) {
+      var email = $('aemail').value.trim(), a;
+      if (!v || !email) { return; }
+      if (v === 'export') {
+        return api('GET', 'export?email=' + encodeURIComponent(email)).then(function (j) {
+          a = el('a');
+          a.href = URL.createObjectURL(new Blob([JSON.stringify(j, null, 2)], { type: 'application/json' }));
+          a.download = 'chatport-export.json';
+          document.body.appendChild(a);
+          a.click();
+          a.remove();
+        });
+      }
+      return ask(t.eraseSure.replace('%s', email), t.erase).then(function (w) {
+        if (w !== 'ok') { return; }
+        return api('POST', 'erase', { email: email }).then(function (j) {
+          status(j && j.more ? t.eraseMore : '');
+          $('aemail').value = '';
+          reloadList();
+          return loadForms(false);
+        });
+      });
+    }).catch(fail);
   }
 
   /* ---- the inbox long-poll; "live" is false for the backlog of the first answer ---- */
@@ -614,8 +732,11 @@
       }
       return;
     }
+    if (dataEvent(ev, live)) { return; }
     if (ev.type === 'form') {
-      if (ev.form) { addForm(ev.form, live); } else { loadForms(live); }
+      if (ev.form) { addForm(ev.form, live); }
+      /* the count of new forms is the server's */
+      if (live || !ev.form) { loadForms(live); }
       /* the form is also the visitor's message in their conversation */
       if (!id) { return; }
       if (!c) { reloadList(); return; }
@@ -698,7 +819,6 @@
       $('tab-' + k).tabIndex = on ? 0 : -1;
       $('p-' + k).hidden = !on;
     });
-    if (which === 'f') { seenForms(); }
     here(which === 'f' ? 'forms' : cur);
   }
   /* the address names what is shown: #<CID> or #forms (links in
@@ -920,7 +1040,6 @@
   unmute.id = 'unmute';
   unmute.setAttribute('data-t', 'unmute');
   muted();
-  formsSeen = store('forms') || '';
   function on(id, type, fn) { (typeof id === 'string' ? $(id) : id).addEventListener(type, fn); }
   on('presence', 'click', function () {
     api('POST', 'presence', { status: pres.status === 'online' ? 'away' : 'online' })
@@ -972,6 +1091,12 @@
     if (items[cur]) { items[cur].firstChild.focus(); }
   });
   on('close', 'click', closeConv);
+  on('erase', 'click', eraseConv);
+  on('data', 'click', dataReq);
+  on('aok', 'click', function () { reply('ok'); });
+  on('aexp', 'click', function () { reply('export'); });
+  on('ano', 'click', function () { reply(null); });
+  on('ask', 'close', function () { if (!$('ask').open) { reply(null); } });
   on('reply', 'submit', send);
   on('text', 'input', function () { typing(!!$('text').value); });
   on('text', 'keydown', function (e) {

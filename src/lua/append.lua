@@ -4,7 +4,8 @@
 -- KEYS: meta, msgs, convs, inbox, the client's and the site's counters
 -- of new conversations, the mail schedule (due, pending), the presence
 -- (status, conns), the conversation's images, the site's uploads and
--- their bytes, the post's key (optional).
+-- their bytes, the post's key and the conversation's set of keys
+-- (optional, both or neither).
 -- ARGV: create, cid, from, agent, text, page, referrer, user agent,
 -- history, retention (ms), the client's rate (count, window), the
 -- site's, the key's lifetime (ms), the location's mail settings ("" for
@@ -100,5 +101,5 @@ if mail ~= '' then
     end
   end
 end
-remember(idem, id, ARGV[15])
+remember(idem, id, ARGV[15], KEYS[15])
 return id

@@ -1,5 +1,6 @@
 -- A visitor's contact details, kept on their conversation.
--- KEYS: meta, inbox, the post's key (optional). ARGV: cid, email, name
+-- KEYS: meta, inbox, the post's key and the conversation's set of
+-- keys (optional, both or neither). ARGV: cid, email, name
 -- (kept when empty), retention (ms), the key's lifetime (ms).
 local meta, inbox, idem = KEYS[1], KEYS[2], KEYS[3]
 local first = repeated(idem)
@@ -12,5 +13,5 @@ if ARGV[3] ~= '' then redis.call('HSET', meta, 'name', ARGV[3]) end
 event(inbox, tonumber(ARGV[4]), cjson.encode({type = 'contact',
       conversation = ARGV[1], email = ARGV[2],
       name = redis.call('HGET', meta, 'name') or ''}))
-remember(idem, '1', ARGV[5])
+remember(idem, '1', ARGV[5], KEYS[4])
 return 1

@@ -5,7 +5,8 @@
 --
 -- KEYS: forms, inbox, the client's rate counter, the conversation's
 -- meta, msgs, the site's convs, the mail schedule (due, pending), the
--- conversation's images, the post's key (optional).
+-- conversation's images, the post's key and the conversation's set
+-- of keys (optional, both or neither).
 -- ARGV: the submission's JSON without its closing brace, the most
 -- submissions in a window, the window (ms), retention (ms), the key's
 -- lifetime (ms), cid, create, the submission as a message's text,
@@ -58,5 +59,5 @@ if ARGV[10] ~= '' then
                   .. item, s.site, ts)
   end
 end
-remember(idem, id, ARGV[5])
+remember(idem, id, ARGV[5], KEYS[11])
 return id

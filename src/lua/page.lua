@@ -8,7 +8,8 @@
 -- the conversation: the history takes the meta's expiry, and the scripts
 -- that extend the conversation extend it too.
 --
--- KEYS: meta, pages, inbox, the post's key (optional).
+-- KEYS: meta, pages, inbox, the post's key and the conversation's set
+-- of keys (optional, both or neither).
 -- ARGV: cid, url, title, the most entries kept, retention (ms), the
 -- key's lifetime (ms). Returns 1.
 local meta, pages, inbox, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -32,5 +33,5 @@ if ttl > 0 then redis.call('PEXPIRE', pages, ttl) end
 redis.call('HSET', meta, 'page', url)
 event(inbox, tonumber(ARGV[5]), cjson.encode({type = 'page',
       conversation = cid, url = url, title = title}))
-remember(idem, '1', ARGV[6])
+remember(idem, '1', ARGV[6], KEYS[5])
 return 1

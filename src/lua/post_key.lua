@@ -10,6 +10,15 @@ local function repeated(idem)
   end
 end
 
-local function remember(idem, id, ttl)
-  if idem then redis.call('SET', idem, id, 'PX', ttl) end
+-- keys: the conversation's set of its keys' names ("...:conv:CID:keys",
+-- given in KEYS right after the key), for the erasure (erase.lua): the
+-- names come from the clients, and a script could not find them
+-- otherwise. Every key lives ttl, so the set outlives them by living ttl
+-- after the last one.
+local function remember(idem, id, ttl, keys)
+  if idem then
+    redis.call('SET', idem, id, 'PX', ttl)
+    redis.call('SADD', keys, idem)
+    redis.call('PEXPIRE', keys, ttl)
+  end
 end

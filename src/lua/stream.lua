@@ -1,4 +1,4 @@
--- The entries of a stream of JSON entries (the inbox, the forms) after a
+-- The entries of a stream of JSON entries (the inbox) after a
 -- cursor. KEYS: the stream. ARGV: after, count, the answer's list name.
 -- Returns {count, JSON}. A cursor past the end is no error here: the
 -- stream may have expired meanwhile.

@@ -1130,6 +1130,8 @@ async function checks(browser) {
                             conversation, watch, FRONT, USER, PASS, RUN });
     await require('./custom')(browser, { check, until, assert, agent,
         visitor, watch, shot, sleep, FRONT, RUN, USER, PASS });
+    await require('./data')(browser, { check, until, assert, agent, watch,
+        shot, FRONT, USER, PASS, RUN });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
