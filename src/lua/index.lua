@@ -67,9 +67,10 @@ local function index_terms(text, terms, seen, max)
   end
 end
 
--- a page's URL as its words: %XX decoded (Japanese paths)
+-- a page's URL as its words: its path and query (the host is the
+-- site's), %XX decoded (Japanese paths)
 local function index_url(url)
-  return (string.gsub(url, '%%(%x%x)',
+  return (string.gsub(string.gsub(url, '^%a+://[^/?#]*', ''), '%%(%x%x)',
     function (h) return string.char(tonumber(h, 16)) end))
 end
 

@@ -51,6 +51,19 @@ local function entry(cid, skip)
       return nil
     end
   end
+  -- the filter's fields first: most of those a filter examines fail it
+  if filter ~= '' then
+    local m = redis.call('HMGET', prefix .. cid, 'status', 'last',
+                         'last_agent', 'claimed')
+    if (filter == 'open' and m[1] ~= 'open')
+       or (filter == 'closed' and m[1] ~= 'closed')
+       or (filter == 'unanswered' and (m[1] ~= 'open' or m[2] == m[3]))
+       or (filter == 'mine' and m[4] ~= operator)
+    then
+      if not m[1] then redis.call('ZREM', convs, cid) end
+      return nil
+    end
+  end
   local h = redis.call('HGETALL', prefix .. cid)
   if #h == 0 then
     redis.call('ZREM', convs, cid)
@@ -58,14 +71,6 @@ local function entry(cid, skip)
   end
   local f = {}
   for j = 1, #h, 2 do f[h[j]] = h[j + 1] end
-  if (filter == 'open' and f.status ~= 'open')
-     or (filter == 'closed' and f.status ~= 'closed')
-     or (filter == 'unanswered'
-         and (f.status ~= 'open' or f.last == f.last_agent))
-     or (filter == 'mine' and f.claimed ~= operator)
-  then
-    return nil
-  end
   local c = {id = cid, status = f.status,
              created = tonumber(f.created), updated = tonumber(f.updated),
              unread = tonumber(f.unread) or 0,
