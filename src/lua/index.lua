@@ -93,9 +93,11 @@ local function index_add(meta, cid, at, ...)
   if #terms == 0 or not at then return end
   local set, idx = meta .. ':terms', index_prefix(meta)
   local have = redis.call('SMISMEMBER', set, unpack(terms))
-  local room = INDEX_CONV_TERMS - redis.call('SCARD', set)
-  local new = {}
+  local new, room = {}, nil
   for i, t in ipairs(terms) do
+    if have[i] == 0 and not room then
+      room = INDEX_CONV_TERMS - redis.call('SCARD', set)
+    end
     if have[i] == 0 and #new < room then
       redis.call('ZADD', idx .. t, at, cid)
       index_expire(idx .. t, at)
