@@ -287,6 +287,7 @@
     if (li && li.sig === sig) { return li; }
     if (!li) {
       li = items[c.id] = el('li', 'item');
+      li.setAttribute('data-id', c.id);
       b = add(li, el('button', 'pickc')).firstChild;
       b.type = 'button';
       b.addEventListener('click', function () { open(c.id); });
@@ -714,6 +715,8 @@
       return;
     }
     if (!id) { return; }
+    /* one the list has not loaded comes with its page (or the next load) */
+    if (!c && !live) { reloadList(); return; }
     if (!c) {
       c = convs[id] = { id: id, status: 'open', unread: m && m.from === 'visitor' ? 1 : 0,
                         last: m, updated: m && m.ts || Date.now() };

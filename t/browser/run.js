@@ -110,7 +110,7 @@ async function holdPoll(base, auth, signal) {
 }
 /* the conversation opened on a page (the visitor may have moved on) */
 async function conversation(page) {
-    const r = await agent('GET', 'conversations?limit=200');
+    const r = await agent('GET', 'conversations?limit=100');
     assert(r.status === 200, 'GET conversations: ' + r.status + ' ' + r.text);
     return r.j.conversations.find(c => c.first_page === page);
 }
