@@ -41,7 +41,7 @@
  * few match answers a short page with a cursor rather than hold Redis
  * while it reads all of them.
  */
-#define NGX_HTTP_CHATPORT_LIST_SCAN     5000
+#define NGX_HTTP_CHATPORT_LIST_SCAN     2000
 
 #define NGX_HTTP_CHATPORT_QUERY_MAX     200       /* bytes, unescaped */
 #define NGX_HTTP_CHATPORT_QUERY_TERMS   16
