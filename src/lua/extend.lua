@@ -1,8 +1,9 @@
 -- A conversation's keys (meta, msgs, images, the page history) live at
 -- least the retention after its last activity, and the site's index of
 -- conversations as long as any of them; its search terms (index.lua)
--- too. Setting five expiries on every message cost more than storing it, so they are set a little further,
--- by the slack (a hundredth of the retention, at most an hour), and that
+-- too. Setting five expiries on every message cost more than storing it,
+-- so they are set a little further, by the slack (a hundredth of the
+-- retention, at most an hour), and that
 -- time is kept in the meta's "expires": a message within the slack finds
 -- them far enough already and sets none. Every script that extends a
 -- conversation does it here, so "expires" is never later than the keys'
