@@ -24,6 +24,7 @@
 #include "ngx_http_chatport_mail.h"
 #include "ngx_http_chatport_names.h"
 #include "ngx_http_chatport_outbox.h"
+#include "ngx_http_chatport_list.h"
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_store.h"
@@ -535,6 +536,7 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
     ngx_http_chatport_store_init();
     ngx_http_chatport_forms_init();
     ngx_http_chatport_data_init();
+    ngx_http_chatport_list_init();
     ngx_http_chatport_page_init();
     ngx_http_chatport_typing_init();
     ngx_http_chatport_claim_init();

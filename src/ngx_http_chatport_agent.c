@@ -22,6 +22,7 @@
 #include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_names.h"
+#include "ngx_http_chatport_list.h"
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_store.h"
@@ -30,8 +31,6 @@
 #include "ngx_http_chatport_waiters.h"
 
 
-#define NGX_HTTP_CHATPORT_LIST_DEFAULT  50
-#define NGX_HTTP_CHATPORT_LIST_MAX      200
 #define NGX_HTTP_CHATPORT_EVENTS_MAX    100
 #define NGX_HTTP_CHATPORT_SMALL_BODY    1024
 
@@ -79,8 +78,6 @@ static void ngx_http_chatport_operators_done(void *data, redisReply *reply,
     ngx_int_t rc);
 static ngx_int_t ngx_http_chatport_presence_read(ngx_http_request_t *r,
     ngx_http_chatport_redis_pt handler);
-static ngx_int_t ngx_http_chatport_conversations(ngx_http_request_t *r,
-    ngx_str_t *arg);
 static ngx_int_t ngx_http_chatport_conversation_messages(
     ngx_http_request_t *r, ngx_str_t *arg);
 static void ngx_http_chatport_reply_body(ngx_http_request_t *r);
@@ -513,51 +510,6 @@ ngx_http_chatport_presence_read(ngx_http_request_t *r,
     rc = ngx_http_chatport_store_presence(r->pool, &ctx->message.site, "read",
                                           NULL, NULL, 0, handler, ctx,
                                           &ctx->call.cmd);
-
-    return ngx_http_chatport_call_started(&ctx->call, rc);
-}
-
-
-static ngx_int_t
-ngx_http_chatport_conversations(ngx_http_request_t *r, ngx_str_t *arg)
-{
-    ngx_int_t                       rc, limit;
-    ngx_str_t                       value, images;
-    ngx_http_chatport_srv_conf_t   *cscf;
-    ngx_http_chatport_loc_conf_t   *clcf;
-    ngx_http_chatport_agent_ctx_t  *ctx;
-
-    limit = NGX_HTTP_CHATPORT_LIST_DEFAULT;
-
-    if (ngx_http_arg(r, (u_char *) "limit", 5, &value) == NGX_OK) {
-        limit = ngx_atoi(value.data, value.len);
-
-        if (limit < 1 || limit > NGX_HTTP_CHATPORT_LIST_MAX) {
-            return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                "invalid_limit",
-                                                "\"limit\" is 1 to 200");
-        }
-    }
-
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
-
-    ctx = ngx_http_chatport_agent_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
-
-    if (ngx_http_chatport_upload_url(r->pool, &clcf->agent_prefix,
-                                     "conversations/", NULL, &images)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_chatport_store_list(r->pool, &cscf->site, limit, &images,
-                                      ngx_http_chatport_call_json, ctx,
-                                      &ctx->call.cmd);
 
     return ngx_http_chatport_call_started(&ctx->call, rc);
 }

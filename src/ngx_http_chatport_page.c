@@ -58,6 +58,7 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_page_script =
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
                  NGX_HTTP_CHATPORT_LUA_NOW_MS
                  NGX_HTTP_CHATPORT_LUA_PAGE_OPENED
+                 NGX_HTTP_CHATPORT_LUA_INDEX
                  NGX_HTTP_CHATPORT_LUA_PAGE), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_pages_script =

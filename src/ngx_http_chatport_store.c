@@ -73,6 +73,7 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_append_script =
                  NGX_HTTP_CHATPORT_LUA_LIMITED
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
                  NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
+                 NGX_HTTP_CHATPORT_LUA_INDEX
                  NGX_HTTP_CHATPORT_LUA_EXTEND
                  NGX_HTTP_CHATPORT_LUA_APPEND), { 0 }, 1 };
 
@@ -80,10 +81,6 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_read_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_MESSAGE
                  NGX_HTTP_CHATPORT_LUA_AFTER_ID
                  NGX_HTTP_CHATPORT_LUA_READ), { 0 }, 0 };
-
-static ngx_http_chatport_redis_script_t  ngx_http_chatport_list_script =
-    { ngx_string(NGX_HTTP_CHATPORT_LUA_MESSAGE
-                 NGX_HTTP_CHATPORT_LUA_LIST), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_close_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
@@ -97,12 +94,14 @@ static ngx_http_chatport_redis_script_t  ngx_http_chatport_form_script =
                  NGX_HTTP_CHATPORT_LUA_LIMITED
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
                  NGX_HTTP_CHATPORT_LUA_MAIL_SCHEDULE
+                 NGX_HTTP_CHATPORT_LUA_INDEX
                  NGX_HTTP_CHATPORT_LUA_EXTEND
                  NGX_HTTP_CHATPORT_LUA_FORM), { 0 }, 1 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_contact_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_EVENT
                  NGX_HTTP_CHATPORT_LUA_POST_KEY
+                 NGX_HTTP_CHATPORT_LUA_INDEX
                  NGX_HTTP_CHATPORT_LUA_CONTACT), { 0 }, 1 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_presence_script =
@@ -120,7 +119,6 @@ ngx_http_chatport_store_init(void)
 {
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_append_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_read_script);
-    ngx_http_chatport_redis_script_init(&ngx_http_chatport_list_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_close_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_stream_script);
     ngx_http_chatport_redis_script_init(&ngx_http_chatport_form_script);
@@ -419,32 +417,6 @@ ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
 
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_read_script,
                                         a, 2, 8, handler, data, cmdp);
-}
-
-
-/* images: the operators' URL of photos up to "CID/images/ID" */
-
-ngx_int_t
-ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_int_t count, ngx_str_t *images, ngx_http_chatport_redis_pt handler,
-    void *data, ngx_http_chatport_redis_cmd_t **cmdp)
-{
-    ngx_str_t  a[4];
-
-    if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:convs", site)
-        != NGX_OK
-        || ngx_http_chatport_store_key(pool, &a[1], "chatport:{%V}:conv:",
-                                       site)
-           != NGX_OK
-        || ngx_http_chatport_store_number(pool, &a[2], count) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    a[3] = *images;
-
-    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_list_script,
-                                        a, 1, 4, handler, data, cmdp);
 }
 
 

@@ -91,9 +91,6 @@ ngx_int_t ngx_http_chatport_store_read(ngx_pool_t *pool, ngx_str_t *site,
     char *known, ngx_str_t *seen, ngx_str_t *images,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp);
-ngx_int_t ngx_http_chatport_store_list(ngx_pool_t *pool, ngx_str_t *site,
-    ngx_int_t count, ngx_str_t *images, ngx_http_chatport_redis_pt handler,
-    void *data, ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_close(ngx_pool_t *pool, ngx_str_t *site,
     ngx_str_t *cid, time_t retention, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp);

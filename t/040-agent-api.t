@@ -278,13 +278,13 @@ GET /chatport/agent/conversations
 Authorization: Basic YWxpY2U6c2VjcmV0
 --- response_headers
 Content-Type: application/json; charset=utf-8
---- response_body_like: ^\{"conversations":\[\]\}\n?\z
+--- response_body_like: ^\{"conversations":\[\],"cursor":null\}\n?\z
 --- no_error_log
 [error]
 
 
 
-=== TEST 12: conversations?limit= 1 to 200 is accepted
+=== TEST 12: conversations?limit= 1 to 100 is accepted
 --- config
     chatport_site t040-empty;
 
@@ -295,7 +295,7 @@ Content-Type: application/json; charset=utf-8
     }
 --- request eval
 ["GET /chatport/agent/conversations?limit=1",
- "GET /chatport/agent/conversations?limit=200",
+ "GET /chatport/agent/conversations?limit=100",
  "GET /chatport/agent/conversations?limit=050",
  "GET /chatport/agent/conversations?x=1&limit=7&y=2"]
 --- more_headers
@@ -303,7 +303,7 @@ Authorization: Basic YWxpY2U6c2VjcmV0
 --- error_code eval
 [200, 200, 200, 200]
 --- response_body eval
-[(qr/^\{"conversations":\[\]\}\n?\z/) x 4]
+[(qr/^\{"conversations":\[\],"cursor":null\}\n?\z/) x 4]
 --- no_error_log
 [error]
 
@@ -312,7 +312,7 @@ Authorization: Basic YWxpY2U6c2VjcmV0
 === TEST 13: conversations?limit= anything else is 400 invalid_limit
 --- request eval
 ["GET /chatport/agent/conversations?limit=0",
- "GET /chatport/agent/conversations?limit=201",
+ "GET /chatport/agent/conversations?limit=101",
  "GET /chatport/agent/conversations?limit=-1",
  "GET /chatport/agent/conversations?limit=abc",
  "GET /chatport/agent/conversations?limit=",
@@ -325,7 +325,7 @@ Authorization: Basic YWxpY2U6c2VjcmV0
 --- error_code eval
 [(400) x 9]
 --- response_body eval
-[("{\"error\":\"invalid_limit\",\"message\":\"\\\"limit\\\" is 1 to 200\"}\n") x 9]
+[("{\"error\":\"invalid_limit\",\"message\":\"\\\"limit\\\" is 1 to 100\"}\n") x 9]
 --- no_error_log
 [error]
 
@@ -423,7 +423,7 @@ Content-Type: application/json
 [403, 403, 200]
 --- response_body eval
 [main::err("unknown_conversation"), main::err("unknown_conversation"),
- qr/^\{"conversations":\[\]\}\n?\z/]
+ qr/^\{"conversations":\[\],"cursor":null\}\n?\z/]
 --- no_error_log
 [error]
 

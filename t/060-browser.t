@@ -118,6 +118,7 @@ my $chatport = <<"_EOC_";
         location /chatport/ {
             chatport;
             chatport_poll_timeout 5s;
+            chatport_chat_rate 1000/10m;    # t/browser/list.js opens 121
         }
 _EOC_
 

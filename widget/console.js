@@ -23,7 +23,10 @@
       mailFailed: 'Email not delivered', seen: 'Seen by the visitor',
       notifyOff2: 'Notifications off', newContact: 'Contact details left',
       pages: 'Pages visited', nPages: '%s pages', onePage: '1 page',
-      typing: '%s is typing\u2026', photo: 'Photo' },
+      typing: '%s is typing\u2026', photo: 'Photo',
+      search: 'Search text, email, name, page', fopen: 'Open', fclosed: 'Closed',
+      funanswered: 'Unanswered', fmine: 'Mine', noMatch: 'No conversation matches.',
+      loading: 'Loading\u2026' },
     ja: { conversations: '会話', forms: 'お問い合わせ', online: 'オンライン',
       away: '離席中', closedHours: 'オンライン \u2014 営業時間外（訪問者にはフォームを表示）',
       notConnected: 'オンライン \u2014 接続中\u2026',
@@ -42,7 +45,10 @@
       mailFailed: 'メールを配信できませんでした', seen: '訪問者が既読',
       notifyOff2: '通知オフ', newContact: '連絡先が届きました',
       pages: '閲覧履歴', nPages: '%s ページ', onePage: '1 ページ',
-      typing: '%sが入力中\u2026', photo: '写真' }
+      typing: '%sが入力中\u2026', photo: '写真',
+      search: '本文・メール・名前・ページを検索', fopen: '対応中', fclosed: '終了',
+      funanswered: '未返信', fmine: '自分の担当', noMatch: '該当する会話はありません。',
+      loading: '読み込み中\u2026' }
   };
   /* operators: display names, "X is replying", claims, canned replies */
   var TEAM = {
@@ -81,6 +87,9 @@
   var sound, actx = null, closeTimer = null, listTimer = null, notifyOn;
   var t0 = Date.now(), unmute, pages = null, pagesAsked = 0, shown = {};
   var lastAgent = null, lastLi = null, seenLi, typedAt = 0, typedIn = null, idle;
+  /* the list: its search and filter, the cursor of the next older page
+     (null at the end), whether pages past the first are loaded */
+  var listQ = '', listF = '', listCursor = null, listDeep = false, listGen = 0, listBusy = false;
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -304,9 +313,11 @@
     document.title = (n + f ? '(' + (n + f) + ') ' : '') + (site || 'ChatPort');
   }
   function item(c) {
-    var li = items[c.id], b, last = c.last || {}, where;
+    var li = items[c.id], b, last = c.last || {}, where, sig = rowSig(c);
+    if (li && li.sig === sig) { return li; }
     if (!li) {
       li = items[c.id] = el('li', 'item');
+      li.setAttribute('data-id', c.id);
       b = add(li, el('button', 'pickc')).firstChild;
       b.type = 'button';
       b.addEventListener('click', function () { open(c.id); });
@@ -327,12 +338,13 @@
     li.classList.toggle('unread', !!c.unread);
     where = add(li, el('div', 'where')).lastChild;
     add(where, link(c.page), c.referrer && el('span', '', ' \u2190 '), c.referrer && link(c.referrer));
+    li.sig = sig;
     return li;
   }
   function renderList() {
     var ul = $('convs'), i, li;
     order = Object.keys(convs).sort(function (a, b) {
-      return (convs[b].updated || 0) - (convs[a].updated || 0);
+      return newer(convs[b], convs[a]);
     });
     for (i = 0; i < order.length; i++) {
       li = item(convs[order[i]]);
@@ -340,6 +352,8 @@
     }
     while (ul.children.length > order.length) { ul.removeChild(ul.lastChild); }
     $('noconv').hidden = order.length > 0;
+    $('noconv').textContent = listQ || listF ? t.noMatch : t.noConv;
+    $('more').hidden = !listCursor;
     totals();
     marks();
   }
@@ -371,16 +385,96 @@
       api('POST', cpath(id, 'typing'), { typing: !!on }).catch(function () {});
     }
   }
-  function loadList() {
-    return api('GET', 'conversations').then(function (j) {
-      convs = Object.create(null);
-      (j.conversations || []).forEach(function (c) {
+  /* the first page (of the search and filter in force) replaces what it
+     covers; older pages loaded by scrolling stay, unless reset */
+  function loadList(reset) {
+    var g = reset ? ++listGen : listGen;
+    return api('GET', 'conversations' + listArgs()).then(function (j) {
+      var list = j.conversations || [], end = j.cursor && list[list.length - 1];
+      if (g !== listGen) { return; }
+      if (reset || !listDeep || !end) {
+        convs = Object.create(null);
+        listCursor = j.cursor || null;
+        listDeep = false;
+        $('convs').parentNode.scrollTop = 0;
+      } else {
+        Object.keys(convs).forEach(function (id) { if (newer(convs[id], end) >= 0) { delete convs[id]; } });
+      }
+      list.forEach(function (c) {
         if (c.id === cur && visible()) { c.unread = 0; }
         convs[c.id] = c;
       });
       renderList();
       if (cur) { meta(); }
+      setTimeout(nearEnd);
     });
+  }
+  /* a row's drawn state: the row is drawn again only when it changes */
+  function rowSig(c) {
+    var last = c.last || {};
+    return [c.name, c.email, c.updated && ago(c.updated), c.unread, last.id, typer(c), c.status,
+            c.id === cur, c.page, c.referrer, c.claimed].join('\n');
+  }
+  /* the list's order: the newest activity first, then the higher id (the
+     server's order, which its cursor follows) */
+  function newer(a, b) {
+    return (a.updated || 0) - (b.updated || 0) || (a.id > b.id ? 1 : a.id < b.id ? -1 : 0);
+  }
+  function listArgs(before) {
+    return '?limit=50' + (listQ ? '&q=' + encodeURIComponent(listQ) : '') +
+      (listF ? '&filter=' + listF : '') + (before ? '&before=' + encodeURIComponent(before) : '');
+  }
+  /* the next older page, once the end of the list comes into view; a
+     page may come back short (the server examines a bounded number of
+     conversations per request): then the next one follows */
+  function older() {
+    var g = listGen;
+    if (listBusy || !listCursor) { return; }
+    listBusy = true;
+    api('GET', 'conversations' + listArgs(listCursor)).then(function (j) {
+      listBusy = false;
+      if (g !== listGen) { return; }
+      (j.conversations || []).forEach(function (c) { if (!convs[c.id]) { convs[c.id] = c; } });
+      listCursor = j.cursor || null;
+      listDeep = true;
+      renderList();
+      nearEnd();
+    }, function (e) { listBusy = false; fail(e); });
+  }
+  function nearEnd() {
+    var box = $('convs').parentNode;
+    if (listCursor && $('more').getBoundingClientRect().top < box.getBoundingClientRect().bottom + 300) { older(); }
+  }
+  function listTexts() {
+    var all = document.querySelectorAll('.filter'), i;
+    $('find').setAttribute('placeholder', t.search);
+    $('find').setAttribute('aria-label', t.search);
+    $('more').textContent = t.loading;
+    for (i = 0; i < all.length; i++) { all[i].textContent = t['f' + all[i].getAttribute('data-f')]; }
+  }
+  /* the search box (the list follows 300 ms after the last key; one
+     character searches nothing) and the filter buttons (one at a time) */
+  function listControls() {
+    var timer, all = document.querySelectorAll('.filter'), i;
+    on('find', 'input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var v = $('find').value.trim();
+        if (v === listQ || v.length === 1) { return; }
+        listQ = v;
+        loadList(true).catch(fail);
+      }, 300);
+    });
+    function pick(e) {
+      var f = e.currentTarget.getAttribute('data-f');
+      listF = listF === f ? '' : f;
+      for (i = 0; i < all.length; i++) {
+        all[i].setAttribute('aria-pressed', String(all[i].getAttribute('data-f') === listF));
+      }
+      loadList(true).catch(fail);
+    }
+    for (i = 0; i < all.length; i++) { on(all[i], 'click', pick); }
+    on($('convs').parentNode, 'scroll', nearEnd);
   }
   function reloadList() {
     clearTimeout(listTimer);
@@ -763,6 +857,8 @@
       return;
     }
     if (!id) { return; }
+    /* one the list has not loaded comes with its page (or the next load) */
+    if (!c && !live) { reloadList(); return; }
     if (!c) {
       c = convs[id] = { id: id, status: 'open', unread: m && m.from === 'visitor' ? 1 : 0,
                         last: m, updated: m && m.ts || Date.now() };
@@ -843,6 +939,7 @@
     var all = document.querySelectorAll('[data-t]'), i;
     for (i = 0; i < all.length; i++) { all[i].textContent = t[all[i].getAttribute('data-t')]; }
     $('text').setAttribute('placeholder', touch() ? t.reply + '\u2026' : t.ph);
+    listTexts();
     document.documentElement.lang = lang;
     rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto', style: 'short' });
     tools();
@@ -1097,6 +1194,7 @@
   on('aexp', 'click', function () { reply('export'); });
   on('ano', 'click', function () { reply(null); });
   on('ask', 'close', function () { if (!$('ask').open) { reply(null); } });
+  listControls();
   on('reply', 'submit', send);
   on('text', 'input', function () { typing(!!$('text').value); });
   on('text', 'keydown', function (e) {

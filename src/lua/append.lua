@@ -24,7 +24,7 @@ local history, retention = ARGV[9], tonumber(ARGV[10])
 local first = repeated(idem)
 if first then return first end
 -- the meta is there with its cid, or the conversation is not
-local known = redis.call('HMGET', meta, 'cid', 'expires', 'unread')
+local known = redis.call('HMGET', meta, 'cid', 'expires', 'unread', 'page')
 local exists = known[1] ~= false
 if not exists and create ~= '1' then
   return redis.error_reply('UNKNOWN conversation')
@@ -68,6 +68,8 @@ if from == 'agent' then set[#set + 1] = 'last_agent'; set[#set + 1] = id end
 redis.call('HSET', meta, unpack(set))
 redis.call('ZADD', convs, tss, cid)
 local expiry = extend(meta, msgs, images, convs, ts, retention, known[2])
+-- the words of the text, and of the page once the visitor is on another
+index_add(meta, cid, expiry, text, page ~= known[4] and index_url(page) or '')
 if image ~= '' then
   upload_store(images, KEYS[12], KEYS[13], cid, id, ARGV[20], expiry)
   redis.call('PEXPIREAT', images, expiry)

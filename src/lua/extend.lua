@@ -1,8 +1,9 @@
 -- A conversation's keys (meta, msgs, images, the page history) live at
 -- least the retention after its last activity, and the site's index of
--- conversations as long as any of them. Setting five expiries on every
--- message cost more than storing it, so they are set a little further,
--- by the slack (a hundredth of the retention, at most an hour), and that
+-- conversations as long as any of them; its search terms (index.lua)
+-- too. Setting five expiries on every message cost more than storing it,
+-- so they are set a little further, by the slack (a hundredth of the
+-- retention, at most an hour), and that
 -- time is kept in the meta's "expires": a message within the slack finds
 -- them far enough already and sets none. Every script that extends a
 -- conversation does it here, so "expires" is never later than the keys'
@@ -26,5 +27,6 @@ local function extend(meta, msgs, images, convs, ts, retention, expires)
   redis.call('PEXPIREAT', meta .. ':pages', at)
   redis.call('PEXPIREAT', convs, at)
   redis.call('ZREMRANGEBYSCORE', convs, '-inf', '(' .. (ts - retention))
+  index_extend(meta, ts, at)
   return at
 end

@@ -43,7 +43,9 @@ if f.fields.email then redis.call('HSET', meta, 'email', f.fields.email) end
 if f.fields.name then redis.call('HSET', meta, 'name', f.fields.name) end
 redis.call('HINCRBY', meta, 'unread', 1)
 redis.call('ZADD', convs, ts, cid)
-extend(meta, msgs, images, convs, ts, retention, known[2])
+local expiry = extend(meta, msgs, images, convs, ts, retention, known[2])
+index_add(meta, cid, expiry, ARGV[8], f.fields.email, f.fields.name,
+          index_url(f.page))
 local msg = {id = mid, from = 'visitor', text = ARGV[8], ts = ts}
 redis.call('PUBLISH', meta, mid .. ' ' .. cjson.encode(msg))
 local item = '{"id":"' .. id .. '","ts":' .. string.match(id, '^%d+')

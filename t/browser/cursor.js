@@ -29,7 +29,7 @@ module.exports = async function (browser, h) {
             await v.page.goto(page);
             await v.w.say('Is the blue one in stock? ' + RUN);
             const c = await until(async () => {
-                const r = await agent('GET', 'conversations?limit=200');
+                const r = await agent('GET', 'conversations?limit=100');
                 return r.j && r.j.conversations.find(x =>
                     x.first_page === page);
             }, 5000, 'the conversation');

@@ -121,7 +121,7 @@ module.exports = async function pageChecks(h) {
         const r = reports[0];
         assert(r.url === pageA && r.title === 'Tea & Cups',
                'report: ' + JSON.stringify(r));
-        const list = await agent('GET', 'conversations?limit=200');
+        const list = await agent('GET', 'conversations?limit=100');
         const c = list.j.conversations.find(x => x.first_page === pageA);
         assert(c, 'no conversation opened on ' + pageA);
         cid = c.id;

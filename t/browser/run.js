@@ -110,7 +110,7 @@ async function holdPoll(base, auth, signal) {
 }
 /* the conversation opened on a page (the visitor may have moved on) */
 async function conversation(page) {
-    const r = await agent('GET', 'conversations?limit=200');
+    const r = await agent('GET', 'conversations?limit=100');
     assert(r.status === 200, 'GET conversations: ' + r.status + ' ' + r.text);
     return r.j.conversations.find(c => c.first_page === page);
 }
@@ -1132,6 +1132,8 @@ async function checks(browser) {
         visitor, watch, shot, sleep, FRONT, RUN, USER, PASS });
     await require('./data')(browser, { check, until, assert, agent, watch,
         shot, FRONT, USER, PASS, RUN });
+    await require('./list')(browser, { check, until, assert, watch, FRONT,
+        USER, PASS, RUN });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
