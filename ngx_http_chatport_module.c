@@ -20,6 +20,7 @@
 #include "ngx_http_chatport_outbox.h"
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_redis.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_typing.h"
 #include "ngx_http_chatport_waiters.h"
@@ -281,6 +282,13 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_chatport_loc_conf_t, agent_prefix),
       ngx_http_chatport_agent_handler },
+
+    { ngx_string("chatport_agent_sites"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatport_agent_sites,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("chatport_inject"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -920,6 +928,7 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->mail_to = NGX_CONF_UNSET_PTR;
     clcf->mail_visitor = NGX_CONF_UNSET;
     clcf->mail_delay = NGX_CONF_UNSET_MSEC;
+    clcf->agent_sites = NGX_CONF_UNSET_PTR;
 
     return clcf;
 }
@@ -998,6 +1007,18 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (ngx_http_chatport_mail_settings(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    /* before the merge: a list written in this very location */
+    if (conf->agent_sites != NGX_CONF_UNSET_PTR
+        && conf->agent_prefix.data == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"chatport_agent_sites\" needs \"chatport_agent\" "
+                           "in the same location");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_merge_ptr_value(conf->agent_sites, prev->agent_sites, NULL);
 
     if (conf->agent_prefix.data) {
         conf->agent_protected = ngx_http_chatport_agent_protected(cf);
@@ -1599,7 +1620,6 @@ static char *
 ngx_http_chatport_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_str_t  *site, *value;
-    ngx_uint_t  i;
 
     site = (ngx_str_t *) ((char *) conf + cmd->offset);
 
@@ -1609,18 +1629,9 @@ ngx_http_chatport_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (value[1].len == 0 || value[1].len > NGX_HTTP_CHATPORT_SITE_MAX) {
+    if (ngx_http_chatport_site_name(&value[1]) != NGX_OK) {
         return ngx_http_chatport_invalid(cf, cmd,
                                          "1 to 64 of A-Z a-z 0-9 . _ -");
-    }
-
-    for (i = 0; i < value[1].len; i++) {
-        if (!(isalnum(value[1].data[i]) || value[1].data[i] == '.'
-              || value[1].data[i] == '_' || value[1].data[i] == '-'))
-        {
-            return ngx_http_chatport_invalid(cf, cmd,
-                                             "1 to 64 of A-Z a-z 0-9 . _ -");
-        }
     }
 
     *site = value[1];

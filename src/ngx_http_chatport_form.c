@@ -27,6 +27,7 @@
 #include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_mail.h"
 #include "ngx_http_chatport_notify.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 
 
@@ -1218,8 +1219,14 @@ ngx_http_chatport_forms(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                      rc;
     ngx_str_t                      after;
+    ngx_str_t                     *site;
     ngx_http_chatport_call_t      *call;
-    ngx_http_chatport_srv_conf_t  *cscf;
+
+    site = ngx_http_chatport_request_site(r);
+
+    if (site == NULL) {
+        return ngx_http_chatport_sites_forms(r);
+    }
 
     if (ngx_http_chatport_cursor(r, &after) != NGX_OK) {
         return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -1231,15 +1238,13 @@ ngx_http_chatport_forms(ngx_http_request_t *r, ngx_str_t *arg)
         ngx_str_set(&after, "0-0");
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
-
     call = ngx_http_chatport_call_create(r, sizeof(ngx_http_chatport_call_t),
                                          "unknown_form");
     if (call == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_chatport_store_stream(r->pool, &cscf->site, "forms", &after,
+    rc = ngx_http_chatport_store_stream(r->pool, site, "forms", &after,
                                         NGX_HTTP_CHATPORT_FORMS_MAX,
                                         ngx_http_chatport_call_json, call,
                                         &call->cmd);

@@ -20,6 +20,7 @@
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_lua.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_typing.h"
 
@@ -183,17 +184,16 @@ ngx_http_chatport_typing_publish(ngx_http_chatport_typing_ctx_t *ctx,
     ngx_uint_t typing)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      a[6];
+    ngx_str_t                      a[7];
+    ngx_str_t                     *site;
     ngx_http_request_t            *r;
-    ngx_http_chatport_srv_conf_t  *cscf;
 
     r = ctx->call.request;
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    site = ngx_http_chatport_request_site(r);
 
-    if (ngx_http_chatport_store_channel(r->pool, &cscf->site, &ctx->cid,
-                                        &a[0])
+    if (ngx_http_chatport_store_channel(r->pool, site, &ctx->cid, &a[0])
         != NGX_OK
-        || ngx_http_chatport_store_inbox_channel(r->pool, &cscf->site, &a[1])
+        || ngx_http_chatport_store_inbox_channel(r->pool, site, &a[1])
            != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -218,9 +218,11 @@ ngx_http_chatport_typing_publish(ngx_http_chatport_typing_ctx_t *ctx,
         ngx_str_set(&a[5], "0");
     }
 
+    a[6] = *site;
+
     rc = ngx_http_chatport_store_call(r->pool,
                                       &ngx_http_chatport_typing_script, a, 2,
-                                      6, ngx_http_chatport_call_empty, ctx,
+                                      7, ngx_http_chatport_call_empty, ctx,
                                       &ctx->call.cmd);
 
     ngx_http_chatport_call_posted(&ctx->call, rc);
