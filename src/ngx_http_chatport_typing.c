@@ -184,7 +184,7 @@ ngx_http_chatport_typing_publish(ngx_http_chatport_typing_ctx_t *ctx,
     ngx_uint_t typing)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      a[7];
+    ngx_str_t                      a[6];
     ngx_str_t                     *site;
     ngx_http_request_t            *r;
 
@@ -218,11 +218,9 @@ ngx_http_chatport_typing_publish(ngx_http_chatport_typing_ctx_t *ctx,
         ngx_str_set(&a[5], "0");
     }
 
-    a[6] = *site;
-
     rc = ngx_http_chatport_store_call(r->pool,
                                       &ngx_http_chatport_typing_script, a, 2,
-                                      7, ngx_http_chatport_call_empty, ctx,
+                                      6, ngx_http_chatport_call_empty, ctx,
                                       &ctx->call.cmd);
 
     ngx_http_chatport_call_posted(&ctx->call, rc);

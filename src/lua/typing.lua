@@ -3,8 +3,8 @@
 -- typing goes to the operators' inbox channel; an operator's to the
 -- visitor's channel and to the inbox (the other operators).
 -- KEYS: meta (its name is the visitor's channel), inbox. ARGV: cid,
--- "visitor" or "agent", the operator's name, "1" typing or "0" stopped,
--- the site (the inbox's events carry it).
+-- "visitor" or "agent", the operator's name, "1" typing or "0" stopped.
+-- The inbox's events carry the site, from the inbox's name.
 local meta, inbox = KEYS[1], KEYS[2]
 if redis.call('EXISTS', meta) == 0 then
   return redis.error_reply('UNKNOWN conversation')
@@ -15,6 +15,6 @@ if ARGV[2] == 'agent' then
   redis.call('PUBLISH', meta, '~ ' .. cjson.encode(ev))
 end
 ev.conversation = ARGV[1]
-ev.site = ARGV[5]
+ev.site = string.match(inbox, '^chatport:{(.-)}:')
 redis.call('PUBLISH', inbox, '~ ' .. cjson.encode(ev))
 return 1
