@@ -348,9 +348,10 @@ ngx_http_chatport_session_done(void *data, redisReply *reply, ngx_int_t rc)
     ngx_http_chatport_json_string(&j, operator);
     ngx_http_chatport_json_literal(&j, ",\"site\":");
     ngx_http_chatport_json_string(&j, &ctx->message.site);
-    ngx_http_chatport_json_literal(&j, ",\"sites\":[");
 
+    /* a console of several sites shows them all */
     if (clcf->agent_sites) {
+        ngx_http_chatport_json_literal(&j, ",\"sites\":[");
         site = clcf->agent_sites->elts;
 
         for (i = 0; i < clcf->agent_sites->nelts; i++) {
@@ -361,11 +362,8 @@ ngx_http_chatport_session_done(void *data, redisReply *reply, ngx_int_t rc)
             ngx_http_chatport_json_string(&j, &site[i]);
         }
 
-    } else {
-        ngx_http_chatport_json_string(&j, &cscf->site);
+        ngx_http_chatport_json_literal(&j, "]");
     }
-
-    ngx_http_chatport_json_literal(&j, "]");
     ngx_http_chatport_json_literal(&j, ",\"lang\":");
     ngx_http_chatport_json_string(&j,
                                   &ngx_http_chatport_lang_names[clcf->lang]);
