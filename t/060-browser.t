@@ -169,6 +169,14 @@ $chatport
             auth_basic ops;
             auth_basic_user_file htpasswd;     # conf/htpasswd
         }
+
+        # one console for this site and the empty-inbox one (sites.js)
+        location /chatport/sites/ {
+            chatport_agent;
+            chatport_agent_sites $site $site-empty;
+            auth_basic ops;
+            auth_basic_user_file htpasswd;
+        }
     }
 
     # the same site where the business hours are closed today
@@ -354,6 +362,8 @@ my @expected = (
     'photos: the console shows the thumbnail, the full size on click',
     'photos: the operator pastes an image (Ctrl+V); the widget shows it',
     'photos: the operator drops an image file on the conversation',
+    'one console for two sites: each conversation is labelled with its site',
+    'one console for two sites: a reply goes to the visitor of its site, presence is set per site',
     'no uncaught script error on any page',
 );
 

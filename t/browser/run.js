@@ -1126,6 +1126,8 @@ async function checks(browser) {
         visitor, watch, sleep, FRONT, RUN });
     await images(browser, { check, assert, until, agent, visitor, shot,
                             conversation, watch, FRONT, USER, PASS, RUN });
+    await require('./sites')(browser, { check, until, assert, visitor, shot,
+        watch, FRONT, EMPTY, USER, PASS, RUN });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
