@@ -1008,7 +1008,6 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    /* before the merge: a list written in this very location */
     if (conf->agent_sites != NGX_CONF_UNSET_PTR
         && conf->agent_prefix.data == NULL)
     {
@@ -1018,7 +1017,13 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    ngx_conf_merge_ptr_value(conf->agent_sites, prev->agent_sites, NULL);
+    /*
+     * Not inherited: a location below would otherwise let its requests
+     * choose their site with "site", a visitor's too.
+     */
+    if (conf->agent_sites == NGX_CONF_UNSET_PTR) {
+        conf->agent_sites = NULL;
+    }
 
     if (conf->agent_prefix.data) {
         conf->agent_protected = ngx_http_chatport_agent_protected(cf);

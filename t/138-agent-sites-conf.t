@@ -162,6 +162,31 @@ Authorization: Basic c2Vjb25kOnBsYWluLXB3
 
 
 
+=== TEST 6b: a location nested in one with the list does not inherit it
+--- config
+    chatport_site own.test;
+
+    location /chatport/agent/ {
+        auth_basic "ops";
+        auth_basic_user_file ../html/htpasswd;
+        chatport_agent;
+        chatport_agent_sites a.test b_2-x;
+
+        location /chatport/agent/inner/ {
+            chatport_agent;
+        }
+    }
+--- request
+GET /chatport/agent/inner/session?site=a.test
+--- more_headers
+Authorization: Basic c2Vjb25kOnBsYWluLXB3
+--- error_code: 400
+--- response_body
+{"error":"invalid_site","message":"\"site\" is not a site of this console"}
+--- no_error_log
+[error]
+
+
 === TEST 7: a name chatport_site refuses
 --- config
     location /chatport/agent/ {
