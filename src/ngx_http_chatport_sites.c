@@ -41,6 +41,13 @@ struct ngx_http_chatport_sites_ctx_s {
     ngx_http_chatport_sites_read_pt   read;
     int                             (*cmp)(const void *, const void *);
     json_t                           *all;       /* entries, labelled */
+
+    /* conversations: pages with a cursor "MS-CID" (null: no more) */
+    unsigned                          places:1;  /* entries are places */
+    unsigned                          paged:1;   /* a page had a cursor */
+    unsigned                          bounded:1; /* a site has more... */
+    int64_t                           bound_ms;  /* ... after this place */
+    ngx_str_t                         bound_id;
 };
 
 
@@ -64,6 +71,11 @@ static int ngx_libc_cdecl ngx_http_chatport_sites_newest(const void *one,
 static int ngx_libc_cdecl ngx_http_chatport_sites_oldest(const void *one,
     const void *two);
 static int ngx_http_chatport_sites_cmp(json_t *a, json_t *b, char *time);
+static ngx_int_t ngx_http_chatport_sites_bound(
+    ngx_http_chatport_sites_ctx_t *ctx, json_t *cursor);
+static ngx_uint_t ngx_http_chatport_sites_past(
+    ngx_http_chatport_sites_ctx_t *ctx, json_t *entry);
+static int64_t ngx_http_chatport_sites_ms(json_t *entry);
 
 
 /*
@@ -328,6 +340,7 @@ ngx_http_chatport_sites_conversations(ngx_http_request_t *r,
     }
 
     ctx->images = *images;
+    ctx->places = 1;
 
     rc = ctx->read(ctx, &ctx->sites[0]);
 
@@ -511,6 +524,17 @@ ngx_http_chatport_sites_add(ngx_http_chatport_sites_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    if (ctx->places
+        && ngx_http_chatport_sites_bound(ctx,
+                                         json_object_get(root, "cursor"))
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, ctx->call.request->connection->log, 0,
+                      "chatport: a site's list has an invalid cursor");
+        json_decref(root);
+        return NGX_ERROR;
+    }
+
     site = &ctx->sites[ctx->next];
     list = json_object_get(root, ctx->list);
 
@@ -540,7 +564,8 @@ ngx_http_chatport_sites_answer(ngx_http_chatport_sites_ctx_t *ctx)
 {
     char                      *text;
     json_t                   **entries;
-    size_t                     i, n;
+    size_t                     i, n, m;
+    ngx_str_t                  id;
     ngx_http_request_t        *r;
     ngx_http_chatport_json_t   j;
 
@@ -557,6 +582,19 @@ ngx_http_chatport_sites_answer(ngx_http_chatport_sites_ctx_t *ctx)
     }
 
     ngx_qsort(entries, n, sizeof(json_t *), ctx->cmp);
+
+    /*
+     * A site with more (its cursor) is known only up to its cursor: what
+     * the other sites have after that place waits for the next page,
+     * which starts there.
+     */
+    for (m = 0; m < n; m++) {
+        if (ngx_http_chatport_sites_past(ctx, entries[m])) {
+            break;
+        }
+    }
+
+    n = m;
 
     if (ctx->limit && n > (size_t) ctx->limit) {
         n = ctx->limit;
@@ -582,7 +620,48 @@ ngx_http_chatport_sites_answer(ngx_http_chatport_sites_ctx_t *ctx)
         free(text);
     }
 
-    ngx_http_chatport_json_literal(&j, "]}\n");
+    ngx_http_chatport_json_literal(&j, "]");
+
+    if (ctx->paged) {
+        ngx_http_chatport_json_literal(&j, ",\"cursor\":");
+
+        if (n < m) {
+            /* the page is full: the next starts after its last entry */
+            id.data = (u_char *) json_string_value(
+                                     json_object_get(entries[n - 1], "id"));
+            id.len = id.data ? ngx_strlen(id.data) : 0;
+
+            text = (char *) ngx_pnalloc(r->pool, NGX_INT64_LEN + 1 + id.len);
+            if (text == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            id.len = ngx_sprintf((u_char *) text, "%L-%V",
+                                 ngx_http_chatport_sites_ms(entries[n - 1]),
+                                 &id)
+                     - (u_char *) text;
+            id.data = (u_char *) text;
+            ngx_http_chatport_json_string(&j, &id);
+
+        } else if (ctx->bounded) {
+            text = (char *) ngx_pnalloc(r->pool,
+                                        NGX_INT64_LEN + 1 + ctx->bound_id.len);
+            if (text == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            id.len = ngx_sprintf((u_char *) text, "%L-%V", ctx->bound_ms,
+                                 &ctx->bound_id)
+                     - (u_char *) text;
+            id.data = (u_char *) text;
+            ngx_http_chatport_json_string(&j, &id);
+
+        } else {
+            ngx_http_chatport_json_literal(&j, "null");
+        }
+    }
+
+    ngx_http_chatport_json_literal(&j, "}\n");
 
     return ngx_http_chatport_send_built(r, NGX_HTTP_OK, &j);
 }
@@ -590,11 +669,14 @@ ngx_http_chatport_sites_answer(ngx_http_chatport_sites_ctx_t *ctx)
 
 /*
  * One site's page of conversations as the per-site list call answers it:
- * {"conversations": [...]}, newest activity first. The merge assumes only
- * that (sorted by "updated", then "id"): pointing this at another per-site
- * list call (a cursor, a filter, a search) keeps the merge correct as
- * long as each site's page holds that site's first "limit" conversations
- * in the same order.
+ * {"conversations": [...], "cursor"}, newest activity first. The merge
+ * assumes only that: each site's page holds that site's first "limit"
+ * conversations after the request's place, ordered by "updated" (the
+ * last activity, ms), then "id", both descending, and "cursor" is absent
+ * (no paging), null (nothing more) or "MS-CID", the place the page
+ * stopped at, a place valid in every site's list. Pointing this at
+ * another per-site list call (a cursor "before", a filter, a search, the
+ * same arguments for every site) keeps the merge and its cursor correct.
  */
 
 static ngx_int_t
@@ -675,4 +757,114 @@ ngx_http_chatport_sites_cmp(json_t *a, json_t *b, char *time)
     ib = json_string_value(json_object_get(b, "site"));
 
     return ngx_strcmp(ia ? ia : "", ib ? ib : "");
+}
+
+
+/*
+ * A site's cursor: absent (a list without paging), null (nothing more),
+ * or "MS-CID", the place its page stopped at. The newest of them bounds
+ * the merged page.
+ */
+
+static ngx_int_t
+ngx_http_chatport_sites_bound(ngx_http_chatport_sites_ctx_t *ctx,
+    json_t *cursor)
+{
+    u_char      *dash;
+    int64_t      ms;
+    ngx_str_t    text, id;
+    ngx_int_t    c;
+
+    if (cursor == NULL) {
+        return NGX_OK;
+    }
+
+    ctx->paged = 1;
+
+    if (json_is_null(cursor)) {
+        return NGX_OK;
+    }
+
+    if (!json_is_string(cursor)) {
+        return NGX_ERROR;
+    }
+
+    text.data = (u_char *) json_string_value(cursor);
+    text.len = json_string_length(cursor);
+
+    dash = ngx_strlchr(text.data, text.data + text.len, '-');
+    if (dash == NULL || dash == text.data || dash + 1 == text.data + text.len)
+    {
+        return NGX_ERROR;
+    }
+
+    ms = ngx_atotm(text.data, dash - text.data);
+    if (ms == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    id.data = dash + 1;
+    id.len = text.data + text.len - id.data;
+
+    if (ctx->bounded) {
+        c = ms != ctx->bound_ms ? (ms < ctx->bound_ms ? -1 : 1)
+            : ngx_memn2cmp(id.data, ctx->bound_id.data, id.len,
+                           ctx->bound_id.len);
+        if (c <= 0) {
+            return NGX_OK;
+        }
+    }
+
+    ctx->bound_id.data = ngx_pstrdup(ctx->call.request->pool, &id);
+    if (ctx->bound_id.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->bound_id.len = id.len;
+    ctx->bound_ms = ms;
+    ctx->bounded = 1;
+
+    return NGX_OK;
+}
+
+
+/* a conversation after the place some site's page stopped at */
+
+static ngx_uint_t
+ngx_http_chatport_sites_past(ngx_http_chatport_sites_ctx_t *ctx,
+    json_t *entry)
+{
+    int64_t      ms;
+    ngx_str_t    id;
+
+    if (!ctx->bounded) {
+        return 0;
+    }
+
+    ms = ngx_http_chatport_sites_ms(entry);
+
+    if (ms != ctx->bound_ms) {
+        return ms < ctx->bound_ms;
+    }
+
+    id.data = (u_char *) json_string_value(json_object_get(entry, "id"));
+
+    if (id.data == NULL) {
+        return 0;
+    }
+
+    id.len = ngx_strlen(id.data);
+
+    return ngx_memn2cmp(id.data, ctx->bound_id.data, id.len,
+                        ctx->bound_id.len)
+           < 0;
+}
+
+
+/* a conversation's last activity (ms), its place in the list */
+
+static int64_t
+ngx_http_chatport_sites_ms(json_t *entry)
+{
+    return (int64_t) json_number_value(json_object_get(entry, "updated"));
 }
