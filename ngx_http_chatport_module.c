@@ -10,13 +10,17 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatport.h"
+#include "ngx_http_chatport_canned.h"
+#include "ngx_http_chatport_claim.h"
 #include "ngx_http_chatport_cluster.h"
+#include "ngx_http_chatport_custom.h"
 #include "ngx_http_chatport_errors.h"
 #include "ngx_http_chatport_filter.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_hours.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_mail.h"
+#include "ngx_http_chatport_names.h"
 #include "ngx_http_chatport_outbox.h"
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_redis.h"
@@ -395,6 +399,34 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       offsetof(ngx_http_chatport_loc_conf_t, lang),
       NULL },
 
+    { ngx_string("chatport_offline_text"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_text,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, custom.offline),
+      NULL },
+
+    { ngx_string("chatport_thanks_text"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_text,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, custom.thanks),
+      NULL },
+
+    { ngx_string("chatport_privacy_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatport_uri,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, custom.privacy_url),
+      (void *) 2 },                        /* http(s):// URLs only */
+
+    { ngx_string("chatport_position"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_chatport_position,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, custom),
+      NULL },
+
     { ngx_string("chatport_notify"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_chatport_uri,
@@ -443,6 +475,13 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_chatport_loc_conf_t, mail_delay),
       (void *) NGX_HTTP_CHATPORT_ARG_MSEC },
+
+    { ngx_string("chatport_operator"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_chatport_operator_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatport_loc_conf_t, operators),
+      NULL },
 
       ngx_null_command
 };
@@ -502,6 +541,8 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
     ngx_http_chatport_store_init();
     ngx_http_chatport_page_init();
     ngx_http_chatport_typing_init();
+    ngx_http_chatport_claim_init();
+    ngx_http_chatport_canned_init();
     ngx_http_chatport_waiters_init();
     ngx_http_chatport_presence_init();
 
@@ -908,6 +949,9 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
      *     clcf->color = { 0, NULL };
      *     clcf->notify = { 0, NULL };
      *     clcf->mail = { 0, NULL };
+     *     clcf->custom.offline = { 0, NULL };
+     *     clcf->custom.thanks = { 0, NULL };
+     *     clcf->custom.privacy_url = { 0, NULL };
      */
 
     clcf->inject = NGX_CONF_UNSET;
@@ -928,6 +972,8 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->mail_to = NGX_CONF_UNSET_PTR;
     clcf->mail_visitor = NGX_CONF_UNSET;
     clcf->mail_delay = NGX_CONF_UNSET_MSEC;
+    clcf->operators = NGX_CONF_UNSET_PTR;
+    clcf->custom.position = NGX_CONF_UNSET_UINT;
     clcf->agent_sites = NGX_CONF_UNSET_PTR;
 
     return clcf;
@@ -981,6 +1027,8 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_str_value(conf->notify, prev->notify, "");
 
+    ngx_http_chatport_custom_merge(&conf->custom, &prev->custom);
+
     ngx_conf_merge_ptr_value(conf->form_fields, prev->form_fields, NULL);
 
     if (conf->form_fields == NULL) {
@@ -1003,6 +1051,7 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->mail_to, prev->mail_to, NULL);
     ngx_conf_merge_value(conf->mail_visitor, prev->mail_visitor, 1);
     ngx_conf_merge_msec_value(conf->mail_delay, prev->mail_delay, 60000);
+    ngx_conf_merge_ptr_value(conf->operators, prev->operators, NULL);
 
     if (ngx_http_chatport_mail_settings(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -1919,7 +1968,7 @@ ngx_http_chatport_mail_settings(ngx_conf_t *cf,
 static char *
 ngx_http_chatport_text(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    u_char     *p, *last;
+    char       *why;
     ngx_str_t  *text, *value;
 
     text = (ngx_str_t *) ((char *) conf + cmd->offset);
@@ -1934,26 +1983,10 @@ ngx_http_chatport_text(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return ngx_http_chatport_invalid(cf, cmd, "at most 512 bytes");
     }
 
-    p = value[1].data;
-    last = p + value[1].len;
+    why = ngx_http_chatport_text_check(&value[1]);
 
-    while (p < last) {
-        if (*p < 0x80) {
-            if (*p++ < 0x20) {
-                return ngx_http_chatport_invalid(cf, cmd,
-                                                 "UTF-8 text without control "
-                                                 "characters");
-            }
-
-            continue;
-        }
-
-        /* ngx_utf8_decode() takes multibyte sequences only */
-        if (ngx_utf8_decode(&p, last - p) > 0x10ffff) {
-            return ngx_http_chatport_invalid(cf, cmd,
-                                             "UTF-8 text without control "
-                                             "characters");
-        }
+    if (why != NULL) {
+        return ngx_http_chatport_invalid(cf, cmd, why);
     }
 
     *text = value[1];

@@ -249,6 +249,8 @@ http {
             auth_basic "ChatPort operators";
             auth_basic_user_file $demo/conf/htpasswd;
             chatport_agent;
+            # the name visitors see on the replies instead of "demo"
+            chatport_operator demo "Hillside Tea team";
         }
     }
 }
@@ -276,6 +278,8 @@ EOF
         fi
         sleep 0.1
     done
+
+    seed_canned "$redis"
 
     base="http://127.0.0.1:$front"
 
@@ -306,6 +310,31 @@ First:
   3. Go to the 2nd page and write again: the console shows the page the
      visitor is on.
 EOF
+}
+
+# Canned replies in English and Japanese for the console's "/" menu, on
+# a first start only (while the site has none): the ones an operator
+# edits or deletes stay so. They are kept as POST A canned keeps them.
+seed_canned() {
+    key='chatport:{demo-shop}:canned'
+    [ "$(redis-cli -h 127.0.0.1 -p "$1" EXISTS "$key")" = 0 ] || return 0
+    now=$(date +%s)000
+    n=0
+    while IFS='|' read -r title text; do
+        n=$((n + 1))
+        redis-cli -h 127.0.0.1 -p "$1" HSET "$key" "$n" \
+            "{\"id\":\"$n\",\"title\":\"$title\",\"text\":\"$text\",\"by\":\"demo\",\"updated\":$now}" \
+            >/dev/null
+    done <<'CANNED'
+Hello|Hello! Thanks for visiting Hillside Tea Company. How can I help you?
+Shipping|We ship within 2 business days; delivery takes 1-3 days in Japan.
+Returns|Unopened tea can be returned within 14 days. Please keep the receipt.
+Thanks|Thank you for your order! Enjoy your tea.
+ごあいさつ|いらっしゃいませ。Hillside Tea Company です。ご用件をお聞かせください。
+配送について|ご注文から2営業日以内に発送いたします。国内は1〜3日でお届けします。
+返品について|未開封の茶葉は14日以内であれば返品いただけます。
+お礼|ご注文ありがとうございます。お茶の時間をお楽しみください。
+CANNED
 }
 
 case "${1:-}" in

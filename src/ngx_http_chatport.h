@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "ngx_http_chatport_custom.h"
 #include "ngx_http_chatport_hours.h"
 #include "ngx_http_chatport_smtp.h"
 
@@ -112,6 +113,7 @@ typedef struct {
     ngx_str_t                 greeting;
     ngx_str_t                 color;
     ngx_uint_t                lang;
+    ngx_http_chatport_custom_conf_t  custom;
 
     ngx_str_t                 notify;
 
@@ -126,6 +128,7 @@ typedef struct {
     ngx_msec_t                mail_delay;
     ngx_str_t                 mail;            /* settings for the scripts,
                                                   "" when no mail goes */
+    ngx_array_t              *operators;       /* of operator_name_t */
 } ngx_http_chatport_loc_conf_t;
 
 

@@ -13,10 +13,13 @@
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_assets.h"
 #include "ngx_http_chatport_call.h"
+#include "ngx_http_chatport_canned.h"
+#include "ngx_http_chatport_claim.h"
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_json.h"
+#include "ngx_http_chatport_names.h"
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_sites.h"
@@ -131,6 +134,18 @@ static ngx_http_chatport_route_t  ngx_http_chatport_agent_routes[] = {
       ngx_string("GET"), ngx_http_chatport_pages },
     { ngx_string("conversations/*/typing"), NGX_HTTP_POST,
       ngx_string("POST"), ngx_http_chatport_conversation_typing },
+
+    { ngx_string("conversations/*/claim"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_claim },
+
+    { ngx_string("conversations/*/release"), NGX_HTTP_POST,
+      ngx_string("POST"), ngx_http_chatport_release },
+
+    { ngx_string("canned"), NGX_HTTP_GET|NGX_HTTP_POST,
+      ngx_string("GET, POST"), ngx_http_chatport_canned },
+
+    { ngx_string("canned/*"), NGX_HTTP_DELETE,
+      ngx_string("DELETE"), ngx_http_chatport_canned_delete },
 
     { ngx_string("poll"), NGX_HTTP_GET,
       ngx_string("GET"), ngx_http_chatport_inbox_poll },
@@ -389,6 +404,7 @@ ngx_http_chatport_session_done(void *data, redisReply *reply, ngx_int_t rc)
                                                              ngx_time()));
     ngx_http_chatport_json_literal(&j, ",\"presence_grace\":");
     ngx_http_chatport_json_int(&j, clcf->presence_grace / 1000);
+    ngx_http_chatport_names_json(r, &j, operator);
     ngx_http_chatport_json_literal(&j, "}\n");
 
     ngx_http_chatport_call_done(&ctx->call,
@@ -652,6 +668,7 @@ ngx_http_chatport_reply_body(ngx_http_request_t *r)
 
     ngx_str_set(&ctx->message.from, "agent");
     ctx->message.agent = *ngx_http_chatport_operator(r);
+    ngx_http_chatport_operator_name_set(r, &ctx->message);
     ctx->message.history = clcf->history;
     ctx->message.retention = clcf->retention;
 

@@ -38,11 +38,13 @@ static ngx_int_t ngx_http_chatport_contact_check(ngx_http_request_t *r,
 
 /* the form's defaults for these two fields */
 static ngx_http_chatport_form_field_t  ngx_http_chatport_contact_email = {
-    ngx_string("email"), NGX_HTTP_CHATPORT_FIELD_EMAIL, 254, 1
+    ngx_string("email"), NGX_HTTP_CHATPORT_FIELD_EMAIL, 254, 1,
+    { ngx_null_string, ngx_null_string, ngx_null_string }
 };
 
 static ngx_http_chatport_form_field_t  ngx_http_chatport_contact_name = {
-    ngx_string("name"), NGX_HTTP_CHATPORT_FIELD_TEXT, 200, 0
+    ngx_string("name"), NGX_HTTP_CHATPORT_FIELD_TEXT, 200, 0,
+    { ngx_null_string, ngx_null_string, ngx_null_string }
 };
 
 

@@ -65,6 +65,8 @@ static ngx_http_chatport_pair_t *ngx_http_chatport_pair(ngx_array_t *pairs,
     ngx_str_t *key);
 static char *ngx_http_chatport_field_check(ngx_http_chatport_form_field_t *f,
     ngx_http_chatport_pair_t *pair);
+static void ngx_http_chatport_form_labels(ngx_http_chatport_json_t *j,
+    ngx_array_t *fields, ngx_uint_t lang);
 static ngx_int_t ngx_http_chatport_form_store(
     ngx_http_chatport_form_ctx_t *ctx);
 static void ngx_http_chatport_form_done(void *data, redisReply *reply,
@@ -87,12 +89,14 @@ static ngx_str_t  ngx_http_chatport_field_types[] = {
 
 /*
  * chatport_form_field NAME [required] [max=SIZE] [type=text|textarea|
- * email|tel]; a level that declares fields replaces the inherited ones.
+ * email|tel] [label=TEXT] [label:en=TEXT] [label:ja=TEXT]; a level that
+ * declares fields replaces the inherited ones.
  */
 
 char *
 ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields)
 {
+    char                            *err;
     ngx_str_t                       *value, v;
     ngx_int_t                        max;
     ngx_uint_t                       i, t;
@@ -149,6 +153,8 @@ ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields)
         return NGX_CONF_ERROR;
     }
 
+    ngx_memzero(f, sizeof(ngx_http_chatport_form_field_t));
+
     f->name = value[1];
     f->type = NGX_HTTP_CHATPORT_FIELD_TEXT;
     f->max = 1000;
@@ -196,7 +202,20 @@ ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields)
             continue;
         }
 
-        return "followed by \"required\", \"max=SIZE\" or \"type=TYPE\"";
+        switch (ngx_http_chatport_label_parse(&value[i], f->label, &err)) {
+
+        case NGX_OK:
+            continue;
+
+        case NGX_ERROR:
+            return err;
+
+        default:  /* NGX_DECLINED: not a label */
+            break;
+        }
+
+        return "followed by \"required\", \"max=SIZE\", \"type=TYPE\" or "
+               "\"label=TEXT\"";
     }
 
     return NGX_CONF_OK;
@@ -220,6 +239,8 @@ ngx_http_chatport_form_default_fields(ngx_conf_t *cf)
         return NULL;
     }
 
+    ngx_memzero(f, 3 * sizeof(ngx_http_chatport_form_field_t));
+
     ngx_str_set(&f[0].name, "name");
     f[0].type = NGX_HTTP_CHATPORT_FIELD_TEXT;
     f[0].max = 200;
@@ -239,10 +260,13 @@ ngx_http_chatport_form_default_fields(ngx_conf_t *cf)
 }
 
 
+/* the fields for the widget, each with its label in lang when it has one */
+
 void
 ngx_http_chatport_form_fields_json(ngx_http_chatport_json_t *j,
-    ngx_array_t *fields)
+    ngx_array_t *fields, ngx_uint_t lang)
 {
+    ngx_str_t                       *label;
     ngx_uint_t                       i;
     ngx_http_chatport_form_field_t  *f;
 
@@ -264,10 +288,59 @@ ngx_http_chatport_form_fields_json(ngx_http_chatport_json_t *j,
         ngx_http_chatport_json_bool(j, f[i].required);
         ngx_http_chatport_json_literal(j, ",\"max\":");
         ngx_http_chatport_json_int(j, f[i].max);
+
+        label = ngx_http_chatport_label(f[i].label, lang);
+
+        if (label) {
+            ngx_http_chatport_json_literal(j, ",\"label\":");
+            ngx_http_chatport_json_string(j, label);
+        }
+
         ngx_http_chatport_json_literal(j, "}");
     }
 
     ngx_http_chatport_json_literal(j, "]");
+}
+
+
+/*
+ * ,"labels":{NAME: LABEL} of the fields that have one in lang, for the
+ * console and the owners' mail; nothing when none has.
+ */
+
+static void
+ngx_http_chatport_form_labels(ngx_http_chatport_json_t *j,
+    ngx_array_t *fields, ngx_uint_t lang)
+{
+    ngx_str_t                       *label;
+    ngx_uint_t                       i, n;
+    ngx_http_chatport_form_field_t  *f;
+
+    f = fields->elts;
+    n = 0;
+
+    for (i = 0; i < fields->nelts; i++) {
+        label = ngx_http_chatport_label(f[i].label, lang);
+
+        if (label == NULL) {
+            continue;
+        }
+
+        if (n++) {
+            ngx_http_chatport_json_literal(j, ",");
+
+        } else {
+            ngx_http_chatport_json_literal(j, ",\"labels\":{");
+        }
+
+        ngx_http_chatport_json_string(j, &f[i].name);
+        ngx_http_chatport_json_literal(j, ":");
+        ngx_http_chatport_json_string(j, label);
+    }
+
+    if (n) {
+        ngx_http_chatport_json_literal(j, "}");
+    }
 }
 
 
@@ -341,8 +414,9 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
 {
     char                            *err, *field_err;
     ngx_int_t                        rc;
-    ngx_str_t                        *referrer, text;
-    ngx_uint_t                       i, status, html, honeypot, stored;
+    ngx_str_t                        *referrer, *label, text;
+    ngx_uint_t                       i, status, html, honeypot, stored,
+                                     owner;
     ngx_array_t                      pairs;
     ngx_http_chatport_json_t         j, errors, line, para;
     ngx_http_chatport_pair_t        *pair;
@@ -358,6 +432,10 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+
+    /* the owners read the submission in the language of their mail */
+    owner = (clcf->lang == NGX_HTTP_CHATPORT_LANG_JA)
+            ? NGX_HTTP_CHATPORT_LANG_JA : NGX_HTTP_CHATPORT_LANG_EN;
 
     ctx = ngx_http_chatport_call_create(r, sizeof(ngx_http_chatport_form_ctx_t),
                                         "unknown_visitor");
@@ -488,7 +566,13 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
                                        pair->value.len);
 
         } else {
-            ngx_http_chatport_json_raw(&line, f[i].name.data, f[i].name.len);
+            label = ngx_http_chatport_label(f[i].label, owner);
+
+            if (label == NULL) {
+                label = &f[i].name;
+            }
+
+            ngx_http_chatport_json_raw(&line, label->data, label->len);
             ngx_http_chatport_json_literal(&line, ": ");
             ngx_http_chatport_json_raw(&line, pair->value.data,
                                        pair->value.len);
@@ -524,7 +608,10 @@ ngx_http_chatport_form_body(ngx_http_request_t *r)
         return;
     }
 
-    ngx_http_chatport_json_literal(&j, "},\"page\":");
+    ngx_http_chatport_json_literal(&j, "}");
+    ngx_http_chatport_form_labels(&j, clcf->form_fields, owner);
+
+    ngx_http_chatport_json_literal(&j, ",\"page\":");
     ngx_http_chatport_json_string(&j, &ctx->page);
 
     /* the widget sends the page's document.referrer, see visitor.c */

@@ -32,13 +32,15 @@ typedef struct {
     ngx_http_chatport_field_type_e   type;
     size_t                           max;
     ngx_uint_t                       required;   /* unsigned:1 */
+    ngx_str_t                        label[3];   /* by lang_e; [auto]:
+                                                    any language */
 } ngx_http_chatport_form_field_t;
 
 
 char *ngx_http_chatport_form_field_parse(ngx_conf_t *cf, ngx_array_t **fields);
 ngx_array_t *ngx_http_chatport_form_default_fields(ngx_conf_t *cf);
 void ngx_http_chatport_form_fields_json(ngx_http_chatport_json_t *j,
-    ngx_array_t *fields);
+    ngx_array_t *fields, ngx_uint_t lang);
 ngx_int_t ngx_http_chatport_form(ngx_http_request_t *r, ngx_str_t *arg);
 ngx_int_t ngx_http_chatport_forms(ngx_http_request_t *r, ngx_str_t *arg);
 char *ngx_http_chatport_form_check(ngx_http_chatport_form_field_t *f,

@@ -20,8 +20,9 @@
  *   "link"       the conversation in the console (owner, form), or the
  *                page to come back to (visitor), or ""
  *   "page", "referrer"   where the visitor is and came from (owner, form)
- *   "messages"   [{"id", "from": "visitor"|"agent", "agent", "text",
- *                "ts"}]: the news, oldest first
+ *   "messages"   [{"id", "from": "visitor"|"agent", "agent", "name",
+ *                "text", "ts"}]: the news, oldest first (an operator
+ *                by "name", else "agent")
  *   "thread"     visitor only: earlier messages, the same shape
  *   "form"       form only: {"id", "ts", "fields": {name: value, ...} in
  *                the form's order, "page", "referrer", "user_agent"}
@@ -539,7 +540,12 @@ ngx_http_chatport_mail_people(ngx_http_chatport_mail_ctx_t *ctx)
             ctx->vars.n++;
         }
 
-        ngx_http_chatport_mail_string(m, "agent", &s);
+        /* the display name the visitor saw, else the login */
+        ngx_http_chatport_mail_string(m, "name", &s);
+
+        if (s.len == 0) {
+            ngx_http_chatport_mail_string(m, "agent", &s);
+        }
 
         if (s.len && !agent) {
             rc |= ngx_http_chatport_mail_oneline(ctx->pool, &s,
@@ -867,18 +873,22 @@ ngx_http_chatport_mail_body(ngx_http_chatport_mail_ctx_t *ctx,
 }
 
 
-/* the fields in the form's order, by their labels when known */
+/*
+ * The fields in the form's order, by the labels the configuration gave
+ * them (the form's "labels"), else by the labels of the names known.
+ */
 
 static void
 ngx_http_chatport_mail_form(ngx_http_chatport_mail_ctx_t *ctx,
     ngx_http_chatport_json_t *b, json_t *form)
 {
-    json_t      *fields, *value;
+    json_t      *fields, *labels, *value;
     ngx_str_t    key, text, label;
     ngx_uint_t   i, any;
     const char  *k;
 
     fields = json_object_get(form, "fields");
+    labels = json_object_get(form, "labels");
     any = 0;
 
     json_object_foreach(fields, k, value) {
@@ -888,17 +898,23 @@ ngx_http_chatport_mail_form(ngx_http_chatport_mail_ctx_t *ctx,
 
         key.data = (u_char *) k;
         key.len = ngx_strlen(k);
-        label = key;
 
-        for (i = 0; ngx_http_chatport_mail_fields[i].len; i++) {
+        ngx_http_chatport_mail_string(labels, k, &label);
+
+        for (i = 0; label.len == 0 && ngx_http_chatport_mail_fields[i].len;
+             i++)
+        {
             if (key.len == ngx_http_chatport_mail_fields[i].len
                 && ngx_strncmp(key.data, ngx_http_chatport_mail_fields[i].data,
                                key.len)
                    == 0)
             {
                 label = ctx->texts->labels[i];
-                break;
             }
+        }
+
+        if (label.len == 0) {
+            label = key;
         }
 
         text.data = (u_char *) json_string_value(value);
@@ -945,7 +961,11 @@ ngx_http_chatport_mail_messages(ngx_http_chatport_mail_ctx_t *ctx,
         ngx_http_chatport_mail_string(m, "from", &from);
 
         if (from.len == 5 && ngx_strncmp(from.data, "agent", 5) == 0) {
-            ngx_http_chatport_mail_string(m, "agent", &name);
+            ngx_http_chatport_mail_string(m, "name", &name);
+
+            if (name.len == 0) {
+                ngx_http_chatport_mail_string(m, "agent", &name);
+            }
 
             if (name.len == 0) {
                 name = ctx->vars.title;

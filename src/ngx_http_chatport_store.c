@@ -258,7 +258,7 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     ngx_http_chatport_message_t *m, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t   a[37], *argv;
+    ngx_str_t   a[38], *argv;
     ngx_uint_t  nkeys;
 
     /* the key is the last of KEYS, and only there when the post has one */
@@ -350,9 +350,10 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     argv[18] = m->image;
     argv[19] = m->image_bytes;
     argv[22] = m->image_base;
+    argv[23] = m->name;
 
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_append_script,
-                                        a, nkeys, nkeys + 23, handler, data,
+                                        a, nkeys, nkeys + 24, handler, data,
                                         cmdp);
 }
 

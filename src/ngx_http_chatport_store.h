@@ -28,6 +28,7 @@ typedef struct {
     ngx_uint_t                create;      /* may open the conversation */
     ngx_str_t                 from;        /* "visitor" or "agent" */
     ngx_str_t                 agent;
+    ngx_str_t                 name;        /* the agent's display name */
     ngx_str_t                 text;
     ngx_str_t                 page;
     ngx_str_t                 referrer;

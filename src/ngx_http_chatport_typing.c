@@ -20,6 +20,7 @@
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_lua.h"
+#include "ngx_http_chatport_names.h"
 #include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_typing.h"
@@ -184,8 +185,7 @@ ngx_http_chatport_typing_publish(ngx_http_chatport_typing_ctx_t *ctx,
     ngx_uint_t typing)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      a[6];
-    ngx_str_t                     *site;
+    ngx_str_t                      a[7], *name, *site;
     ngx_http_request_t            *r;
 
     r = ctx->call.request;
@@ -202,9 +202,16 @@ ngx_http_chatport_typing_publish(ngx_http_chatport_typing_ctx_t *ctx,
 
     a[2] = ctx->cid;
 
+    ngx_str_null(&a[6]);
+
     if (ctx->operator) {
         ngx_str_set(&a[3], "agent");
         a[4] = *ctx->operator;
+
+        name = ngx_http_chatport_operator_name(r, ctx->operator);
+        if (name) {
+            a[6] = *name;
+        }
 
     } else {
         ngx_str_set(&a[3], "visitor");
@@ -220,7 +227,7 @@ ngx_http_chatport_typing_publish(ngx_http_chatport_typing_ctx_t *ctx,
 
     rc = ngx_http_chatport_store_call(r->pool,
                                       &ngx_http_chatport_typing_script, a, 2,
-                                      6, ngx_http_chatport_call_empty, ctx,
+                                      7, ngx_http_chatport_call_empty, ctx,
                                       &ctx->call.cmd);
 
     ngx_http_chatport_call_posted(&ctx->call, rc);

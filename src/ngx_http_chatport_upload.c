@@ -31,6 +31,7 @@
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_image.h"
+#include "ngx_http_chatport_names.h"
 #include "ngx_http_chatport_notify.h"
 #include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
@@ -181,6 +182,7 @@ ngx_http_chatport_upload_agent_body(ngx_http_request_t *r)
 
     ngx_str_set(&ctx->message.from, "agent");
     ctx->message.agent = *ngx_http_chatport_operator(r);
+    ngx_http_chatport_operator_name_set(r, &ctx->message);
 
     rc = ngx_http_chatport_store_append(r->pool, &ctx->message,
                                         ngx_http_chatport_upload_done, ctx,

@@ -300,8 +300,11 @@ ngx_http_chatport_config_send(ngx_http_request_t *r, ngx_uint_t online)
     ngx_http_chatport_json_int(&j, clcf->reply_wait);
 
     ngx_http_chatport_json_literal(&j, ",\"form\":{\"fields\":");
-    ngx_http_chatport_form_fields_json(&j, clcf->form_fields);
-    ngx_http_chatport_json_literal(&j, "}}\n");
+    ngx_http_chatport_form_fields_json(&j, clcf->form_fields,
+                                 ngx_http_chatport_custom_lang(r, clcf->lang));
+    ngx_http_chatport_json_literal(&j, "}");
+    ngx_http_chatport_custom_json(&j, &clcf->custom);
+    ngx_http_chatport_json_literal(&j, "}\n");
 
     if (ngx_http_chatport_json_result(&j, &body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -1667,7 +1667,7 @@ GET /chatport/config
 --- must_die
 --- error_log
 in "chatport_form_field" directive
-followed by "required", "max=SIZE" or "type=TYPE"
+followed by "required", "max=SIZE", "type=TYPE" or "label=TEXT"
 
 
 

@@ -14,8 +14,10 @@
 # and #forms open what they name; a direct visit has no referrer; typing
 # and seen both ways (t/browser/typing.js); the page the visitor is on,
 # followed live (t/browser/page.js); a poll cursor the store lost in a
-# failover (t/browser/cursor.js). Also the gzipped size of widget.js +
-# widget.css.
+# failover (t/browser/cursor.js); customisation: labels, texts, the
+# privacy link, left position, dark mode, a long form on a phone, a
+# multi-line reply from a phone console (t/browser/custom.js). Also the
+# gzipped size of widget.js + widget.css.
 # Screenshots go to build/screenshots/.
 
 use strict;
@@ -90,8 +92,8 @@ pass('chromium, node and npm are there');
 
 my %port;
 while (1) {
-    %port = map { $_ => free_port() } qw(back front off empty);
-    last if keys %{{ reverse %port }} == 4;
+    %port = map { $_ => free_port() } qw(back front off empty custom);
+    last if keys %{{ reverse %port }} == 5;
 }
 
 my $run = sprintf '%x%04x', time, $$ & 0xffff;
@@ -168,6 +170,7 @@ $chatport
             chatport_agent;
             auth_basic ops;
             auth_basic_user_file htpasswd;     # conf/htpasswd
+            chatport_operator ana "Ana García";
         }
 
         # one console for this site and the empty-inbox one (sites.js)
@@ -210,6 +213,32 @@ $chatport
             auth_basic_user_file htpasswd;
         }
     }
+
+    # a customised widget (t/browser/custom.js): closed hours (the form),
+    # on the left above a 90 px cart bar, labels, texts, a privacy link, a
+    # long form
+    server {
+        listen 127.0.0.1:$port{custom};
+        chatport_site $site-custom;
+        chatport_inject on;
+        chatport_hours "$closed_day 10:00-11:00";
+        chatport_position left 90px;
+        chatport_offline_text "Closed now: leave your order number and we reply by tomorrow.";
+        chatport_thanks_text "Thanks, we got your order question.";
+        chatport_privacy_url https://shop.example/privacy;
+        chatport_form_field name;
+        chatport_form_field email required type=email;
+        chatport_form_field tel type=tel;
+        chatport_form_field order_no required "label=Order number" "label:ja=注文番号";
+        chatport_form_field company;
+        chatport_form_field size label=Size;
+        chatport_form_field colour label=Colour;
+        chatport_form_field message required type=textarea;
+
+        location / {
+$proxy        }
+
+$chatport    }
 }
 _EOC_
 
@@ -294,7 +323,9 @@ spew("$dir/html/about.html", $about);
 spew("$dir/html/favicon.ico", '');
 # op2 and op3: operators of their own for the reply_wait and the
 # background-tab checks on the empty-inbox site
-spew("$dir/conf/htpasswd", "op:{PLAIN}pw\nop2:{PLAIN}pw\nop3:{PLAIN}pw\n");
+# ana: an operator with a display name (t/browser/team.js)
+spew("$dir/conf/htpasswd",
+     "op:{PLAIN}pw\nop2:{PLAIN}pw\nop3:{PLAIN}pw\nana:{PLAIN}pw\n");
 
 my $front = "http://127.0.0.1:$port{front}";
 
@@ -357,11 +388,22 @@ my @expected = (
     'the visitor types: the console shows it in the list and the open conversation, and stops showing it',
     'the operator types in the console: the widget shows "<name> is typing..." until the reply',
     '"Seen by the visitor" in the console once the widget showed the reply, also after reloads',
+    '"X is replying" appears in a second operator\'s console (list and conversation) while another types, by display name, and goes away',
+    'the visitor\'s widget shows the operator\'s display name while she types and on her reply',
+    'a claim in one console shows who has it in the other\'s list and header',
+    'a canned reply is inserted with "/" in the reply box',
+    'canned replies are created, edited and deleted in the console',
     'a poll cursor the store lost (failover) is answered 400 once, the widget reads the history again and gets the next reply',
     'photos: the visitor attaches a 4000x3000 JPEG; it is downsized, stored under 1 MB, shown as a thumbnail',
     'photos: the console shows the thumbnail, the full size on click',
     'photos: the operator pastes an image (Ctrl+V); the widget shows it',
     'photos: the operator drops an image file on the conversation',
+    'custom: the form shows the configured labels (not the field names), the offline text, autocomplete hints and the privacy link',
+    'custom: a Japanese browser gets the Japanese label',
+    'custom: chatport_position left 90px puts the launcher and the panel on the left above a 90 px bar; dark mode follows prefers-color-scheme with readable contrast (screenshots)',
+    'custom: on a 360x560 phone a long form scrolls under the offline text, which stays in view',
+    'custom: the configured thank-you text after sending the form',
+    'custom: a multi-line reply written in the console on a phone (Enter: new line, Send sends) arrives with its line break, and shows as two lines on both sides',
     'one console for two sites: each conversation is labelled with its site',
     'one console for two sites: a reply goes to the visitor of its site, presence is set per site',
     'no uncaught script error on any page',
@@ -371,6 +413,7 @@ my @expected = (
     local $ENV{CP_FRONT} = $front;
     local $ENV{CP_OFF} = "http://127.0.0.1:$port{off}";
     local $ENV{CP_EMPTY} = "http://127.0.0.1:$port{empty}";
+    local $ENV{CP_CUSTOM} = "http://127.0.0.1:$port{custom}";
     local $ENV{CP_USER} = 'op';
     local $ENV{CP_PASS} = 'pw';
     local $ENV{CP_RUN} = $run;

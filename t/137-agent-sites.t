@@ -280,6 +280,33 @@ subtest 'the inbox of each listed site, events labelled' => sub {
 };
 
 
+subtest 'claims and canned replies: of the named site only' => sub {
+    is(agent(POST => "conversations/$cid{$B}/claim?site=$B", {})->{status},
+       204, "claim ${B}'s conversation under $B: 204");
+    is(redis_cmd($redis, 'HGET', "chatport:{$B}:conv:$cid{$B}", 'claimed'),
+       'alice', '... claimed in site ' . $B);
+    is(error_of(agent(POST => "conversations/$cid{$C}/claim?site=$A", {})),
+       '403 unknown_conversation', "claim ${C}'s under $A: 403");
+    is(error_of(agent(POST => "conversations/$cid{$B}/claim", {})),
+       '400 invalid_site', 'a claim without site: 400 invalid_site');
+
+    my $res = agent(POST => "canned?site=$A", { title => 'hi',
+                                                 text => "hello from $A" });
+    is($res->{status}, 201, "a canned reply of $A: 201");
+    is_deeply([ map { $_->{text} } @{ (agent(GET => "canned?site=$A")
+                                           ->{json} || {})->{canned} || [] } ],
+              [ "hello from $A" ], "$A has it");
+    is_deeply((agent(GET => "canned?site=$B")->{json} || {})->{canned}, [],
+              "$B has none");
+    is(error_of(agent(GET => 'canned')), '400 invalid_site',
+       'canned without site: 400 invalid_site');
+    is(error_of(agent(GET => "canned?site=$C")), '400 invalid_site',
+       "canned of $C: 400 invalid_site");
+    is(agent(DELETE => "canned/$res->{json}{id}?site=$A")->{status}, 204,
+       "deleted from $A: 204");
+};
+
+
 subtest 'forms: merged across the listed sites, each labelled' => sub {
     for my $site ($A, $B, $C) {
         my $res = http_request(port => $port, method => 'POST',

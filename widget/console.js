@@ -44,12 +44,27 @@
       pages: '閲覧履歴', nPages: '%s ページ', onePage: '1 ページ',
       typing: '%sが入力中\u2026', photo: '写真' }
   };
+  /* operators: display names, "X is replying", claims, canned replies */
+  var TEAM = {
+    en: { replying: '%s is replying\u2026', claim: 'Claim', release: 'Release',
+      takeover: 'Take over', holds: '%s has it', mine: 'Yours', canned: 'Canned replies',
+      cannedNew: 'New canned reply', title: 'Title', text: 'Text', save: 'Save', cancel: 'Cancel',
+      edit: 'Edit', del: 'Delete', noCanned: 'No canned replies yet. Type / in a reply to insert one.',
+      cannedHint: 'Type / in the reply to insert one' },
+    ja: { replying: '%sが返信中\u2026', claim: '担当する', release: '担当を外す',
+      takeover: '引き継ぐ', holds: '担当: %s', mine: 'あなたが担当', canned: '定型文',
+      cannedNew: '新しい定型文', title: 'タイトル', text: '本文', save: '保存', cancel: 'キャンセル',
+      edit: '編集', del: '削除', noCanned: '定型文はまだありません。返信欄で / を入力すると挿入できます。',
+      cannedHint: '返信欄で / を入力すると挿入できます' }
+  };
+  Object.keys(TEAM).forEach(function (l) { Object.keys(TEAM[l]).forEach(function (k) { T[l][k] = TEAM[l][k]; }); });
   var t = T.en, lang = 'en', me = '', site = '', rtf;
+  var names = {}, canned = [], menu = null, menuAt = 0;
   var convs = Object.create(null), order = [], items = {};
   var cur = null, cursor = null, seen, loading = false, again = false, gen = 0;
   var forms = [], formIds = {}, formCursor = null, formsSeen;
   var pollCursor = {}, backoff = 1000, pres = { status: 'away' };
-  var sites = null, sitePres = {};
+  var sites = null, sitePres = {}, cannedAt = null;
   var sound, actx = null, closeTimer = null, listTimer = null, notifyOn;
   var t0 = Date.now(), unmute, pages = null, pagesAsked = 0, shown = {};
   var lastAgent = null, lastLi = null, seenLi, typedAt = 0, typedIn = null, idle;
@@ -105,6 +120,7 @@
         e.status = r.status;
         e.code = j.error;
         e.retry = +r.headers.get('Retry-After') || 0;
+        e.json = j;
         throw e;
       });
     });
@@ -287,10 +303,11 @@
     b.textContent = '';
     add(b, add(el('span', 'row'), el('strong', 'who', c.name || c.email || label(c.id)),
                sites && c.site ? el('span', 'tag', c.site) : null,
+               c.claimed ? el('span', 'holder', holder(c)) : null,
                el('time', 'ago', c.updated ? ago(c.updated) : ''),
                c.unread ? el('span', 'badge', c.unread) : null),
         typer(c) ? el('span', 'snip typing', typer(c)) :
-        el('span', 'snip', (last.from === 'agent' ? (last.agent || t.you) + ': ' : '') +
+        el('span', 'snip', (last.from === 'agent' ? (opName(last) || t.you) + ': ' : '') +
                            (last.text || (last.image ? '[' + t.photo + ']' : ''))));
     b.setAttribute('aria-current', String(c.id === cur));
     li.classList.toggle('sel', c.id === cur);
@@ -317,7 +334,8 @@
   /* who types in a conversation (events are best effort: 6 s without news
      is a stop) */
   function typer(c) {
-    return c && c.typing && Date.now() - c.typing.at < 6000 ? t.typing.replace('%s', c.typing.who) : '';
+    return c && c.typing && Date.now() - c.typing.at < 6000 ?
+      (c.typing.agent ? t.replying : t.typing).replace('%s', c.typing.who) : '';
   }
   /* the open conversation's "is typing" line, and "Seen by the visitor"
      under the operator's last reply once the visitor's widget showed it */
@@ -378,6 +396,7 @@
     $('cstate').textContent = t.closed;
     $('cstate').hidden = c.status !== 'closed';
     $('close').disabled = c.status === 'closed';
+    claimUi(c);
   }
   /* the page the visitor is on, with its title when it was reported */
   function current(c) {
@@ -410,7 +429,7 @@
     var ol = $('msgs'), agent = m.from === 'agent', after = ol.lastChild,
       stick = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 60,
       li = add(el('li', 'msg ' + (agent ? 'agent' : 'visitor')),
-               add(el('div', 'mh'), el('span', '', agent ? m.agent || t.you : t.visitor),
+               add(el('div', 'mh'), el('span', '', agent ? opName(m) || t.you : t.visitor),
                    el('time', '', m.ts ? clock(m.ts) : '')),
                linked(el('div', 'mt'), m.text));
     li.setAttribute('data-id', m.id);
@@ -484,6 +503,7 @@
     if (cur !== id) {
       typing();
       cur = id;
+      siteCanned();
       cursor = null;
       lastAgent = lastLi = null;
       seen = Object.create(null);
@@ -530,7 +550,7 @@
     ta.disabled = $('send').disabled = true;
     typing();
     post(cpath(id, 'messages'), { text: text }).then(function (j) {
-      var m = { id: j && j.id, from: 'agent', agent: me, text: text, ts: Date.now() };
+      var m = { id: j && j.id, from: 'agent', agent: me, name: names[me], text: text, ts: Date.now() };
       if (id === cur) { addMsg(m); ta.value = ''; }
       if (bump(convs[id], m)) { convs[id].status = 'open'; }
       renderList();
@@ -548,7 +568,7 @@
                                       sites && f.site ? el('span', 'tag', f.site) : null,
                                       el('time', '', f.ts ? clock(f.ts) : '')));
     add(li, rows(el('dl', 'meta'), Object.keys(fl).map(function (k) {
-      return [/^(name|email|message)$/.test(k) ? t[k] : k, el('span', '', fl[k]), k === 'message' ? 'mt' : ''];
+      return [(f.labels || {})[k] || (/^(name|email|message)$/.test(k) ? t[k] : k), el('span', '', fl[k]), k === 'message' ? 'mt' : ''];
     }).concat([[t.page, link(f.page)], [t.referrer, link(f.referrer, t.direct)],
                [t.ua, ua(f.user_agent, 'f' + f.id)]])));
     if (/^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(mail || '')) {
@@ -589,9 +609,11 @@
   /* ---- the inbox long-poll; "live" is false for the backlog of the first answer ---- */
   function handle(ev, live) {
     var id = ev.conversation, c = id && convs[id], m = ev.message, fresh = true;
+    if (team(ev, c)) { return; }
     if (ev.type === 'typing') {
       if (c && !(ev.from === 'agent' && ev.agent === me)) {
-        c.typing = ev.typing && { who: ev.from === 'agent' ? ev.agent : t.visitor, at: Date.now() };
+        c.typing = ev.typing && { who: ev.from === 'agent' ? opName(ev) : t.visitor, at: Date.now(),
+                                  agent: ev.from === 'agent' };
         setTimeout(renderList, 6100);
       }
       return;
@@ -677,8 +699,13 @@
      conversation names its site; one inbox poll and one presence per site ---- */
   function withSite(path, s) {
     var m = /(^|\/)conversations\/([0-9a-f]{32})\//.exec(path);
-    s = s || m && convs[m[2]] && convs[m[2]].site;
+    s = s || m && convs[m[2]] && convs[m[2]].site || /^canned/.test(path) && (cannedAt || sites && sites[0]);
     return sites && s ? path + (path.indexOf('?') < 0 ? '?' : '&') + 'site=' + encodeURIComponent(s) : path;
+  }
+  /* canned replies are a site's: those of the open conversation's site */
+  function siteCanned() {
+    var s = sites && (convs[cur] && convs[cur].site || sites[0]);
+    if (s && s !== cannedAt) { cannedAt = s; loadCanned(); }
   }
   function siteStart() {
     var box = el('span', 'tools');
@@ -736,13 +763,180 @@
       open(where);
     }
   }
+  /* a phone's keyboard has no Shift+Enter: there Enter is a new line and
+     the Send button sends */
+  function touch() {
+    return matchMedia('(pointer: coarse)').matches;
+  }
   function texts() {
     var all = document.querySelectorAll('[data-t]'), i;
     for (i = 0; i < all.length; i++) { all[i].textContent = t[all[i].getAttribute('data-t')]; }
-    $('text').setAttribute('placeholder', t.ph);
+    $('text').setAttribute('placeholder', touch() ? t.reply + '\u2026' : t.ph);
     document.documentElement.lang = lang;
     rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto', style: 'short' });
     tools();
+  }
+  /* ---- operators: names, claims, canned replies (the "/" menu) ---- */
+  /* an operator by display name: a message's or event's "name", the
+     session's names, else the login */
+  function opName(x) { return x.name || names[x.agent] || x.agent || ''; }
+  function holder(c) { return c.claimed === me ? t.mine : t.holds.replace('%s', opName({ agent: c.claimed })); }
+  function team(ev, c) {
+    if (ev.type === 'canned') { loadCanned(); return true; }
+    if (ev.type !== 'claimed') { return false; }
+    if (ev.name && ev.operator) { names[ev.operator] = ev.name; }
+    if (c) { c.claimed = ev.operator || null; }
+    if (ev.conversation === cur) { claimUi(c || {}); }
+    return true;
+  }
+  function claimUi(c) {
+    var b = $('claim'), h = $('holder');
+    h.hidden = !c.claimed;
+    h.textContent = c.claimed ? holder(c) : '';
+    b.textContent = !c.claimed ? t.claim : c.claimed === me ? t.release : t.takeover;
+  }
+  /* claim, release, or take over from the operator who has it */
+  function claim() {
+    var id = cur, c = convs[id] || {}, mine = c.claimed === me;
+    api('POST', cpath(id, mine ? 'release' : 'claim'), c.claimed && !mine ? { force: true } : {}).then(function () {
+      if (convs[id]) { convs[id].claimed = mine ? null : me; }
+    }, function (e) {
+      if (e.status !== 409) { fail(e); return; }
+      if (e.json.name) { names[e.json.operator] = e.json.name; }
+      if (convs[id]) { convs[id].claimed = e.json.operator; }
+    }).then(function () {
+      renderList();
+      if (id === cur) { meta(); }
+    });
+  }
+  function loadCanned() {
+    return api('GET', 'canned').then(function (j) {
+      canned = (j.canned || []).sort(function (a, b) { return a.title.localeCompare(b.title, lang); });
+      cannedList();
+    }, function () {});
+  }
+  /* the dialog: every canned reply with edit and delete, and its form */
+  function cannedList() {
+    var ul = $('clist');
+    ul.textContent = '';
+    canned.forEach(function (x) {
+      var e = el('button', '', t.edit), d = el('button', 'danger', t.del);
+      e.type = d.type = 'button';
+      e.onclick = function () { cannedForm(x); };
+      d.onclick = function () { api('DELETE', 'canned/' + x.id).then(loadCanned, fail); };
+      add(ul, add(el('li', 'canned'), add(el('div', 'ch'), el('strong', '', x.title), e, d), el('div', 'mt', x.text)));
+    });
+    $('cnone').hidden = canned.length > 0;
+  }
+  function cannedForm(x) {
+    var f = $('cform');
+    f.hidden = false;
+    f.elements.cid.value = x ? x.id : '';
+    f.elements.ctitle.value = x ? x.title : '';
+    f.elements.ctext.value = x ? x.text : '';
+    f.elements.ctitle.focus();
+  }
+  function cannedSave(ev) {
+    var f = $('cform'), body = { title: f.elements.ctitle.value, text: f.elements.ctext.value };
+    ev.preventDefault();
+    if (f.elements.cid.value) { body.id = f.elements.cid.value; }
+    api('POST', 'canned', body).then(function () { f.hidden = true; return loadCanned(); }).catch(fail);
+  }
+  /* "/" in the reply (at its start or after a space) opens the menu of
+     canned replies whose title has what follows; Enter, Tab or a click
+     puts one in its place */
+  function slash() {
+    var ta = $('text'), before = ta.value.slice(0, ta.selectionStart), m = /(^|\s)\/([^\s\/]*)$/.exec(before);
+    var q = m && m[2].toLowerCase(), ul = $('cmenu');
+    menu = m ? canned.filter(function (x) { return x.title.toLowerCase().indexOf(q) >= 0; }).slice(0, 8) : null;
+    ul.textContent = '';
+    ul.hidden = !menu || !menu.length;
+    if (ul.hidden) { menu = null; return; }
+    menuAt = Math.min(menuAt, menu.length - 1);
+    menu.forEach(function (x, i) {
+      var li = add(el('li', i === menuAt ? 'on' : ''), el('strong', '', x.title), el('span', '', x.text));
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', String(i === menuAt));
+      li.onmousedown = function (e) { e.preventDefault(); insert(x); };
+      add(ul, li);
+    });
+  }
+  function insert(x) {
+    var ta = $('text'), at = ta.selectionStart, before = ta.value.slice(0, at).replace(/\/[^\s\/]*$/, '');
+    ta.value = before + x.text + ta.value.slice(at);
+    ta.selectionStart = ta.selectionEnd = before.length + x.text.length;
+    menu = null;
+    $('cmenu').hidden = true;
+    ta.focus();
+    typing(true);
+  }
+  function menuKey(e) {
+    if (!menu || e.target.id !== 'text') { return; }
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      menuAt = (menuAt + (e.key === 'ArrowDown' ? 1 : menu.length - 1)) % menu.length;
+      slash();
+    } else if (e.key === 'Enter' || e.key === 'Tab') {
+      if (e.isComposing || e.keyCode === 229) { return; }
+      insert(menu[menuAt]);
+    } else if (e.key === 'Escape') {
+      menu = null;
+      $('cmenu').hidden = true;
+    } else {
+      return;
+    }
+    /* before the reply's own Enter (send) */
+    e.preventDefault();
+    e.stopPropagation();
+  }
+  /* the claim button and holder in the header, the canned replies' button,
+     menu and dialog: made here so that the page's HTML stays as it is */
+  function teamStart(s) {
+    var b = el('button', 'claim'), h = el('span', 'tag holder'), cb = el('button', 'cannedb', t.canned),
+      ul = el('ul', 'cmenu'), d = el('dialog', 'cdialog'), f = el('form', 'cform'), ti = el('input'),
+      tx = el('textarea'), id = el('input'), n = el('button', '', t.cannedNew), x = el('button', '', t.close),
+      no = el('button', '', t.cancel), list = el('ul', 'clist'), none = el('p', 'empty', t.noCanned);
+    names = s.names || {};
+    if (s.name) { $('op').textContent = s.name + ' (' + me + ')'; }
+    b.type = cb.type = n.type = x.type = no.type = 'button';
+    b.id = 'claim';
+    h.id = 'holder';
+    h.hidden = true;
+    b.onclick = claim;
+    $('close').parentNode.insertBefore(h, $('close'));
+    $('close').parentNode.insertBefore(b, $('close'));
+    cb.id = 'cannedb';
+    cb.title = t.cannedHint;
+    $('photo').parentNode.insertBefore(cb, $('photo'));
+    ul.id = 'cmenu';
+    ul.hidden = true;
+    ul.setAttribute('role', 'listbox');
+    $('reply').appendChild(ul);
+    /* the dialog: the list, and the form that creates or edits one */
+    d.id = 'canned';
+    f.id = 'cform';
+    f.hidden = true;
+    id.type = 'hidden';
+    id.name = 'cid';
+    ti.name = 'ctitle';
+    ti.maxLength = 100;
+    ti.required = tx.required = true;
+    tx.name = 'ctext';
+    tx.rows = 4;
+    add(f, id, add(el('label'), el('span', '', t.title), ti), add(el('label'), el('span', '', t.text), tx),
+        add(el('div', 'ch'), el('button', '', t.save), no));
+    list.id = 'clist';
+    none.id = 'cnone';
+    add(d, add(el('div', 'ch'), el('h2', '', t.canned), n, x), none, list, f);
+    document.body.appendChild(d);
+    no.onclick = function () { f.hidden = true; };
+    n.onclick = function () { cannedForm(null); };
+    x.onclick = function () { d.close(); };
+    f.onsubmit = cannedSave;
+    cb.onclick = function () { cannedList(); d.showModal(); };
+    $('text').addEventListener('input', function () { menuAt = 0; slash(); });
+    $('text').addEventListener('blur', function () { ul.hidden = true; menu = null; });
+    $('reply').addEventListener('keydown', menuKey, true);
+    loadCanned();
   }
   function start(s) {
     lang = s.lang === 'ja' || s.lang === 'en' ? s.lang : /^ja\b/i.test(navigator.language) ? 'ja' : 'en';
@@ -752,6 +946,7 @@
     $('site').textContent = site || 'ChatPort';
     sites = s.sites || null;
     $('op').textContent = me;
+    teamStart(s);
     texts();
     totals();
     pres = s.status ? s : pres;
@@ -831,7 +1026,7 @@
   on('reply', 'submit', send);
   on('text', 'input', function () { typing(!!$('text').value); });
   on('text', 'keydown', function (e) {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { send(e); }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229 && !touch()) { send(e); }
   });
   document.addEventListener('pointerdown', unlock, true);
   document.addEventListener('keydown', unlock, true);

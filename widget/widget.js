@@ -13,7 +13,10 @@
     }
     window.__chatport = 1;
 
-    var P = new URL('.', S.src).href, KEY = 'chatport_open';
+    var P = new URL('.', S.src).href, KEY = 'chatport_open',
+        /* the browser's language: the labels' where the site lets it be */
+        NL = /^ja\b/i.test(navigator.language || '') ? 'ja' : 'en',
+        CFG = 'config?lang=' + NL;
     var FIELDS = ['name', 'email', 'message', 'tel'];
     var T = {
         en: { title: 'Chat with us', greeting: 'Hi! How can we help you?',
@@ -31,7 +34,7 @@
               asked: 'Thank you! We will reply by email.',
               shut: 'This conversation was closed. Write again to reopen it.',
               typing: ' is typing\u2026', seen: 'Seen',
-              photo: 'Send a photo',
+              photo: 'Send a photo', privacy: 'Privacy policy',
               fe: { required: 'Please fill this in.',
                     invalid: 'Please check this.', too_long: 'Too long.' } },
         ja: { title: '\u304a\u554f\u3044\u5408\u308f\u305b', greeting: '\u3054\u8cea\u554f\u306f\u304a\u6c17\u8efd\u306b\u3069\u3046\u305e\u3002',
@@ -50,6 +53,7 @@
               shut: '\u3053\u306e\u4f1a\u8a71\u306f\u7d42\u4e86\u3057\u307e\u3057\u305f\u3002\u30e1\u30c3\u30bb\u30fc\u30b8\u3092\u9001\u308b\u3068\u518d\u958b\u3057\u307e\u3059\u3002',
               typing: '\u304c\u5165\u529b\u4e2d\u2026', seen: '\u65e2\u8aad',
               photo: '\u5199\u771f\u3092\u9001\u308b',
+              privacy: '\u30d7\u30e9\u30a4\u30d0\u30b7\u30fc\u30dd\u30ea\u30b7\u30fc',
               fe: { required: '\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044', invalid: '\u6b63\u3057\u304f\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044',
                     too_long: '\u9577\u3059\u304e\u307e\u3059' } }
     };
@@ -176,6 +180,15 @@
         s.setProperty('--c', c.color);
         s.setProperty('--f', ((n >> 16) * 299 + (n >> 8 & 255) * 587 +
                               (n & 255) * 114) / 1000 > 150 ? '#111' : '#fff');
+        /* chatport_position: the side, and the height of a shop's sticky
+         * cart bar to keep clear */
+        if (c.position) {
+            s.setProperty('--b', c.bottom + 'px');
+            if (c.position === 'left') {
+                s.setProperty('--l', '20px');
+                s.setProperty('--r', 'auto');
+            }
+        }
         title.textContent = c.title || t.title;
         attr(panel, { 'aria-label': title.textContent });
         greet.textContent = c.greeting || t.greeting;
@@ -207,7 +220,7 @@
 
     /* resolves once the config is there (or could not be had) */
     function refresh() {
-        return api('config', 0, 'no-cache').then(function (r) {
+        return api(CFG, 0, 'no-cache').then(function (r) {
             if (r.ok) { apply(r.j); }
         }, function () {});
     }
@@ -230,7 +243,8 @@
             node = el('div', 'msg' + (agent ? '' : ' me')),
             at = log.lastChild;
         node.id = 'm' + m.id;
-        el('span', 'meta', (agent && m.agent ? m.agent + ' \u00b7 ' : '') +
+        /* the operator's display name, else the login */
+        el('span', 'meta', (agent && m.agent ? (m.name || m.agent) + ' \u00b7 ' : '') +
            (m.ts ? new Date(m.ts).toLocaleTimeString(lang,
                    { hour: '2-digit', minute: '2-digit' }) : ''), node);
         linked(m.text, el('span', 'text', 0, node));
@@ -261,7 +275,7 @@
         clearTimeout(whoTimer);
         who.hidden = !(e && e.typing);
         if (!who.hidden) {
-            who.textContent = e.agent + t.typing;
+            who.textContent = (e.name || e.agent) + t.typing;
             whoTimer = setTimeout(typer, 6000);
         }
     }
@@ -414,18 +428,23 @@
         });
     }
 
-    /* a form of fields {name, type, required, max} in parent, posted to
-     * path: done() once it is stored, else the errors by its fields;
-     * extra: the contact form's page, referrer and honeypot */
+    /* a form of fields {name, type, required, max, label} in parent,
+     * posted to path: done() once it is stored, else the errors by its
+     * fields; extra: the contact form's page, referrer and honeypot */
     function form(parent, fields, path, done, extra) {
         var f = el('form', 0, 0, parent), inputs = {}, hp, submit, fnote;
         fields.forEach(function (d, i) {
             var id = path[0] + i,
-                label = el('label', 0, (t.labels[FIELDS.indexOf(d.name)] ||
+                label = el('label', 0, (d.label ||
+                                        t.labels[FIELDS.indexOf(d.name)] ||
                                         d.name) + (d.required ? ' *' : ''), f),
-                input = el(d.type === 'textarea' ? d.type : 'input', 0, 0, f);
+                input = el(d.type === 'textarea' ? d.type : 'input', 0, 0, f),
+                /* what the browser may fill in */
+                ac = /^(email|tel)$/.test(d.type) ? d.type :
+                     { name: 'name', company: 'organization' }[d.name];
             label.htmlFor = input.id = id;
             if (d.type !== 'textarea') { input.type = d.type; }
+            if (ac) { attr(input, { autocomplete: ac }); }
             input.name = d.name;
             input.required = d.required;
             if (d.max) { input.maxLength = d.max; }
@@ -441,6 +460,10 @@
         }
         fnote = attr(el('p', 'err', 0, f), { role: 'alert' });
         submit = el('button', 'send', t.send, f);
+        if (cfg.privacy_url) {
+            attr(el('a', 0, t.privacy, el('p', 'pv', 0, f)), {
+                href: cfg.privacy_url, target: '_blank', rel: 'noopener' });
+        }
 
         f.addEventListener('submit', function (e) {
             var data = extra ? { website: hp.value, page: location.href,
@@ -522,8 +545,7 @@
     function start(c) {
         var css, was;
         cfg = c;
-        lang = c.lang === 'ja' || c.lang === 'en' ? c.lang :
-               /^ja\b/i.test(navigator.language || '') ? 'ja' : 'en';
+        lang = c.lang === 'ja' || c.lang === 'en' ? c.lang : NL;
         t = T[lang];
 
         host = el('chatport-widget');
@@ -557,10 +579,10 @@
                    { name: 'name', type: 'text', max: 200 }],
              'contact', function () { told(t.asked); });
         off = el('div', 'off', 0, body);
-        el('p', 'note', t.offline, off);
+        el('p', 'note', c.offline || t.offline, off);
         form(off, c.form.fields, 'form', function () {
             conv = 1;
-            told(t.thanks);
+            told(cfg.thanks || t.thanks);
             history();
         }, 1);
         foot = el('div', 'foot', 0, panel);
@@ -615,6 +637,6 @@
         setInterval(view, 5000);
     }
 
-    api('config').then(function (r) { if (r.ok) { start(r.j); } },
+    api(CFG).then(function (r) { if (r.ok) { start(r.j); } },
                        function () { /* no widget rather than a broken page */ });
 })();

@@ -11,7 +11,7 @@
 -- none), the console's link, "1" when the business hours are open; for
 -- a photo: its JSON ({"width", "height"}, "" for none), its bytes, the
 -- site's upload quota, the prefix of conversation keys and of the
--- operators' image URLs.
+-- operators' image URLs; the operator's display name ("" for none).
 -- Returns the message's id.
 local meta, msgs, convs, inbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local due, pending, images, idem = KEYS[7], KEYS[8], KEYS[11], KEYS[14]
@@ -39,6 +39,10 @@ if image ~= '' and not upload_room(KEYS[12], KEYS[13], ARGV[22],
 end
 local fields = {'from', from, 'text', text}
 if agent ~= '' then fields[5] = 'agent'; fields[6] = agent end
+if ARGV[24] ~= '' then
+  fields[#fields + 1] = 'name'
+  fields[#fields + 1] = ARGV[24]
+end
 if image ~= '' then
   fields[#fields + 1] = 'image'
   fields[#fields + 1] = image

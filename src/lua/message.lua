@@ -8,6 +8,7 @@ local function message(e, images)
   local m = {id = e[1], from = f.from, text = f.text,
              ts = tonumber(string.match(e[1], '^%d+'))}
   if f.agent then m.agent = f.agent end
+  if f.name then m.name = f.name end
   if f.image then
     if images then
       local i = cjson.decode(f.image)

@@ -1122,10 +1122,14 @@ async function checks(browser) {
                        shot, sleep, FRONT, RUN, USER, PASS });
     await require('./typing')(browser, { check, until, assert, visitor, shot,
         sleep, watch, FRONT, USER, PASS, RUN });
+    await require('./team')(browser, { check, until, assert, visitor, shot,
+        watch, agent, FRONT, PASS, RUN });
     await require('./cursor')(browser, { check, until, assert, agent,
         visitor, watch, sleep, FRONT, RUN });
     await images(browser, { check, assert, until, agent, visitor, shot,
                             conversation, watch, FRONT, USER, PASS, RUN });
+    await require('./custom')(browser, { check, until, assert, agent,
+        visitor, watch, shot, sleep, FRONT, RUN, USER, PASS });
     await require('./sites')(browser, { check, until, assert, visitor, shot,
         watch, FRONT, EMPTY, USER, PASS, RUN });
 
