@@ -145,6 +145,9 @@ http {
     default_type application/octet-stream;
 
     chatport_redis 127.0.0.1:$redis;
+    # every visitor of the checks comes from 127.0.0.1: more than the
+    # default 10 new conversations in 10 minutes
+    chatport_chat_rate 100/10m;
 
     # the site's own web server
     server {
