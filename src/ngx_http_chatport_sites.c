@@ -5,6 +5,8 @@
  * names it with the query argument "site"; the lists (conversations,
  * forms) read every listed site and merge them, each entry labelled with
  * its site. An operator never reaches a site the location does not list.
+ * Every handler below chatport_agent takes the site it serves from
+ * ngx_http_chatport_request_site() (the server's where no list is set).
  */
 
 
@@ -76,6 +78,8 @@ static ngx_int_t ngx_http_chatport_sites_bound(
 static ngx_uint_t ngx_http_chatport_sites_past(
     ngx_http_chatport_sites_ctx_t *ctx, json_t *entry);
 static int64_t ngx_http_chatport_sites_ms(json_t *entry);
+static void ngx_http_chatport_sites_place(ngx_http_chatport_json_t *j,
+    int64_t ms, ngx_str_t *id);
 
 
 /*
@@ -631,30 +635,12 @@ ngx_http_chatport_sites_answer(ngx_http_chatport_sites_ctx_t *ctx)
                                      json_object_get(entries[n - 1], "id"));
             id.len = id.data ? ngx_strlen(id.data) : 0;
 
-            text = (char *) ngx_pnalloc(r->pool, NGX_INT64_LEN + 1 + id.len);
-            if (text == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            id.len = ngx_sprintf((u_char *) text, "%L-%V",
-                                 ngx_http_chatport_sites_ms(entries[n - 1]),
-                                 &id)
-                     - (u_char *) text;
-            id.data = (u_char *) text;
-            ngx_http_chatport_json_string(&j, &id);
+            ngx_http_chatport_sites_place(&j,
+                                   ngx_http_chatport_sites_ms(entries[n - 1]),
+                                   &id);
 
         } else if (ctx->bounded) {
-            text = (char *) ngx_pnalloc(r->pool,
-                                        NGX_INT64_LEN + 1 + ctx->bound_id.len);
-            if (text == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            id.len = ngx_sprintf((u_char *) text, "%L-%V", ctx->bound_ms,
-                                 &ctx->bound_id)
-                     - (u_char *) text;
-            id.data = (u_char *) text;
-            ngx_http_chatport_json_string(&j, &id);
+            ngx_http_chatport_sites_place(&j, ctx->bound_ms, &ctx->bound_id);
 
         } else {
             ngx_http_chatport_json_literal(&j, "null");
@@ -770,7 +756,7 @@ static ngx_int_t
 ngx_http_chatport_sites_bound(ngx_http_chatport_sites_ctx_t *ctx,
     json_t *cursor)
 {
-    u_char      *dash;
+    u_char      *dash, *p;
     int64_t      ms;
     ngx_str_t    text, id;
     ngx_int_t    c;
@@ -805,6 +791,12 @@ ngx_http_chatport_sites_bound(ngx_http_chatport_sites_ctx_t *ctx,
 
     id.data = dash + 1;
     id.len = text.data + text.len - id.data;
+
+    for (p = id.data; p < id.data + id.len; p++) {
+        if (!isxdigit(*p)) {
+            return NGX_ERROR;
+        }
+    }
 
     if (ctx->bounded) {
         c = ms != ctx->bound_ms ? (ms < ctx->bound_ms ? -1 : 1)
@@ -867,4 +859,21 @@ static int64_t
 ngx_http_chatport_sites_ms(json_t *entry)
 {
     return (int64_t) json_number_value(json_object_get(entry, "updated"));
+}
+
+
+/* a place in the list as a cursor: "MS-CID" */
+
+static void
+ngx_http_chatport_sites_place(ngx_http_chatport_json_t *j, int64_t ms,
+    ngx_str_t *id)
+{
+    u_char  buf[NGX_INT64_LEN + 1];
+
+    ngx_http_chatport_json_literal(j, "\"");
+    ngx_http_chatport_json_raw(j, buf, ngx_sprintf(buf, "%L-", ms) - buf);
+
+    /* a CID is hex digits (a cursor's is checked): nothing to escape */
+    ngx_http_chatport_json_raw(j, id->data, id->len);
+    ngx_http_chatport_json_literal(j, "\"");
 }
