@@ -28,6 +28,9 @@ module.exports = async function (browser, h) {
     const button = s => op.locator('#sitepres button[data-site="' + s.name +
                                    '"]');
     async function set(s, on) {
+        /* the button shows the site's status once the console read it */
+        await until(async () => await button(s).getAttribute('aria-pressed')
+                    !== null, 5000, s.name + ' status shown');
         if (await button(s).getAttribute('aria-pressed') !== String(on)) {
             await button(s).click({ timeout: 3000 });
         }
