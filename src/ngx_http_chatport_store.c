@@ -469,7 +469,7 @@ ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
     ngx_http_chatport_redis_pt handler, void *data,
     ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t  a[5];
+    ngx_str_t  a[4];
 
     if (ngx_http_chatport_store_key(pool, &a[0], "chatport:{%V}:%s", site,
                                     name)
@@ -489,10 +489,8 @@ ngx_http_chatport_store_stream(ngx_pool_t *pool, ngx_str_t *site,
         a[3].len = ngx_strlen(name);
     }
 
-    a[4] = *site;
-
     return ngx_http_chatport_store_call(pool, &ngx_http_chatport_stream_script,
-                                        a, 1, 5, handler, data, cmdp);
+                                        a, 1, 4, handler, data, cmdp);
 }
 
 
