@@ -2,7 +2,8 @@
 /*
  * ChatPort: the operator's console and API below the "chatport_agent"
  * location. The operator is nginx's $remote_user, and sees only the site
- * of the server the location is in.
+ * of the server the location is in, or the sites its
+ * "chatport_agent_sites" lists (ngx_http_chatport_sites.c).
  */
 
 
