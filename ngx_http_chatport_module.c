@@ -27,6 +27,7 @@
 #include "ngx_http_chatport_list.h"
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_redis.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_typing.h"
 #include "ngx_http_chatport_waiters.h"
@@ -288,6 +289,13 @@ static ngx_command_t  ngx_http_chatport_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_chatport_loc_conf_t, agent_prefix),
       ngx_http_chatport_agent_handler },
+
+    { ngx_string("chatport_agent_sites"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatport_agent_sites,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("chatport_inject"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -972,6 +980,7 @@ ngx_http_chatport_create_loc_conf(ngx_conf_t *cf)
     clcf->mail_delay = NGX_CONF_UNSET_MSEC;
     clcf->operators = NGX_CONF_UNSET_PTR;
     clcf->custom.position = NGX_CONF_UNSET_UINT;
+    clcf->agent_sites = NGX_CONF_UNSET_PTR;
 
     return clcf;
 }
@@ -1052,6 +1061,23 @@ ngx_http_chatport_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (ngx_http_chatport_mail_settings(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->agent_sites != NGX_CONF_UNSET_PTR
+        && conf->agent_prefix.data == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"chatport_agent_sites\" needs \"chatport_agent\" "
+                           "in the same location");
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * Not inherited: a location below would otherwise let its requests
+     * choose their site with "site", a visitor's too.
+     */
+    if (conf->agent_sites == NGX_CONF_UNSET_PTR) {
+        conf->agent_sites = NULL;
     }
 
     if (conf->agent_prefix.data) {
@@ -1654,7 +1680,6 @@ static char *
 ngx_http_chatport_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_str_t  *site, *value;
-    ngx_uint_t  i;
 
     site = (ngx_str_t *) ((char *) conf + cmd->offset);
 
@@ -1664,18 +1689,9 @@ ngx_http_chatport_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (value[1].len == 0 || value[1].len > NGX_HTTP_CHATPORT_SITE_MAX) {
+    if (ngx_http_chatport_site_name(&value[1]) != NGX_OK) {
         return ngx_http_chatport_invalid(cf, cmd,
                                          "1 to 64 of A-Z a-z 0-9 . _ -");
-    }
-
-    for (i = 0; i < value[1].len; i++) {
-        if (!(isalnum(value[1].data[i]) || value[1].data[i] == '.'
-              || value[1].data[i] == '_' || value[1].data[i] == '-'))
-        {
-            return ngx_http_chatport_invalid(cf, cmd,
-                                             "1 to 64 of A-Z a-z 0-9 . _ -");
-        }
     }
 
     *site = value[1];

@@ -91,6 +91,8 @@ typedef struct {
     ngx_str_t                 prefix;          /* chatport location name */
     ngx_str_t                 agent_prefix;    /* chatport_agent name */
     ngx_uint_t                agent_protected; /* by auth_basic/_request */
+    ngx_array_t              *agent_sites;     /* of ngx_str_t, NULL: the
+                                                  server's site */
 
     ngx_flag_t                inject;
     ngx_str_t                 inject_src;

@@ -2,7 +2,8 @@
 /*
  * ChatPort: the operator's console and API below the "chatport_agent"
  * location. The operator is nginx's $remote_user, and sees only the site
- * of the server the location is in.
+ * of the server the location is in, or the sites its
+ * "chatport_agent_sites" lists (ngx_http_chatport_sites.c).
  */
 
 
@@ -25,6 +26,7 @@
 #include "ngx_http_chatport_list.h"
 #include "ngx_http_chatport_page.h"
 #include "ngx_http_chatport_presence.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_typing.h"
 #include "ngx_http_chatport_upload.h"
@@ -186,6 +188,7 @@ static ngx_str_t  ngx_http_chatport_console_csp =
 ngx_int_t
 ngx_http_chatport_agent_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                      rc;
     ngx_http_chatport_loc_conf_t  *clcf;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
@@ -206,6 +209,11 @@ ngx_http_chatport_agent_handler(ngx_http_request_t *r)
                                             "not_protected",
                                             "the operator console is not "
                                             "protected by a login");
+    }
+
+    rc = ngx_http_chatport_sites_check(r, &clcf->agent_prefix);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     return ngx_http_chatport_dispatch(r, &clcf->agent_prefix,
@@ -309,7 +317,7 @@ ngx_http_chatport_session_done(void *data, redisReply *reply, ngx_int_t rc)
     ngx_http_chatport_agent_ctx_t  *ctx = data;
 
     ngx_int_t                      n;
-    ngx_str_t                     *operator;
+    ngx_str_t                     *operator, *site;
     ngx_uint_t                     i;
     ngx_http_request_t            *r;
     ngx_http_chatport_json_t       j;
@@ -363,7 +371,23 @@ ngx_http_chatport_session_done(void *data, redisReply *reply, ngx_int_t rc)
     ngx_http_chatport_json_literal(&j, "{\"operator\":");
     ngx_http_chatport_json_string(&j, operator);
     ngx_http_chatport_json_literal(&j, ",\"site\":");
-    ngx_http_chatport_json_string(&j, &cscf->site);
+    ngx_http_chatport_json_string(&j, &ctx->message.site);
+
+    /* a console of several sites shows them all */
+    if (clcf->agent_sites) {
+        ngx_http_chatport_json_literal(&j, ",\"sites\":[");
+        site = clcf->agent_sites->elts;
+
+        for (i = 0; i < clcf->agent_sites->nelts; i++) {
+            if (i) {
+                ngx_http_chatport_json_literal(&j, ",");
+            }
+
+            ngx_http_chatport_json_string(&j, &site[i]);
+        }
+
+        ngx_http_chatport_json_literal(&j, "]");
+    }
     ngx_http_chatport_json_literal(&j, ",\"lang\":");
     ngx_http_chatport_json_string(&j,
                                   &ngx_http_chatport_lang_names[clcf->lang]);
@@ -723,9 +747,8 @@ static ngx_int_t
 ngx_http_chatport_inbox_poll(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                       rc;
-    ngx_str_t                       after, channel;
+    ngx_str_t                       after, channel, *site;
     ngx_http_chatport_waiter_t     *w;
-    ngx_http_chatport_srv_conf_t   *cscf;
     ngx_http_chatport_loc_conf_t   *clcf;
 
     if (ngx_http_chatport_cursor(r, &after) != NGX_OK) {
@@ -738,10 +761,11 @@ ngx_http_chatport_inbox_poll(ngx_http_request_t *r, ngx_str_t *arg)
         ngx_str_set(&after, "0-0");
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    /* one site's inbox: a console of several sites polls each of them */
+    site = ngx_http_chatport_request_site(r);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
-    if (ngx_http_chatport_store_inbox_channel(r->pool, &cscf->site, &channel)
+    if (ngx_http_chatport_store_inbox_channel(r->pool, site, &channel)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -754,7 +778,7 @@ ngx_http_chatport_inbox_poll(ngx_http_request_t *r, ngx_str_t *arg)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    w->data = &cscf->site;
+    w->data = site;
     w->unknown = "unknown_conversation";
 
     rc = ngx_http_chatport_waiter_start(w);
@@ -770,7 +794,7 @@ ngx_http_chatport_inbox_poll(ngx_http_request_t *r, ngx_str_t *arg)
     }
 
     /* a console holding its poll is what makes its operator available */
-    if (ngx_http_chatport_presence_poll(r, &cscf->site,
+    if (ngx_http_chatport_presence_poll(r, site,
                                         ngx_http_chatport_operator(r),
                                         clcf->poll_timeout,
                                         clcf->presence_grace)
@@ -809,8 +833,8 @@ static void
 ngx_http_chatport_presence_body(ngx_http_request_t *r)
 {
     json_t                         *root;
-    ngx_int_t                       rc;
-    ngx_str_t                       status;
+    ngx_int_t                       rc, named;
+    ngx_str_t                       status, name, *site;
     ngx_http_chatport_agent_ctx_t  *ctx;
 
     root = ngx_http_chatport_body_json(r, NGX_HTTP_CHATPORT_SMALL_BODY);
@@ -819,8 +843,25 @@ ngx_http_chatport_presence_body(ngx_http_request_t *r)
     }
 
     rc = ngx_http_chatport_json_get_string(r->pool, root, "status", &status);
+    named = ngx_http_chatport_json_get_string(r->pool, root, "site", &name);
 
     json_decref(root);
+
+    /* the site is the body's "site", or the query's */
+    site = ngx_http_chatport_request_site(r);
+
+    if (named == NGX_OK) {
+        site = ngx_http_chatport_sites_find(r, &name);
+    }
+
+    if (named == NGX_ERROR || site == NULL) {
+        ngx_http_finalize_request(r,
+            ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_site",
+                                         "\"site\" is not a site of this "
+                                         "console"));
+        return;
+    }
 
     if (!(rc == NGX_OK
           && ((status.len == 6 && ngx_strncmp(status.data, "online", 6) == 0)
@@ -842,7 +883,7 @@ ngx_http_chatport_presence_body(ngx_http_request_t *r)
     }
 
     /* kept until changed: across console and nginx reloads */
-    rc = ngx_http_chatport_store_presence(r->pool, &ctx->message.site,
+    rc = ngx_http_chatport_store_presence(r->pool, site,
                                           "status",
                                           ngx_http_chatport_operator(r),
                                           &status, 0,
@@ -879,7 +920,6 @@ ngx_http_chatport_cid(ngx_http_request_t *r, ngx_str_t *arg)
 static ngx_http_chatport_agent_ctx_t *
 ngx_http_chatport_agent_ctx(ngx_http_request_t *r)
 {
-    ngx_http_chatport_srv_conf_t   *cscf;
     ngx_http_chatport_agent_ctx_t  *ctx;
 
     ctx = ngx_http_chatport_call_create(r,
@@ -889,8 +929,7 @@ ngx_http_chatport_agent_ctx(ngx_http_request_t *r)
         return NULL;
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
-    ctx->message.site = cscf->site;
+    ctx->message.site = *ngx_http_chatport_sites_first(r);
 
     return ctx;
 }

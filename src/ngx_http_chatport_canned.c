@@ -25,6 +25,7 @@
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_lua.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 
 
@@ -72,15 +73,14 @@ ngx_http_chatport_canned_init(void)
 static ngx_int_t
 ngx_http_chatport_canned_keys(ngx_http_request_t *r, ngx_str_t *keys)
 {
-    ngx_http_chatport_srv_conf_t  *cscf;
+    ngx_str_t  *site;
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    site = ngx_http_chatport_request_site(r);
 
     if (ngx_http_chatport_store_key(r->pool, &keys[0],
-                                    "chatport:{%V}:canned", &cscf->site)
+                                    "chatport:{%V}:canned", site)
         != NGX_OK
-        || ngx_http_chatport_store_inbox_channel(r->pool, &cscf->site,
-                                                 &keys[1])
+        || ngx_http_chatport_store_inbox_channel(r->pool, site, &keys[1])
            != NGX_OK)
     {
         return NGX_ERROR;

@@ -26,6 +26,7 @@
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_lua.h"
 #include "ngx_http_chatport_names.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 
 
@@ -108,15 +109,14 @@ static void
 ngx_http_chatport_claim_body(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
-    ngx_str_t                       a[8], *me, *name, target;
+    ngx_str_t                       a[8], *me, *name, target, *site;
     ngx_uint_t                      force;
-    ngx_http_chatport_srv_conf_t   *cscf;
     ngx_http_chatport_loc_conf_t   *clcf;
     ngx_http_chatport_claim_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_chatport_module);
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
+    site = ngx_http_chatport_request_site(r);
 
     if (ngx_http_chatport_claim_args(r, &target, &force) != NGX_OK) {
         return;
@@ -133,10 +133,9 @@ ngx_http_chatport_claim_body(ngx_http_request_t *r)
 
     name = target.len ? ngx_http_chatport_operator_name(r, &target) : NULL;
 
-    if (ngx_http_chatport_store_channel(r->pool, &cscf->site, &ctx->cid,
-                                        &a[0])
+    if (ngx_http_chatport_store_channel(r->pool, site, &ctx->cid, &a[0])
         != NGX_OK
-        || ngx_http_chatport_store_inbox_channel(r->pool, &cscf->site, &a[1])
+        || ngx_http_chatport_store_inbox_channel(r->pool, site, &a[1])
            != NGX_OK
         || ngx_http_chatport_store_number(r->pool, &a[7],
                                           (int64_t) clcf->retention * 1000)

@@ -23,6 +23,7 @@
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_lua.h"
 #include "ngx_http_chatport_mail.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_upload.h"
 
@@ -151,7 +152,7 @@ ngx_http_chatport_erase_body(ngx_http_request_t *r)
     json_t                        *root;
     ngx_int_t                      rc, cid_rc, email_rc;
     ngx_str_t                      cid, email, a[14];
-    ngx_http_chatport_srv_conf_t  *cscf;
+    ngx_str_t                     *site;
     ngx_http_chatport_data_ctx_t  *ctx;
 
     root = ngx_http_chatport_body_json(r, NGX_HTTP_CHATPORT_DATA_BODY_MAX);
@@ -183,16 +184,16 @@ ngx_http_chatport_erase_body(ngx_http_request_t *r)
         return;
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    site = ngx_http_chatport_request_site(r);
 
-    if (ngx_http_chatport_data_keys(r->pool, &cscf->site, a,
+    if (ngx_http_chatport_data_keys(r->pool, site, a,
                                     ngx_http_chatport_erase_keys, 9)
         != NGX_OK
         || ngx_http_chatport_store_key(r->pool, &a[9], "chatport:{%V}:conv:",
-                                       &cscf->site)
+                                       site)
            != NGX_OK
         || ngx_http_chatport_store_key(r->pool, &a[10], "chatport:{%V}:idx:",
-                                       &cscf->site)
+                                       site)
            != NGX_OK
         || ngx_http_chatport_store_number(r->pool, &a[13],
                                           NGX_HTTP_CHATPORT_DATA_CONVS_MAX)
@@ -295,7 +296,7 @@ ngx_http_chatport_export(ngx_http_request_t *r, ngx_str_t *arg)
     u_char                        *p;
     ngx_int_t                      rc, cid_rc, email_rc;
     ngx_str_t                      cid, email, raw, a[8];
-    ngx_http_chatport_srv_conf_t  *cscf;
+    ngx_str_t                     *site;
     ngx_http_chatport_loc_conf_t  *clcf;
     ngx_http_chatport_data_ctx_t  *ctx;
 
@@ -328,14 +329,14 @@ ngx_http_chatport_export(ngx_http_request_t *r, ngx_str_t *arg)
                                             message);
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    site = ngx_http_chatport_request_site(r);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
-    if (ngx_http_chatport_data_keys(r->pool, &cscf->site, a,
+    if (ngx_http_chatport_data_keys(r->pool, site, a,
                                     ngx_http_chatport_export_keys, 3)
         != NGX_OK
         || ngx_http_chatport_store_key(r->pool, &a[3], "chatport:{%V}:conv:",
-                                       &cscf->site)
+                                       site)
            != NGX_OK
         || ngx_http_chatport_store_number(r->pool, &a[6],
                                           NGX_HTTP_CHATPORT_DATA_CONVS_MAX)

@@ -27,6 +27,7 @@
 #include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_mail.h"
 #include "ngx_http_chatport_notify.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 
 

@@ -21,6 +21,7 @@
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_identity.h"
 #include "ngx_http_chatport_lua.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_waiters.h"
 
@@ -63,39 +64,61 @@ ngx_http_chatport_forms_init(void)
 ngx_int_t
 ngx_http_chatport_forms(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    ngx_int_t                      rc;
-    ngx_str_t                      a[4];
-    ngx_http_chatport_call_t      *call;
-    ngx_http_chatport_srv_conf_t  *cscf;
+    ngx_int_t                  rc;
+    ngx_str_t                  after, *site;
+    ngx_http_chatport_call_t  *call;
 
-    if (ngx_http_chatport_cursor(r, &a[2]) != NGX_OK) {
+    site = ngx_http_chatport_request_site(r);
+
+    if (site == NULL) {
+        return ngx_http_chatport_sites_forms(r);
+    }
+
+    if (ngx_http_chatport_cursor(r, &after) != NGX_OK) {
         return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid_cursor",
                                             "\"after\" is not a form id");
     }
 
-    if (a[2].len == 0) {
-        ngx_str_set(&a[2], "0-0");
+    if (after.len == 0) {
+        ngx_str_set(&after, "0-0");
     }
-
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
 
     call = ngx_http_chatport_call_create(r, sizeof(ngx_http_chatport_call_t),
                                          "unknown_form");
-    if (call == NULL
-        || ngx_http_chatport_forms_keys(r->pool, &cscf->site, a) != NGX_OK
-        || ngx_http_chatport_store_number(r->pool, &a[3],
-                                          NGX_HTTP_CHATPORT_FORMS_MAX)
-           != NGX_OK)
-    {
+    if (call == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_chatport_store_call(r->pool, &ngx_http_chatport_forms_script,
-                                      a, 2, 4, ngx_http_chatport_call_json,
-                                      call, &call->cmd);
+    rc = ngx_http_chatport_forms_store(r->pool, site, &after,
+                                       ngx_http_chatport_call_json, call,
+                                       &call->cmd);
 
     return ngx_http_chatport_call_started(call, rc);
+}
+
+
+/* one site's forms after "after", with their state and the count of new */
+
+ngx_int_t
+ngx_http_chatport_forms_store(ngx_pool_t *pool, ngx_str_t *site,
+    ngx_str_t *after, ngx_http_chatport_redis_pt handler, void *data,
+    ngx_http_chatport_redis_cmd_t **cmdp)
+{
+    ngx_str_t  a[4];
+
+    a[2] = *after;
+
+    if (ngx_http_chatport_forms_keys(pool, site, a) != NGX_OK
+        || ngx_http_chatport_store_number(pool, &a[3],
+                                          NGX_HTTP_CHATPORT_FORMS_MAX)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_forms_script,
+                                        a, 2, 4, handler, data, cmdp);
 }
 
 
@@ -134,12 +157,12 @@ ngx_http_chatport_form_state_body(ngx_http_request_t *r)
     json_t                              *root;
     ngx_int_t                            rc;
     ngx_str_t                            a[7];
-    ngx_http_chatport_srv_conf_t        *cscf;
+    ngx_str_t                           *site;
     ngx_http_chatport_loc_conf_t        *clcf;
     ngx_http_chatport_form_state_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_chatport_module);
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    site = ngx_http_chatport_request_site(r);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
     root = ngx_http_chatport_body_json(r, NGX_HTTP_CHATPORT_FORM_STATE_BODY);
@@ -162,8 +185,8 @@ ngx_http_chatport_form_state_body(ngx_http_request_t *r)
         return;
     }
 
-    if (ngx_http_chatport_forms_keys(r->pool, &cscf->site, a) != NGX_OK
-        || ngx_http_chatport_store_inbox_channel(r->pool, &cscf->site, &a[2])
+    if (ngx_http_chatport_forms_keys(r->pool, site, a) != NGX_OK
+        || ngx_http_chatport_store_inbox_channel(r->pool, site, &a[2])
            != NGX_OK
         || ngx_http_chatport_store_number(r->pool, &a[6],
                                           (int64_t) clcf->retention * 1000)

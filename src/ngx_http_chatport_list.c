@@ -29,6 +29,7 @@
 #include "ngx_http_chatport.h"
 #include "ngx_http_chatport_http.h"
 #include "ngx_http_chatport_list.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_lua.h"
 #include "ngx_http_chatport_upload.h"
 
@@ -106,7 +107,7 @@ ngx_http_chatport_conversations(ngx_http_request_t *r, ngx_str_t *arg)
     ngx_str_t                       images;
     ngx_http_chatport_list_t        list;
     ngx_http_chatport_error_t      *err;
-    ngx_http_chatport_srv_conf_t   *cscf;
+    ngx_str_t                      *site;
     ngx_http_chatport_loc_conf_t   *clcf;
     ngx_http_chatport_list_ctx_t   *ctx;
 
@@ -116,21 +117,29 @@ ngx_http_chatport_conversations(ngx_http_request_t *r, ngx_str_t *arg)
                                             err->message);
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    site = ngx_http_chatport_request_site(r);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_chatport_module);
 
-    ctx = ngx_http_chatport_call_create(r,
-                                        sizeof(ngx_http_chatport_list_ctx_t),
-                                        "unknown_conversation");
-    if (ctx == NULL
-        || ngx_http_chatport_upload_url(r->pool, &clcf->agent_prefix,
-                                        "conversations/", NULL, &images)
-           != NGX_OK)
+    if (ngx_http_chatport_upload_url(r->pool, &clcf->agent_prefix,
+                                     "conversations/", NULL, &images)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_chatport_list_store(r->pool, &cscf->site, &list, &images,
+    if (site == NULL) {
+        /* chatport_agent_sites without "site": every listed site's */
+        return ngx_http_chatport_sites_conversations(r, &list, &images);
+    }
+
+    ctx = ngx_http_chatport_call_create(r,
+                                        sizeof(ngx_http_chatport_list_ctx_t),
+                                        "unknown_conversation");
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_chatport_list_store(r->pool, site, &list, &images,
                                       ngx_http_chatport_list_done, ctx,
                                       &ctx->call.cmd);
 
@@ -317,35 +326,51 @@ ngx_http_chatport_list_store(ngx_pool_t *pool, ngx_str_t *site,
 }
 
 
-/* the page, or 400 for a query the script refused ("QUERY message") */
+/* the page, or 400 for a query the script refused */
 
 void
 ngx_http_chatport_list_done(void *data, redisReply *reply, ngx_int_t rc)
 {
     ngx_http_chatport_call_t  *call = data;
 
-    u_char              *message;
-    ngx_http_request_t  *r;
+    ngx_int_t  status;
 
-    if (rc != NGX_OK || reply == NULL || reply->type != REDIS_REPLY_ERROR
-        || ngx_strncmp(reply->str, "QUERY ", 6) != 0)
-    {
+    status = ngx_http_chatport_list_refused(call->request, reply, rc);
+
+    if (status == NGX_DECLINED) {
         ngx_http_chatport_call_json(data, reply, rc);
         return;
     }
 
     call->cmd = NULL;
-    r = call->request;
+    ngx_http_chatport_call_done(call, status);
+}
+
+
+/*
+ * A list script's refusal of the query ("QUERY message") answered 400
+ * invalid_query; NGX_DECLINED for any other reply.
+ */
+
+ngx_int_t
+ngx_http_chatport_list_refused(ngx_http_request_t *r, redisReply *reply,
+    ngx_int_t rc)
+{
+    u_char  *message;
+
+    if (rc != NGX_OK || reply == NULL || reply->type != REDIS_REPLY_ERROR
+        || ngx_strncmp(reply->str, "QUERY ", 6) != 0)
+    {
+        return NGX_DECLINED;
+    }
 
     message = ngx_pnalloc(r->pool, reply->len - 6 + 1);
     if (message == NULL) {
-        ngx_http_chatport_call_done(call, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_cpystrn(message, (u_char *) reply->str + 6, reply->len - 6 + 1);
 
-    ngx_http_chatport_call_done(call,
-        ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST, "invalid_query",
-                                     (char *) message));
+    return ngx_http_chatport_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid_query", (char *) message);
 }

@@ -37,6 +37,8 @@ ngx_int_t ngx_http_chatport_list_store(ngx_pool_t *pool, ngx_str_t *site,
     ngx_http_chatport_redis_cmd_t **cmdp);
 void ngx_http_chatport_list_done(void *data, redisReply *reply,
     ngx_int_t rc);
+ngx_int_t ngx_http_chatport_list_refused(ngx_http_request_t *r,
+    redisReply *reply, ngx_int_t rc);
 
 
 #endif /* _NGX_HTTP_CHATPORT_LIST_H_INCLUDED_ */

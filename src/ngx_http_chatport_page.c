@@ -26,6 +26,7 @@
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_lua.h"
 #include "ngx_http_chatport_page.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 
 
@@ -275,7 +276,6 @@ ngx_http_chatport_pages(ngx_http_request_t *r, ngx_str_t *arg)
 {
     ngx_int_t                      rc;
     ngx_str_t                      a[2];
-    ngx_http_chatport_srv_conf_t  *cscf;
     ngx_http_chatport_page_ctx_t  *ctx;
 
     if (ngx_http_chatport_cid(r, arg) != NGX_OK) {
@@ -284,13 +284,13 @@ ngx_http_chatport_pages(ngx_http_request_t *r, ngx_str_t *arg)
                                             "no such conversation here");
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
-
     ctx = ngx_http_chatport_call_create(r,
                                         sizeof(ngx_http_chatport_page_ctx_t),
                                         "unknown_conversation");
     if (ctx == NULL
-        || ngx_http_chatport_page_keys(r->pool, &cscf->site, arg, a)
+        || ngx_http_chatport_page_keys(r->pool,
+                                       ngx_http_chatport_request_site(r),
+                                       arg, a)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -21,6 +21,7 @@
 #include "ngx_http_chatport_json.h"
 #include "ngx_http_chatport_lua.h"
 #include "ngx_http_chatport_names.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_typing.h"
 
@@ -184,17 +185,15 @@ ngx_http_chatport_typing_publish(ngx_http_chatport_typing_ctx_t *ctx,
     ngx_uint_t typing)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      a[7], *name;
+    ngx_str_t                      a[7], *name, *site;
     ngx_http_request_t            *r;
-    ngx_http_chatport_srv_conf_t  *cscf;
 
     r = ctx->call.request;
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
+    site = ngx_http_chatport_request_site(r);
 
-    if (ngx_http_chatport_store_channel(r->pool, &cscf->site, &ctx->cid,
-                                        &a[0])
+    if (ngx_http_chatport_store_channel(r->pool, site, &ctx->cid, &a[0])
         != NGX_OK
-        || ngx_http_chatport_store_inbox_channel(r->pool, &cscf->site, &a[1])
+        || ngx_http_chatport_store_inbox_channel(r->pool, site, &a[1])
            != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);

@@ -33,6 +33,7 @@
 #include "ngx_http_chatport_image.h"
 #include "ngx_http_chatport_names.h"
 #include "ngx_http_chatport_notify.h"
+#include "ngx_http_chatport_sites.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_upload.h"
 #include "ngx_http_chatport_waiters.h"
@@ -79,7 +80,6 @@ ngx_http_chatport_upload_visitor(ngx_http_request_t *r, ngx_str_t *arg)
 ngx_int_t
 ngx_http_chatport_upload_agent(ngx_http_request_t *r, ngx_str_t *arg)
 {
-    ngx_http_chatport_srv_conf_t    *cscf;
     ngx_http_chatport_upload_ctx_t  *ctx;
 
     if (ngx_http_chatport_cid(r, arg) != NGX_OK) {
@@ -95,9 +95,7 @@ ngx_http_chatport_upload_agent(ngx_http_request_t *r, ngx_str_t *arg)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
-
-    ctx->message.site = cscf->site;
+    ctx->message.site = *ngx_http_chatport_request_site(r);
     ctx->message.cid = *arg;
 
     /* the body handler finds the conversation through the ctx */
@@ -398,7 +396,6 @@ ngx_http_chatport_upload_get(ngx_http_request_t *r,
 {
     ngx_int_t                       rc;
     ngx_str_t                       key;
-    ngx_http_chatport_srv_conf_t   *cscf;
     ngx_http_chatport_stream_id_t   parsed;
     const char                     *argv[3];
     size_t                          lens[3];
@@ -408,10 +405,10 @@ ngx_http_chatport_upload_get(ngx_http_request_t *r,
                                             "not_found", "no such photo");
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_chatport_module);
     ctx->id = *id;
 
-    if (ngx_http_chatport_store_channel(r->pool, &cscf->site,
+    if (ngx_http_chatport_store_channel(r->pool,
+                                        ngx_http_chatport_request_site(r),
                                         &ctx->message.cid, &key)
         != NGX_OK
         || ngx_http_chatport_store_key(r->pool, &key, "%V:images", &key)

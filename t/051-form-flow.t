@@ -360,7 +360,7 @@ subtest 'submissions through GET A forms: as posted, escaped as data, newest las
                      page => 'http://localhost/contact?x=1',
                      referrer => 'http://localhost/products',
                      user_agent => 'Agent <b>1</b>',
-                     conversation => cid_of($vid) },
+                     conversation => cid_of($vid), site => $site_c },
               'the JSON submission, exactly as posted, with the '
               . 'conversation of the visitor\'s cookie')
         or diag explain $f1;
@@ -369,7 +369,8 @@ subtest 'submissions through GET A forms: as posted, escaped as data, newest las
                      fields => { name => $ja, email => 'b@example.jp',
                                  message => "urlencoded\r\nbody" },
                      page => '', referrer => 'https://elsewhere.example/x',
-                     user_agent => '', conversation => cid_of($vid2 // '') },
+                     user_agent => '', conversation => cid_of($vid2 // ''),
+                     site => $site_c },
               'the urlencoded submission: decoded UTF-8, no page from '
               . 'another site\'s Referer, the conversation it opened')
         or diag explain $f2;

@@ -146,6 +146,9 @@ http {
     default_type application/octet-stream;
 
     chatport_redis 127.0.0.1:$redis;
+    # every visitor of the checks comes from 127.0.0.1: more than the
+    # default 10 new conversations in 10 minutes
+    chatport_chat_rate 100/10m;
 
     # the site's own web server
     server {
@@ -172,6 +175,14 @@ $chatport
             auth_basic ops;
             auth_basic_user_file htpasswd;     # conf/htpasswd
             chatport_operator ana "Ana García";
+        }
+
+        # one console for this site and the empty-inbox one (sites.js)
+        location /chatport/sites/ {
+            chatport_agent;
+            chatport_agent_sites $site $site-empty;
+            auth_basic ops;
+            auth_basic_user_file htpasswd;
         }
     }
 
@@ -397,6 +408,8 @@ my @expected = (
     'custom: on a 360x560 phone a long form scrolls under the offline text, which stays in view',
     'custom: the configured thank-you text after sending the form',
     'custom: a multi-line reply written in the console on a phone (Enter: new line, Send sends) arrives with its line break, and shows as two lines on both sides',
+    'one console for two sites: each conversation is labelled with its site',
+    'one console for two sites: a reply goes to the visitor of its site, presence is set per site',
     'no uncaught script error on any page',
 );
 

@@ -185,8 +185,8 @@ subtest 'visitor types: the operators hear it, the cursor stays' => sub {
                "operator $i: woken, not at the poll timeout");
         is_deeply($a->[$i]{json},
                   { events => [ { type => 'typing', conversation => $cid,
-                                  from => 'visitor', typing => JSON::PP::true
-                                } ],
+                                  site => $SITE, from => 'visitor',
+                                  typing => JSON::PP::true } ],
                     cursor => $c },
                   "operator $i: the typing event, the cursor unchanged")
             or diag $a->[$i]{body};
@@ -196,8 +196,9 @@ subtest 'visitor types: the operators hear it, the cursor stays' => sub {
     $a = woken([ agent_request(GET => "poll?after=$c") ],
                sub { vpost($v, 'typing', { typing => JSON::PP::false }) });
     is_deeply($a->[0]{json}{events},
-              [ { type => 'typing', conversation => $cid, from => 'visitor',
-                  typing => JSON::PP::false } ], '{"typing": false}: a stop')
+              [ { type => 'typing', conversation => $cid, site => $SITE,
+                  from => 'visitor', typing => JSON::PP::false } ],
+              '{"typing": false}: a stop')
         or diag $a->[0]{body};
 
     $a = woken([ agent_request(GET => "poll?after=$c") ],
@@ -243,7 +244,7 @@ subtest 'operator types: the visitor and the other operators hear it' => sub {
 
     is_deeply($a->[1]{json},
               { events => [ { type => 'typing', conversation => $cid,
-                              from => 'agent', agent => 'alice',
+                              site => $SITE, from => 'agent', agent => 'alice',
                               typing => JSON::PP::true } ],
                 cursor => $c },
               "bob's inbox poll: alice types in that conversation")

@@ -322,8 +322,8 @@ subtest '"X is replying": the name reaches the visitor and bob, '
         or diag $a->[0]{body};
     is_deeply($a->[1]{json},
               { events => [ { type => 'typing', conversation => $cid,
-                              from => 'agent', agent => 'alice',
-                              name => 'Alice Smith',
+                              site => $SITE, from => 'agent',
+                              agent => 'alice', name => 'Alice Smith',
                               typing => JSON::PP::true } ],
                 cursor => $c },
               "bob's inbox poll: alice is replying there, the cursor stays")
@@ -340,8 +340,9 @@ subtest '"X is replying": the name reaches the visitor and bob, '
                sub { agent(POST => "conversations/$cid/typing", {},
                            user => 'dave') });
     is_deeply($a->[0]{json}{events},
-              [ { type => 'typing', conversation => $cid, from => 'agent',
-                  agent => 'dave', typing => JSON::PP::true } ],
+              [ { type => 'typing', conversation => $cid, site => $SITE,
+                  from => 'agent', agent => 'dave',
+                  typing => JSON::PP::true } ],
               'dave, without a display name: no "name"')
         or diag $a->[0]{body};
 

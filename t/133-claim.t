@@ -122,7 +122,8 @@ subtest 'claim, take over, assign, release' => sub {
     my $p = agent(GET => "poll?after=$c", undef, user => 'bob');
     is_deeply([ map { { %$_, id => 'x', ts => 0 } } @{ $p->{json}{events} } ],
               [ { id => 'x', ts => 0, type => 'claimed', conversation => $cid,
-                  operator => 'alice', name => 'Alice', by => 'alice' } ],
+                  site => $SITE, operator => 'alice', name => 'Alice',
+                  by => 'alice' } ],
               "bob's inbox poll: the claimed event") or diag $p->{body};
 
     $r = agent(POST => "conversations/$cid/claim", '');

@@ -83,7 +83,8 @@
   var convs = Object.create(null), order = [], items = {};
   var cur = null, cursor = null, seen, loading = false, again = false, gen = 0;
   var forms = [], formIds = {}, formCursor = null, newForms = 0, formEls = {}, answer = null;
-  var pollCursor = null, backoff = 1000, pres = { status: 'away' };
+  var pollCursor = {}, backoff = 1000, pres = { status: 'away' };
+  var sites = null, sitePres = {}, cannedAt = null;
   var sound, actx = null, closeTimer = null, listTimer = null, notifyOn;
   var t0 = Date.now(), unmute, pages = null, pagesAsked = 0, shown = {};
   var lastAgent = null, lastLi = null, seenLi, typedAt = 0, typedIn = null, idle;
@@ -135,7 +136,7 @@
   function api(method, path, body) {
     var o = { method: method, credentials: 'same-origin' }, b = body instanceof Blob;
     if (body) { o.headers = { 'Content-Type': b ? body.type : 'application/json' }; o.body = b ? body : JSON.stringify(body); }
-    return fetch(A + path, o).then(function (r) {
+    return fetch(A + withSite(path), o).then(function (r) {
       if (r.ok) { return r.status === 204 ? null : r.json(); }
       return r.json().catch(function () { return {}; }).then(function (j) {
         var e = new Error(j.message || r.statusText || 'HTTP ' + r.status);
@@ -326,6 +327,7 @@
     while (li.lastChild !== b) { li.removeChild(li.lastChild); }
     b.textContent = '';
     add(b, add(el('span', 'row'), el('strong', 'who', c.name || c.email || label(c.id)),
+               sites && c.site ? el('span', 'tag', c.site) : null,
                c.claimed ? el('span', 'holder', holder(c)) : null,
                el('time', 'ago', c.updated ? ago(c.updated) : ''),
                c.unread ? el('span', 'badge', c.unread) : null),
@@ -548,10 +550,10 @@
   /* a photo's thumbnail (CSS sizes it), a link to the full size */
   function thumb(im) {
     var a = el('a', 'pic'), img = el('img');
-    a.setAttribute('href', im.url);
+    a.setAttribute('href', withSite(im.url));
     a.setAttribute('target', '_blank');
     a.setAttribute('rel', 'noopener');
-    img.setAttribute('src', im.url);
+    img.setAttribute('src', withSite(im.url));
     img.setAttribute('alt', t.photo);
     img.setAttribute('width', im.width);
     img.setAttribute('height', im.height);
@@ -609,6 +611,7 @@
     if (cur !== id) {
       typing();
       cur = id;
+      siteCanned();
       cursor = null;
       lastAgent = lastLi = null;
       seen = Object.create(null);
@@ -670,6 +673,7 @@
   function formItem(f) {
     var fl = f.fields || {}, a, body, mail = fl.email,
       li = add(el('li', 'fitem'), add(el('div', 'fh'), el('strong', '', fl.name || mail || t.visitor),
+                                      sites && f.site ? el('span', 'tag', f.site) : null,
                                       el('time', '', f.ts ? clock(f.ts) : '')));
     add(li, rows(el('dl', 'meta'), Object.keys(fl).map(function (k) {
       return [(f.labels || {})[k] || (/^(name|email|message)$/.test(k) ? t[k] : k), el('span', '', fl[k]), k === 'message' ? 'mt' : ''];
@@ -680,16 +684,16 @@
         String(fl.message || '').replace(/^/gm, '> ');
       a = add(li, el('a', 'mail', t.mail + ' \u2192 ' + mail)).lastChild;
       a.setAttribute('href', 'mailto:' + mail + '?subject=' +
-        encodeURIComponent(t.subject + (site ? ' (' + site + ')' : '')) +
+        encodeURIComponent(t.subject + (f.site || site ? ' (' + (f.site || site) + ')' : '')) +
         '&body=' + encodeURIComponent(body));
     }
     formMark(li, f);
     return li;
   }
   function addForm(f, live) {
-    if (!f || !f.id || formIds[f.id]) { return; }
+    if (!f || !f.id || formIds[f.site + ' ' + f.id]) { return; }
     var fl = f.fields || {};
-    formIds[f.id] = true;
+    formIds[f.site + ' ' + f.id] = true;
     forms.push(f);
     $('forms').insertBefore(formItem(f), $('forms').firstChild);
     $('fnote').hidden = true;
@@ -713,7 +717,7 @@
     b.addEventListener('click', function () {
       var next = f.state === 'done' ? 'new' : 'done';
       b.disabled = true;
-      api('POST', 'forms/' + encodeURIComponent(f.id) + '/state', { state: next }).then(function () {
+      api('POST', withSite('forms/' + encodeURIComponent(f.id) + '/state', f.site), { state: next }).then(function () {
         formSet(f.id, next);
         return loadForms(false);
       }).catch(fail).then(function () { b.disabled = false; });
@@ -782,18 +786,40 @@
     var id = cur;
     ask(t.eraseConv, t.erase).then(function (v) {
       if (v !== 'ok') { return; }
-      return api('POST', 'erase', { conversation: id }).then(function () {
+      return api('POST', withSite('erase', convs[id] && convs[id].site), { conversation: id }).then(function () {
         dropConv(id);
         return loadForms(false);
       });
     }).catch(fail);
+  }
+  /*
+   * an email's data request on every site of the console, one after the
+   * other: {site: answer} (a site with nothing of it is left out), or the
+   * one site's answer
+   */
+  function eachSite(f) {
+    var out = {}, none = null;
+    return (sites || ['']).reduce(function (p, s) {
+      return p.then(function () {
+        return f(s || null).then(function (j) { out[s] = j || {}; }, function (e) {
+          if (e.code !== 'unknown_email') { throw e; }
+          none = e;
+        });
+      });
+    }, Promise.resolve()).then(function () {
+      if (!Object.keys(out).length) { throw none; }
+      return out;
+    });
   }
   function dataReq() {
     ask(t.dataAsk, t.erase, true).then(function (v) {
       var email = $('aemail').value.trim(), a;
       if (!v || !email) { return; }
       if (v === 'export') {
-        return api('GET', 'export?email=' + encodeURIComponent(email)).then(function (j) {
+        return eachSite(function (s) {
+          return api('GET', withSite('export?email=' + encodeURIComponent(email), s));
+        }).then(function (j) {
+          j = sites ? j : j[''];
           a = el('a');
           a.href = URL.createObjectURL(new Blob([JSON.stringify(j, null, 2)], { type: 'application/json' }));
           a.download = 'chatport-export.json';
@@ -804,8 +830,10 @@
       }
       return ask(t.eraseSure.replace('%s', email), t.erase).then(function (w) {
         if (w !== 'ok') { return; }
-        return api('POST', 'erase', { email: email }).then(function (j) {
-          status(j && j.more ? t.eraseMore : '');
+        return eachSite(function (s) {
+          return api('POST', withSite('erase', s), { email: email });
+        }).then(function (j) {
+          status(Object.keys(j).some(function (s) { return j[s].more; }) ? t.eraseMore : '');
           $('aemail').value = '';
           reloadList();
           return loadForms(false);
@@ -828,7 +856,7 @@
     }
     if (dataEvent(ev, live)) { return; }
     if (ev.type === 'form') {
-      if (ev.form) { addForm(ev.form, live); }
+      if (ev.form) { addForm(Object.assign({ site: ev.site }, ev.form), live); }
       /* the count of new forms is the server's */
       if (live || !ev.form) { loadForms(live); }
       /* the form is also the visitor's message in their conversation */
@@ -860,7 +888,7 @@
     /* one the list has not loaded comes with its page (or the next load) */
     if (!c && !live) { reloadList(); return; }
     if (!c) {
-      c = convs[id] = { id: id, status: 'open', unread: m && m.from === 'visitor' ? 1 : 0,
+      c = convs[id] = { id: id, site: ev.site, status: 'open', unread: m && m.from === 'visitor' ? 1 : 0,
                         last: m, updated: m && m.ts || Date.now() };
       if (live) { notify(t.newConv, m ? m.text : ev.page, id); }
       reloadList();
@@ -886,10 +914,10 @@
   }
   /* the backlog of the first answer is not news; what came after the
      console opened is (the first answer waited for it, or its time says so) */
-  function poll() {
+  function poll(s) {
     var asked = Date.now();
-    api('GET', 'poll' + q(pollCursor)).then(function (j) {
-      var waited = pollCursor !== null || Date.now() - asked > 1500;
+    api('GET', withSite('poll' + q(pollCursor[s]), s)).then(function (j) {
+      var waited = pollCursor[s] != null || Date.now() - asked > 1500;
       if (backoff > 1000) { status(''); loadList().catch(fail); loadMsgs(); session().catch(fail); }
       backoff = 1000;
       (j.events || []).forEach(function (ev) {
@@ -897,14 +925,59 @@
       });
       if (cur) { meta(); }
       renderList();
-      if (j.cursor) { pollCursor = j.cursor; }
-      poll();
+      if (j.cursor) { pollCursor[s] = j.cursor; }
+      poll(s);
     }, function (e) {
       var wait = Math.max(backoff, e.retry * 1000 || 0);
       status((e.status && e.status !== 503 ? e.status + ' ' + e.message + ' \u2014 ' : '') +
              t.retry.replace('%s', Math.round(wait / 1000)));
       backoff = Math.min(backoff * 2, 30000);
-      setTimeout(poll, wait);
+      setTimeout(function () { poll(s); }, wait);
+    });
+  }
+
+  /* ---- several sites (chatport_agent_sites): a request about one
+     conversation names its site; one inbox poll and one presence per site ---- */
+  function withSite(path, s) {
+    var m = /(^|\/)conversations\/([0-9a-f]{32})\//.exec(path);
+    s = s || m && convs[m[2]] && convs[m[2]].site || /^canned/.test(path) && (cannedAt || sites && sites[0]);
+    return sites && s ? path + (path.indexOf('?') < 0 ? '?' : '&') + 'site=' + encodeURIComponent(s) : path;
+  }
+  /* canned replies are a site's: those of the open conversation's site */
+  function siteCanned() {
+    var s = sites && (convs[cur] && convs[cur].site || sites[0]);
+    if (s && s !== cannedAt) { cannedAt = s; loadCanned(); }
+  }
+  function siteStart() {
+    var box = el('span', 'tools');
+    box.id = 'sitepres';
+    $('presence').parentNode.insertBefore(box, $('presence'));
+    $('presence').hidden = true;
+    $('site').textContent = sites.join(' \u00b7 ');
+    sites.forEach(function (s) {
+      var b = add(box, el('button', 'presence')).lastChild;
+      b.type = 'button';
+      b.setAttribute('data-site', s);
+      b.addEventListener('click', function () {
+        api('POST', 'presence', { status: (sitePres[s] || {}).status === 'online' ? 'away' : 'online', site: s })
+          .then(siteSessions).catch(fail);
+      });
+    });
+    siteSessions();
+    setTimeout(siteSessions, 1000);
+    setInterval(siteSessions, 15000);
+  }
+  /* each site's presence, as the single-site console shows its own */
+  function siteSessions() {
+    return Promise.all(sites.map(function (s) {
+      return api('GET', withSite('session', s)).then(function (p) { sitePres[s] = p; }, function () {});
+    })).then(function () {
+      sites.forEach(function (s, i) {
+        var p = sitePres[s] || {}, on = p.status === 'online', b = $('sitepres').children[i];
+        b.textContent = s + ': ' + (!on ? t.away : !p.hours_open ? t.closedHours : p.available ? t.online : t.notConnected);
+        b.setAttribute('aria-pressed', String(on));
+        b.classList.toggle('on', on && p.available && p.hours_open);
+      });
     });
   }
 
@@ -1112,6 +1185,7 @@
     me = s.operator || '';
     site = s.site || '';
     $('site').textContent = site || 'ChatPort';
+    sites = s.sites || null;
     $('op').textContent = me;
     teamStart(s);
     texts();
@@ -1123,7 +1197,8 @@
     loadList().catch(fail).then(function () {
       go(location.hash.slice(1));
       loadForms(false);
-      poll();
+      (sites || ['']).forEach(poll);
+      if (sites) { siteStart(); }
       /* the poll just parked makes this console count */
       setTimeout(function () { session().catch(function () {}); }, 1000);
     });

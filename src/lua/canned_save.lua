@@ -1,7 +1,8 @@
 -- A canned reply created (id "") or edited, kept without expiry in the
 -- site's canned hash as {"id", "title", "text", "by", "updated"}. Its id
 -- is the time it was created (ms), so that ids sort by creation. The
--- operators' consoles hear of it through "~ {"type": "canned"}".
+-- operators' consoles hear of it through "~ {"type": "canned", "site"}"
+-- (the site from the inbox's name).
 -- KEYS: canned, inbox. ARGV: id, title, text, the operator, the site's
 -- most canned replies.
 -- Returns the id; 0: no such reply to edit, -1: the site has the most.
@@ -20,5 +21,6 @@ elseif redis.call('HEXISTS', canned, id) == 0 then
 end
 redis.call('HSET', canned, id, cjson.encode({id = id, title = ARGV[2],
            text = ARGV[3], by = ARGV[4], updated = now}))
-redis.call('PUBLISH', inbox, '~ {"type":"canned"}')
+redis.call('PUBLISH', inbox, '~ ' .. cjson.encode({type = 'canned',
+           site = string.match(inbox, '^chatport:{(.-)}:')}))
 return id

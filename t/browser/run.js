@@ -1134,6 +1134,8 @@ async function checks(browser) {
         shot, FRONT, USER, PASS, RUN });
     await require('./list')(browser, { check, until, assert, watch, FRONT,
         USER, PASS, RUN });
+    await require('./sites')(browser, { check, until, assert, visitor, shot,
+        watch, FRONT, EMPTY, USER, PASS, RUN });
 
     await check('no uncaught script error on any page', async () => {
         const bad = watched.filter(w => w.errors.length);
