@@ -260,7 +260,7 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     ngx_http_chatport_message_t *m, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
-    ngx_str_t   a[38], *argv;
+    ngx_str_t   a[15 + 24], *argv;
     ngx_uint_t  nkeys;
 
     /*

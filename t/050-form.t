@@ -1046,7 +1046,7 @@ User-Agent: TestAgent/1.0",
 [201, 200]
 --- response_body_like eval
 [qr/^\{"id":"\d+-\d+"\}$/,
- qr/^\{"forms":\[\{"id":"(\d+)-\d+","ts":\1,"state":"new","fields":\{"name":"<script>alert\(1\)<\/script>","email":"a\@b\.co","message":"line 1\\r\\nline 2"\},"page":"http:\/\/localhost\/contact","referrer":"http:\/\/localhost\/about","user_agent":"TestAgent\/1\.0","conversation":"[0-9a-f]{32}"\}\],"cursor":"\d+-\d+","new":1\}$/]
+ qr/^\{"forms":\[\{"id":"(\d+)-\d+","ts":\1,"site":"t050-\d+-\d+","state":"new","fields":\{"name":"<script>alert\(1\)<\/script>","email":"a\@b\.co","message":"line 1\\r\\nline 2"\},"page":"http:\/\/localhost\/contact","referrer":"http:\/\/localhost\/about","user_agent":"TestAgent\/1\.0","conversation":"[0-9a-f]{32}"\}\],"cursor":"\d+-\d+","new":1\}$/]
 
 
 

@@ -107,7 +107,7 @@ sub failed_lines {
 # a conversation as GET A conversations shows it
 sub conversation {
     my ($port, $cid) = @_;
-    my $res = agent($port, 'conversations?limit=200');
+    my $res = agent($port, 'conversations?limit=100');
     my ($c) = grep { $_->{id} eq $cid }
               @{ ($res->{json} || {})->{conversations} || [] };
     return $c;

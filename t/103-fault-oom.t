@@ -77,7 +77,8 @@ for my $round (1 .. $rounds) {
     is($res->{json}{error}, 'unavailable', "round $round: unavailable");
     is_deeply($res->{set_cookie}, [], "round $round: no cookie");
     my $keys = redis_cmd($rport, 'KEYS', "chatport:{$site}:conv:*");
-    is(scalar @$keys, 2 * $load->visitors,
+    # meta, messages and search terms of each of the load's conversations
+    is(scalar @$keys, 3 * $load->visitors,
        "round $round: no key for it (only the load's conversations)");
 
     redis_cmd($rport, 'DEL', "$site:filler");

@@ -23,10 +23,13 @@ local entries = redis.call('XRANGE', forms, '(' .. after, '+', 'COUNT',
                            ARGV[2])
 local items = {}
 local cursor = after
+-- every form carries its site (a console may serve several)
+local site = cjson.encode(string.match(forms, '^chatport:{(.-)}:'))
 for i, e in ipairs(entries) do
   local state = redis.call('ZSCORE', done, e[1]) and 'done' or 'new'
   items[i] = '{"id":"' .. e[1] .. '","ts":' .. string.match(e[1], '^%d+')
-             .. ',"state":"' .. state .. '",' .. string.sub(e[2][2], 2)
+             .. ',"site":' .. site .. ',"state":"' .. state .. '",'
+             .. string.sub(e[2][2], 2)
   cursor = e[1]
 end
 local new = redis.call('XLEN', forms) - redis.call('ZCARD', done)

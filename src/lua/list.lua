@@ -19,6 +19,8 @@
 -- The conversations' keys and the idx keys share the index's hash slot
 -- through the site's tag. Returns the JSON answer.
 local convs, prefix, limit = KEYS[1], ARGV[1], tonumber(ARGV[2])
+-- every conversation carries its site (a console may serve several)
+local site = string.match(prefix, '^chatport:{(.-)}:')
 local filter, operator, budget = ARGV[5], ARGV[6], tonumber(ARGV[8])
 local cms, ccid = math.huge, ''
 if ARGV[4] ~= '' then
@@ -78,7 +80,7 @@ local function entry(cid, skip)
              first_page = f.first_page or '', referrer = f.referrer or '',
              user_agent = f.user_agent or '', email = f.email or '',
              name = f.name or '', seen = f.seen_visitor or '',
-             claimed = f.claimed}
+             claimed = f.claimed, site = site}
   if f.mail_failed then c.mail_failed = cjson.decode(f.mail_failed) end
   local c_json = cjson.encode(c)
   local last = redis.call('XREVRANGE', prefix .. cid .. ':msgs', '+', '-',

@@ -229,7 +229,7 @@ module.exports = async function (browser, h) {
             await w.page.goto(at);
             await w.w.say('Can you write two lines? ' + RUN);
             const c = await until(async () => {
-                const r = await agent('GET', 'conversations?limit=200');
+                const r = await agent('GET', 'conversations?limit=100');
                 return r.j && r.j.conversations.find(x =>
                     x.first_page === at);
             }, 5000, 'the conversation');

@@ -74,7 +74,7 @@ module.exports = async function (browser, h) {
             const text = 'Delete my data please. ' + RUN;
             await send('messages', { text, page });
             const c = await until(async () => {
-                const r = await agent('GET', 'conversations?limit=200');
+                const r = await agent('GET', 'conversations?limit=100');
                 return r.j && r.j.conversations.find(x =>
                     x.first_page === page && x.last &&
                     x.last.text === text);
