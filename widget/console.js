@@ -1275,7 +1275,9 @@
   on('text', 'keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229 && !touch()) { send(e); }
   });
-  document.addEventListener('pointerdown', unlock, true);
+  /* not for the prompt itself: hidden before its click, the click would
+     reach what lies under it (the canned replies' button on a phone) */
+  document.addEventListener('pointerdown', function (e) { if (e.target !== unmute) { unlock(); } }, true);
   document.addEventListener('keydown', unlock, true);
   on(document, 'visibilitychange', function () {
     if (visible() && convs[cur] && convs[cur].pending) { loadMsgs(); }
