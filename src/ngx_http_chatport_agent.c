@@ -654,7 +654,6 @@ ngx_http_chatport_reply_done(void *data, redisReply *reply, ngx_int_t rc)
     ngx_http_chatport_agent_ctx_t  *ctx = data;
 
     ngx_http_request_t                *r;
-    ngx_http_chatport_error_t          err;
     ngx_http_chatport_store_status_e   status;
 
     r = ctx->call.request;
@@ -666,12 +665,7 @@ ngx_http_chatport_reply_done(void *data, redisReply *reply, ngx_int_t rc)
         && (status != NGX_HTTP_CHATPORT_STORE_OK
             || reply->type != REDIS_REPLY_STRING))
     {
-        ngx_http_chatport_store_error(status, ctx->call.unknown, &err);
-        ngx_http_chatport_call_done(&ctx->call,
-                                    ngx_http_chatport_send_error(r,
-                                                                 err.status,
-                                                                 err.code,
-                                                                 err.message));
+        ngx_http_chatport_call_failed(&ctx->call, status);
         return;
     }
 

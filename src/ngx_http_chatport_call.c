@@ -153,6 +153,23 @@ ngx_http_chatport_call_done(ngx_http_chatport_call_t *call, ngx_int_t rc)
 
 /* a reply that is the answer's JSON, or {count, JSON} */
 
+/* a store's failure answered with its JSON error, and the call done */
+
+void
+ngx_http_chatport_call_failed(ngx_http_chatport_call_t *call,
+    ngx_http_chatport_store_status_e status)
+{
+    ngx_http_chatport_error_t  err;
+
+    ngx_http_chatport_store_error(status, call->unknown, &err);
+    ngx_http_chatport_call_done(call,
+                                ngx_http_chatport_send_error(call->request,
+                                                             err.status,
+                                                             err.code,
+                                                             err.message));
+}
+
+
 void
 ngx_http_chatport_call_json(void *data, redisReply *reply, ngx_int_t rc)
 {

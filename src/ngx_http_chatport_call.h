@@ -41,6 +41,8 @@ void ngx_http_chatport_call_posted(ngx_http_chatport_call_t *call,
     ngx_int_t rc);
 void ngx_http_chatport_call_done(ngx_http_chatport_call_t *call,
     ngx_int_t rc);
+void ngx_http_chatport_call_failed(ngx_http_chatport_call_t *call,
+    ngx_http_chatport_store_status_e status);
 void ngx_http_chatport_call_json(void *data, redisReply *reply,
     ngx_int_t rc);
 void ngx_http_chatport_call_empty(void *data, redisReply *reply,

@@ -283,7 +283,6 @@ ngx_http_chatport_canned_saved(void *data, redisReply *reply, ngx_int_t rc)
 
     ngx_http_request_t                *r;
     ngx_http_chatport_json_t           j;
-    ngx_http_chatport_error_t          err;
     ngx_http_chatport_store_status_e   status;
 
     r = ctx->call.request;
@@ -291,12 +290,7 @@ ngx_http_chatport_canned_saved(void *data, redisReply *reply, ngx_int_t rc)
     status = ngx_http_chatport_store_status(reply, rc, r->connection->log);
 
     if (status != NGX_HTTP_CHATPORT_STORE_OK) {
-        ngx_http_chatport_store_error(status, ctx->call.unknown, &err);
-        ngx_http_chatport_call_done(&ctx->call,
-                                    ngx_http_chatport_send_error(r,
-                                                                 err.status,
-                                                                 err.code,
-                                                                 err.message));
+        ngx_http_chatport_call_failed(&ctx->call, status);
         return;
     }
 
@@ -384,7 +378,6 @@ ngx_http_chatport_canned_deleted(void *data, redisReply *reply, ngx_int_t rc)
 
     ngx_str_t                          empty;
     ngx_http_request_t                *r;
-    ngx_http_chatport_error_t          err;
     ngx_http_chatport_store_status_e   status;
 
     r = ctx->call.request;
@@ -392,12 +385,7 @@ ngx_http_chatport_canned_deleted(void *data, redisReply *reply, ngx_int_t rc)
     status = ngx_http_chatport_store_status(reply, rc, r->connection->log);
 
     if (status != NGX_HTTP_CHATPORT_STORE_OK) {
-        ngx_http_chatport_store_error(status, ctx->call.unknown, &err);
-        ngx_http_chatport_call_done(&ctx->call,
-                                    ngx_http_chatport_send_error(r,
-                                                                 err.status,
-                                                                 err.code,
-                                                                 err.message));
+        ngx_http_chatport_call_failed(&ctx->call, status);
         return;
     }
 

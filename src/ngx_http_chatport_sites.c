@@ -467,7 +467,6 @@ ngx_http_chatport_sites_read_done(void *data, redisReply *reply,
     ngx_int_t                          count, refused;
     ngx_str_t                          body;
     ngx_http_request_t                *r;
-    ngx_http_chatport_error_t          err;
     ngx_http_chatport_store_status_e   status;
 
     r = ctx->call.request;
@@ -485,12 +484,7 @@ ngx_http_chatport_sites_read_done(void *data, redisReply *reply,
     status = ngx_http_chatport_reply_json(reply, rc, r, 0, &count, &body);
 
     if (status != NGX_HTTP_CHATPORT_STORE_OK) {
-        ngx_http_chatport_store_error(status, ctx->call.unknown, &err);
-        ngx_http_chatport_call_done(&ctx->call,
-                                    ngx_http_chatport_send_error(r,
-                                                                 err.status,
-                                                                 err.code,
-                                                                 err.message));
+        ngx_http_chatport_call_failed(&ctx->call, status);
         return;
     }
 
