@@ -20,6 +20,7 @@
 #include "ngx_http_chatport_form.h"
 #include "ngx_http_chatport_forms.h"
 #include "ngx_http_chatport_hours.h"
+#include "ngx_http_chatport_index.h"
 #include "ngx_http_chatport_presence.h"
 #include "ngx_http_chatport_mail.h"
 #include "ngx_http_chatport_names.h"
@@ -551,6 +552,7 @@ ngx_http_chatport_init_process(ngx_cycle_t *cycle)
     ngx_http_chatport_canned_init();
     ngx_http_chatport_waiters_init();
     ngx_http_chatport_presence_init();
+    ngx_http_chatport_index_init();
 
     if (ngx_http_chatport_outbox_init(cycle, cmcf) != NGX_OK) {
         return NGX_ERROR;
@@ -608,6 +610,7 @@ ngx_http_chatport_exit_process(ngx_cycle_t *cycle)
         ngx_http_chatport_waiters_exit();
         ngx_http_chatport_presence_exit();
         ngx_http_chatport_outbox_exit();
+        ngx_http_chatport_index_exit();
     }
 }
 

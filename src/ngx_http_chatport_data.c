@@ -57,6 +57,7 @@ static ngx_int_t ngx_http_chatport_data_keys(ngx_pool_t *pool,
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_erase_script =
     { ngx_string(NGX_HTTP_CHATPORT_LUA_DATA_FIND
+                 NGX_HTTP_CHATPORT_LUA_INDEX
                  NGX_HTTP_CHATPORT_LUA_ERASE), { 0 }, 0 };
 
 static ngx_http_chatport_redis_script_t  ngx_http_chatport_export_script =

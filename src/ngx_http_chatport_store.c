@@ -43,6 +43,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_chatport_index.h"
 #include "ngx_http_chatport_store.h"
 #include "ngx_http_chatport_lua.h"
 
@@ -260,6 +261,7 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     ngx_http_chatport_message_t *m, ngx_http_chatport_redis_pt handler,
     void *data, ngx_http_chatport_redis_cmd_t **cmdp)
 {
+    ngx_int_t   rc;
     ngx_str_t   a[15 + 24], *argv;
     ngx_uint_t  nkeys;
 
@@ -360,9 +362,16 @@ ngx_http_chatport_store_append(ngx_pool_t *pool,
     argv[22] = m->image_base;
     argv[23] = m->name;
 
-    return ngx_http_chatport_store_call(pool, &ngx_http_chatport_append_script,
-                                        a, nkeys, nkeys + 24, handler, data,
-                                        cmdp);
+    rc = ngx_http_chatport_store_call(pool, &ngx_http_chatport_append_script,
+                                      a, nkeys, nkeys + 24, handler, data,
+                                      cmdp);
+
+    /* the script queues the text for the index: a flush follows */
+    if (rc == NGX_OK && (m->text.len || m->page.len)) {
+        ngx_http_chatport_index_note(&m->site);
+    }
+
+    return rc;
 }
 
 

@@ -3,8 +3,11 @@
  * ChatPort: long-poll waiters.
  *
  * Each worker keeps a table of the channels its parked requests wait on.
- * The first waiter of a channel SUBSCRIBEs it and the last one to leave
- * UNSUBSCRIBEs it. A waiter reads its stream only once its channel's
+ * The first waiter of a channel SUBSCRIBEs it. When the last one leaves,
+ * the channel stays subscribed for NGX_HTTP_CHATPORT_CHANNEL_LINGER and is
+ * then UNSUBSCRIBEd: a visitor polls again as soon as a poll is answered,
+ * and that poll then finds its channel subscribed (no SUBSCRIBE, no wait
+ * for its reply, no UNSUBSCRIBE before it). A waiter reads its stream only once its channel's
  * subscription is confirmed: a message published between the read and the
  * subscription would otherwise be missed. A message that arrives while the
  * read is under way marks the waiter dirty, and it reads again.
@@ -26,7 +29,8 @@
 #include "ngx_http_chatport_waiters.h"
 
 
-#define NGX_HTTP_CHATPORT_EXIT_WATCH  1000
+#define NGX_HTTP_CHATPORT_EXIT_WATCH     1000
+#define NGX_HTTP_CHATPORT_CHANNEL_LINGER  5000
 
 
 typedef enum {
@@ -50,6 +54,9 @@ struct ngx_http_chatport_channel_s {
     ngx_queue_t                         waiters;
     ngx_http_chatport_channel_state_e   state;
     ngx_uint_t                          busy;   /* being walked: keep it */
+    ngx_queue_t                         idle;   /* subscribed, no waiter */
+    ngx_msec_t                          idle_since;
+    unsigned                            lingers:1;
 };
 
 
@@ -61,6 +68,8 @@ static ngx_http_chatport_channel_t *ngx_http_chatport_channel_get(
     ngx_str_t *name, ngx_uint_t create);
 static void ngx_http_chatport_channel_release(
     ngx_http_chatport_channel_t *ch);
+static void ngx_http_chatport_channel_drop(ngx_http_chatport_channel_t *ch);
+static void ngx_http_chatport_channels_sweep(ngx_event_t *ev);
 static void ngx_http_chatport_channel_subscribed(
     ngx_http_chatport_channel_t *ch);
 static void ngx_http_chatport_channel_deliver(ngx_http_chatport_channel_t *ch,
@@ -94,6 +103,8 @@ static void ngx_http_chatport_waiter_answer(ngx_http_chatport_waiter_t *w,
 static ngx_rbtree_t       ngx_http_chatport_channels;
 static ngx_rbtree_node_t  ngx_http_chatport_channels_sentinel;
 static ngx_queue_t        ngx_http_chatport_channels_all;
+static ngx_queue_t        ngx_http_chatport_channels_idle;
+static ngx_event_t        ngx_http_chatport_channels_sweeper;
 static ngx_event_t        ngx_http_chatport_exit_watch;
 
 
@@ -104,7 +115,10 @@ ngx_http_chatport_waiters_init(void)
                     &ngx_http_chatport_channels_sentinel,
                     ngx_str_rbtree_insert_value);
     ngx_queue_init(&ngx_http_chatport_channels_all);
+    ngx_queue_init(&ngx_http_chatport_channels_idle);
 
+    ngx_http_chatport_timer_init(&ngx_http_chatport_channels_sweeper,
+                                 ngx_http_chatport_channels_sweep);
     ngx_http_chatport_timer_init(&ngx_http_chatport_exit_watch,
                                  ngx_http_chatport_waiters_exit_watch);
 }
@@ -130,6 +144,8 @@ ngx_http_chatport_waiters_exit(void)
         ngx_rbtree_delete(&ngx_http_chatport_channels, &ch->node.node);
         ngx_free(ch);
     }
+
+    ngx_queue_init(&ngx_http_chatport_channels_idle);
 }
 
 
@@ -250,6 +266,11 @@ ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
 
     ngx_queue_insert_tail(&ch->waiters, &w->queue);
     w->channel = ch;
+
+    if (ch->lingers) {
+        ngx_queue_remove(&ch->idle);
+        ch->lingers = 0;
+    }
 
     switch (ch->state) {
 
@@ -738,13 +759,75 @@ ngx_http_chatport_channel_get(ngx_str_t *name, ngx_uint_t create)
 }
 
 
-/* called when a waiter left: the last one unsubscribes the channel */
+/*
+ * Called when a waiter left: a subscribed channel without waiters lingers
+ * (the sweeper drops it later), any other is dropped now.
+ */
 
 static void
 ngx_http_chatport_channel_release(ngx_http_chatport_channel_t *ch)
 {
     if (!ngx_queue_empty(&ch->waiters) || ch->busy) {
         return;
+    }
+
+    if (ch->state == NGX_HTTP_CHATPORT_CHANNEL_SUBSCRIBED && !ngx_exiting) {
+        if (ch->lingers) {
+            return;
+        }
+
+        ch->lingers = 1;
+        ch->idle_since = ngx_current_msec;
+        ngx_queue_insert_tail(&ngx_http_chatport_channels_idle, &ch->idle);
+
+        if (!ngx_http_chatport_channels_sweeper.timer_set) {
+            ngx_add_timer(&ngx_http_chatport_channels_sweeper,
+                          NGX_HTTP_CHATPORT_CHANNEL_LINGER);
+        }
+
+        return;
+    }
+
+    ngx_http_chatport_channel_drop(ch);
+}
+
+
+/* the channels that lingered long enough are unsubscribed, in age order */
+
+static void
+ngx_http_chatport_channels_sweep(ngx_event_t *ev)
+{
+    ngx_msec_t                    age;
+    ngx_queue_t                  *q;
+    ngx_http_chatport_channel_t  *ch;
+
+    while (!ngx_queue_empty(&ngx_http_chatport_channels_idle)) {
+        q = ngx_queue_head(&ngx_http_chatport_channels_idle);
+        ch = ngx_queue_data(q, ngx_http_chatport_channel_t, idle);
+
+        age = ngx_current_msec - ch->idle_since;
+
+        if (age < NGX_HTTP_CHATPORT_CHANNEL_LINGER && !ngx_exiting) {
+            ngx_add_timer(ev, NGX_HTTP_CHATPORT_CHANNEL_LINGER - age);
+            return;
+        }
+
+        ngx_queue_remove(q);
+        ch->lingers = 0;
+
+        ngx_http_chatport_channel_drop(ch);
+    }
+}
+
+
+/* a channel without waiters: unsubscribed, or freed when it is not */
+
+static void
+ngx_http_chatport_channel_drop(ngx_http_chatport_channel_t *ch)
+{
+    if (ch->lingers) {
+        ngx_queue_remove(&ch->idle);
+        ch->lingers = 0;
     }
 
     switch (ch->state) {

@@ -69,7 +69,8 @@ redis.call('HSET', meta, unpack(set))
 redis.call('ZADD', convs, tss, cid)
 local expiry = extend(meta, msgs, images, convs, ts, retention, known[2])
 -- the words of the text, and of the page once the visitor is on another
-index_add(meta, cid, expiry, text, page ~= known[4] and index_url(page) or '')
+index_queue(meta, cid, expiry, text, page ~= known[4] and page or '',
+            retention)
 if image ~= '' then
   upload_store(images, KEYS[12], KEYS[13], cid, id, ARGV[20], expiry)
   redis.call('PEXPIREAT', images, expiry)

@@ -10,7 +10,7 @@ if redis.call('EXISTS', meta) == 0 then
 end
 redis.call('HSET', meta, 'email', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', meta, 'name', ARGV[3]) end
-index_add(meta, ARGV[1], tonumber(redis.call('HGET', meta, 'expires')),
+index_add(meta, ARGV[1], tonumber(redis.call('HGET', meta, 'expires')), false,
           ARGV[2], ARGV[3])
 event(inbox, tonumber(ARGV[4]), cjson.encode({type = 'contact',
       conversation = ARGV[1], email = ARGV[2],

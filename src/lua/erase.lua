@@ -1,8 +1,9 @@
 -- A data request's erasure: the conversations found (data_find.lua) and
 -- everything that names them, in one script.
 --
--- Per conversation: its search-index entries (each idx:TERM of its terms
--- set, the idx key deleted when empty), its retry keys (the set kept by
+-- Per conversation: its search-index entries (the site's index queue
+-- flushed first; each idx:TERM of its terms set, the idx key deleted when
+-- empty), its retry keys (the set kept by
 -- post_key.lua), its keys (meta, msgs, images, pages, terms, keys), its
 -- place in the index of conversations. In the site: the photos' entries
 -- in the uploads index with their bytes off the counter, the forms (and
@@ -19,6 +20,8 @@ local convs, forms, done, uploads = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local bytes, due, pending = KEYS[5], KEYS[6], KEYS[7]
 local outbox, inbox = KEYS[8], KEYS[9]
 local prefix, idx = ARGV[1], ARGV[2]
+-- the messages waiting to be indexed get their entries, erased below
+index_flush(index_queue_key(prefix))
 local found = data_find(prefix, convs, forms, ARGV[3], ARGV[4],
                         tonumber(ARGV[5]))
 if not found then

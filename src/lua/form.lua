@@ -44,7 +44,7 @@ if f.fields.name then redis.call('HSET', meta, 'name', f.fields.name) end
 redis.call('HINCRBY', meta, 'unread', 1)
 redis.call('ZADD', convs, ts, cid)
 local expiry = extend(meta, msgs, images, convs, ts, retention, known[2])
-index_add(meta, cid, expiry, ARGV[8], f.fields.email, f.fields.name,
+index_add(meta, cid, expiry, true, ARGV[8], f.fields.email, f.fields.name,
           index_url(f.page))
 local msg = {id = mid, from = 'visitor', text = ARGV[8], ts = ts}
 redis.call('PUBLISH', meta, mid .. ' ' .. cjson.encode(msg))

@@ -50,8 +50,11 @@ local function index_terms(text, terms, seen, max)
       function (c) return string.char(string.byte(c) - 32) end)
   end
   text = string.lower(text)
-  for e in string.gmatch(text, '[%w%.%+_%-]+@[%w%-]+%.[%w%.%-]*%w') do
-    add(e)
+  -- the address pattern backtracks at every word: most texts have none
+  if string.find(text, '@', 1, true) then
+    for e in string.gmatch(text, '[%w%.%+_%-]+@[%w%-]+%.[%w%.%-]*%w') do
+      add(e)
+    end
   end
   for w in string.gmatch(text, '%w%w+') do add(w) end
   for run in string.gmatch(text, '[\128-\255]+') do
@@ -74,15 +77,59 @@ local function index_url(url)
     function (h) return string.char(tonumber(h, 16)) end))
 end
 
--- key expires at "at" (ms) unless it lives longer already
-local function index_expire(key, at)
-  local e = redis.call('PEXPIRETIME', key)
-  if e < at then redis.call('PEXPIREAT', key, at) end
+-- A conversation's keys expire at most extend()'s slack (an hour at
+-- most) past the retention after its last write.
+local INDEX_SLACK = 3600000
+
+-- key expires no earlier than "at" (ms). A fresh "at" is one extend() has
+-- just given (now + the retention at least): every entry of the key
+-- expires before at + the slack, so one PEXPIREAT sets it. Otherwise the
+-- key keeps a later expiry: GT sets a later one, and NX one for a key just
+-- created, tried first for a rare term (likely new).
+local function index_expire(key, at, fresh, rare)
+  if fresh then
+    redis.call('PEXPIREAT', key, at + INDEX_SLACK)
+    return
+  end
+  local first, second = 'GT', 'NX'
+  if rare then first, second = 'NX', 'GT' end
+  if redis.call('PEXPIREAT', key, at, first) == 0 then
+    redis.call('PEXPIREAT', key, at, second)
+  end
+end
+
+-- Of a conversation's terms (a list), those its terms set did not hold,
+-- now added to it (up to INDEX_CONV_TERMS in all). at: when its keys
+-- expire.
+local function index_new(meta, at, terms)
+  local set, new = meta .. ':terms', {}
+  if #terms == 0 then return new end
+  local have = redis.call('SMISMEMBER', set, unpack(terms))
+  local room, known = nil, false
+  for i, t in ipairs(terms) do
+    if have[i] == 0 and not room then
+      room = INDEX_CONV_TERMS - redis.call('SCARD', set)
+    end
+    if have[i] == 0 and #new < room then
+      new[#new + 1] = t
+    elseif have[i] == 1 then
+      known = true
+    end
+  end
+  if #new > 0 then
+    redis.call('SADD', set, unpack(new))
+    -- a set that was there already expires with the conversation's keys
+    if not known and room == INDEX_CONV_TERMS then
+      redis.call('PEXPIREAT', set, at)
+    end
+  end
+  return new
 end
 
 -- Indexes the texts (strings, "" skipped) of a conversation whose keys
--- expire at "at": only the terms it did not have cost a write.
-local function index_add(meta, cid, at, ...)
+-- expire at "at" (fresh: see index_expire) at once: only the terms it did
+-- not have cost a write.
+local function index_add(meta, cid, at, fresh, ...)
   local terms, seen = {}, {}
   for i = 1, select('#', ...) do
     local text = select(i, ...)
@@ -90,23 +137,93 @@ local function index_add(meta, cid, at, ...)
       index_terms(text, terms, seen, INDEX_TEXT_TERMS)
     end
   end
-  if #terms == 0 or not at then return end
-  local set, idx = meta .. ':terms', index_prefix(meta)
-  local have = redis.call('SMISMEMBER', set, unpack(terms))
-  local new, room = {}, nil
-  for i, t in ipairs(terms) do
-    if have[i] == 0 and not room then
-      room = INDEX_CONV_TERMS - redis.call('SCARD', set)
-    end
-    if have[i] == 0 and #new < room then
-      redis.call('ZADD', idx .. t, at, cid)
-      index_expire(idx .. t, at)
-      new[#new + 1] = t
+  if not at then return end
+  local idx = index_prefix(meta)
+  for _, t in ipairs(index_new(meta, at, terms)) do
+    redis.call('ZADD', idx .. t, at, cid)
+    index_expire(idx .. t, at, fresh)
+  end
+end
+
+-- A message's text (and the page its visitor is on now, "" for none) is
+-- not indexed by the script that stores it: it waits in the site's queue
+-- chatport:{site}:index-queue, as "CID AT <bytes of page> PAGE TEXT" (AT:
+-- when the conversation's keys expire), until
+-- index_flush() indexes the queue as a whole. A worker that stored a
+-- message flushes its site's queue within a second
+-- (src/ngx_http_chatport_index.c); a search and an erasure flush it
+-- first, and the message that fills it to INDEX_QUEUE_MAX does it itself.
+-- Terms that many messages share are then written once per flush.
+local INDEX_QUEUE_MAX = 1000
+
+-- the queue of the site of a conversation's key or of its prefix
+local function index_queue_key(meta)
+  return string.match(meta, '^(.*:)conv:') .. 'index-queue'
+end
+
+-- Indexes what waits in the queue; returns how many messages it held.
+local function index_flush(queue)
+  local entries = redis.call('LRANGE', queue, 0, -1)
+  if #entries == 0 then return 0 end
+  redis.call('DEL', queue)
+  local base = string.match(queue, '^(.*:)index%-queue$')
+  local convs, order = {}, {}
+  for _, e in ipairs(entries) do
+    local cid, at, n = string.match(e, '^(%x+) (%d+) (%d+) ')
+    if cid then
+      local from = #cid + #at + #n + 4
+      local page = string.sub(e, from, from + n - 1)
+      local c = convs[cid]
+      if not c then
+        c = {terms = {}, seen = {}, at = 0}
+        convs[cid] = c
+        order[#order + 1] = cid
+      end
+      -- a later message may have extended the conversation
+      c.at = math.max(c.at, tonumber(at))
+      local max = #c.terms + INDEX_TEXT_TERMS
+      index_terms(string.sub(e, from + n), c.terms, c.seen, max)
+      if page ~= '' then
+        index_terms(index_url(page), c.terms, c.seen, max)
+      end
     end
   end
-  if #new > 0 then
-    redis.call('SADD', set, unpack(new))
-    redis.call('PEXPIREAT', set, at)
+  -- per term: its new members ({at, cid, ...}) and the latest expiry
+  local members, last = {}, {}
+  for _, cid in ipairs(order) do
+    local at = convs[cid].at
+    for _, t in ipairs(index_new(base .. 'conv:' .. cid, at,
+                                 convs[cid].terms)) do
+      local m = members[t]
+      if not m then
+        m = {}
+        members[t] = m
+      end
+      m[#m + 1] = at
+      m[#m + 1] = cid
+      last[t] = math.max(last[t] or 0, at)
+    end
+  end
+  local idx = base .. 'idx:'
+  for t, m in pairs(members) do
+    redis.call('ZADD', idx .. t, unpack(m))
+    index_expire(idx .. t, last[t], false, #m == 2)
+  end
+  return #entries
+end
+
+-- Queues a message's text and page (strings, "" for none) of the
+-- conversation meta, whose keys expire at "at"; the queue lives the
+-- retention (ms) at most.
+local function index_queue(meta, cid, at, text, page, retention)
+  if text == '' and page == '' then return end
+  local queue = index_queue_key(meta)
+  local n = redis.call('RPUSH', queue, cid .. ' ' .. at .. ' ' .. #page
+                                       .. ' ' .. page .. text)
+  if n == 1 then
+    redis.call('PEXPIRE', queue, retention)
+  elseif n >= INDEX_QUEUE_MAX then
+    index_flush(queue)
   end
 end
 
@@ -121,7 +238,7 @@ local function index_extend(meta, ts, at)
   for _, t in ipairs(terms) do
     redis.call('ZADD', idx .. t, 'GT', at, cid)
     redis.call('ZREMRANGEBYSCORE', idx .. t, '-inf', '(' .. ts)
-    index_expire(idx .. t, at)
+    index_expire(idx .. t, at, true)
   end
   redis.call('PEXPIREAT', set, at)
 end

@@ -37,6 +37,8 @@ if ARGV[7] ~= '' then
   if #terms > tonumber(ARGV[9]) then
     return redis.error_reply('QUERY more than ' .. ARGV[9] .. ' terms')
   end
+  -- the messages stored until now are found
+  index_flush(index_queue_key(prefix))
 end
 local idx = index_prefix(prefix)
 

@@ -31,7 +31,7 @@ redis.call('LTRIM', pages, -tonumber(ARGV[4]), -1)
 local ttl = redis.call('PTTL', meta)
 if ttl > 0 then redis.call('PEXPIRE', pages, ttl) end
 redis.call('HSET', meta, 'page', url)
-index_add(meta, cid, tonumber(redis.call('HGET', meta, 'expires')),
+index_add(meta, cid, tonumber(redis.call('HGET', meta, 'expires')), false,
           index_url(url))
 event(inbox, tonumber(ARGV[5]), cjson.encode({type = 'page',
       conversation = cid, url = url, title = title}))
