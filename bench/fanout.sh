@@ -491,9 +491,22 @@ park_case() {
     fi
 }
 
+# redis_work: "COMMANDS CPU_US" the single Redis ran until now: every
+# command (a script and each command it ran count), its CPU time in us
+redis_work() {
+    local calls cpu
+    calls=$(redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' |
+            sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' |
+            awk '{ s += $1 } END { print s + 0 }')
+    cpu=$(redis-cli -p "$REDIS_PORT" info cpu | tr -d '\r' |
+          awk -F: '/^used_cpu_(sys|user):/ { s += $2 }
+                   END { printf "%.0f", s * 1000000 }')
+    echo "$calls $cpu"
+}
+
 # rate_case SUBJECT: publish rate with no subscribers
 rate_case() {
-    local subject=$1 rep=$2 log
+    local subject=$1 rep=$2 log work0
     if ! start_subject "$subject" "$subject-rate-$rep"; then
         NOTE["$subject|rate"]="${NOTE[$subject|rate]:-}start failed: $START_ERR; "
         return 1
@@ -502,6 +515,7 @@ rate_case() {
     case $subject in
     nchan-*)
         curl -s -m 5 -o /dev/null -d warm "http://127.0.0.1:$PORT/pub/${RUNID}rate" || true
+        work0=$(redis_work)
         "$LOADGEN" publish -p "$PORT" -c "$PUB_CONNS" -d "$PUB_SECONDS" \
             -U "/pub/${RUNID}rate" -B "a message of moderate size" >"$log" 2>&1
         ;;
@@ -511,12 +525,23 @@ rate_case() {
             stop_subject
             return 1
         fi
+        work0=$(redis_work)
         "$LOADGEN" publish -p "$PORT" -c "$PUB_CONNS" -d "$PUB_SECONDS" \
             -f "$PREFIX/visitors" -U /chatport/messages -H "$CP_HDR_JSON" \
             -H 'Cookie: chatport_vid=%1' -B '{"text":"a message of moderate size"}' \
             >"$log" 2>&1
+        # the worker writes the search index a second after the messages
+        sleep 1.5
         ;;
     esac
+    if [ "$subject" != chatport-cluster ]; then
+        # shellcheck disable=SC2086
+        set -- $work0 $(redis_work)
+        add "$subject|rcalls" "$(awk -v a="$1" -v b="$3" -v n="$(kv ok "$log")" \
+            'BEGIN { if (n > 0) printf "%.1f", (b - a) / n; else print -1 }')"
+        add "$subject|rcpu" "$(awk -v a="$2" -v b="$4" -v n="$(kv ok "$log")" \
+            'BEGIN { if (n > 0) printf "%.1f", (b - a) / n; else print -1 }')"
+    fi
     stop_subject
     add "$subject|rate" "$(kv ok_rate "$log")"
     local st
@@ -688,6 +713,14 @@ if [ "$CEILING" = 1 ] && [ "$CHATPORT_OK" = 1 ]; then
     say "  redis script: Redis alone running ChatPort's message script with the"
     say "  arguments ChatPort sends (redis-benchmark, $PUB_CONNS clients, pipeline 16)"
 fi
+say ""
+say "Redis's work per message of that run (every command, a script and each command"
+say "it ran counting one; Redis's CPU time; medians)"
+for s in "${ALL[@]}"; do
+    case $s in chatport|nchan-redis) ;; *) continue;; esac
+    printf '%-16s %8s commands %8s us   (runs:%s)\n' "$s" \
+        "$(median ${R[$s|rcalls]:-})" "$(median ${R[$s|rcpu]:-})" "${R[$s|rcpu]:-}"
+done
 
 ratio() {       # ratio A B
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'

@@ -122,6 +122,18 @@ site_keys() {          # "key type bytes" of the site's other keys
         done
 }
 
+# the worker writes the search index a second after the messages
+# (src/ngx_http_chatport_index.c): measured once it has
+indexed() {
+    local i
+    for i in $(seq 100); do
+        [ "$(rcli exists "chatport:{$SITE}:index-queue")" = 0 ] && return 0
+        sleep 0.1
+    done
+    warn "the index queue was not written to the index in 10 s"
+    exit 1
+}
+
 used() { rcli info memory | tr -d '\r' | sed -n 's/^used_memory://p'; }
 
 # post COUNT URL FILE: COUNT posts on 16 connections, all must be 201
@@ -162,6 +174,7 @@ for nb in $NODE_BYTES; do
     # 2: an operator answers, 3: the visitor writes again
     post "$CONVS" '/chatport/agent/conversations/%1/messages' "$RUN/cids" -H "$AUTH"
     post "$CONVS" /chatport/messages "$RUN/visitors" -H 'Cookie: chatport_vid=%1'
+    indexed
     three=$(conv_bytes)
     used3=$(used)
     say "  three messages: $three B in conversation keys, $(( three / CONVS )) B per conversation"
@@ -170,6 +183,7 @@ for nb in $NODE_BYTES; do
     post "$half" /chatport/messages "$RUN/visitors" -H 'Cookie: chatport_vid=%1'
     post "$(( CONVS * MORE - half ))" '/chatport/agent/conversations/%1/messages' \
         "$RUN/cids" -H "$AUTH"
+    indexed
     more=$(conv_bytes)
     usedm=$(used)
     say "  $MORE more each: $more B, $(( (more - three) / (CONVS * MORE) )) B per further message"

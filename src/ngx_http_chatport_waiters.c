@@ -252,6 +252,8 @@ ngx_http_chatport_waiter_create(ngx_http_request_t *r, ngx_str_t *channel,
 ngx_int_t
 ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
 {
+    ngx_int_t                     rc;
+    ngx_uint_t                    unread;
     ngx_http_request_t           *r;
     ngx_http_chatport_channel_t  *ch;
 
@@ -263,6 +265,8 @@ ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
     if (ch == NULL) {
         return NGX_ERROR;
     }
+
+    unread = 0;
 
     ngx_queue_insert_tail(&ch->waiters, &w->queue);
     w->channel = ch;
@@ -289,7 +293,20 @@ ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
     case NGX_HTTP_CHATPORT_CHANNEL_SUBSCRIBED:
         w->state = NGX_HTTP_CHATPORT_WAITER_CHECKING;
 
-        if (w->check(w) != NGX_OK) {
+        rc = w->check(w);
+
+        if (rc == NGX_DECLINED && !ngx_exiting) {
+            /*
+             * The command connection is down, the channel subscribed (it
+             * lingers): park below, and read once the connection is back,
+             * as a waiter that was subscribing would
+             */
+            w->dirty = 1;
+            unread = 1;
+            break;
+        }
+
+        if (rc != NGX_OK) {
             ngx_queue_remove(&w->queue);
             w->channel = NULL;
             ngx_http_chatport_channel_release(ch);
@@ -326,6 +343,10 @@ ngx_http_chatport_waiter_start(ngx_http_chatport_waiter_t *w)
         if (r->connection->read->ready) {
             ngx_post_event(r->connection->read, &ngx_posted_events);
         }
+    }
+
+    if (unread) {
+        ngx_http_chatport_waiter_park(w);
     }
 
     return NGX_OK;

@@ -142,18 +142,7 @@ sub held {
 
 # the site's stored state: its keys, the streams' lengths, the hashes;
 # but the operators' presence, which their inbox polls write
-sub stored {
-    my @keys = grep { !/:(?:conns|seen|status)$/ } site_keys();
-    my %state = (keys => join(' ', @keys));
-    for my $k (@keys) {
-        my $type = redis_cmd($redis, 'TYPE', $k);
-        $state{$k} = $type eq 'stream' ? redis_cmd($redis, 'XLEN', $k)
-                   : $type eq 'hash'
-                     ? join(',', @{ redis_cmd($redis, 'HGETALL', $k) })
-                   : $type;
-    }
-    return \%state;
-}
+sub stored { site_state($redis, $SITE) }
 
 my $v = visitor(port => $port);
 my $res = $v->post('Hello, is anybody typing?');

@@ -276,18 +276,7 @@ subtest 'the session gives the operator its name and the names' => sub {
 };
 
 # the site's stored state but the presence the inbox polls write
-sub stored {
-    my @keys = grep { !/:(?:conns|seen|status)$/ } site_keys();
-    my %state = (keys => join(' ', @keys));
-    for my $k (@keys) {
-        my $type = redis_cmd($redis, 'TYPE', $k);
-        $state{$k} = $type eq 'stream' ? redis_cmd($redis, 'XLEN', $k)
-                   : $type eq 'hash'
-                     ? join(',', @{ redis_cmd($redis, 'HGETALL', $k) })
-                   : $type;
-    }
-    return \%state;
-}
+sub stored { site_state($redis, $SITE) }
 
 # opens the polls, then sends every 0.3 s until every one answered
 # (typing is best effort: a poll not yet parked misses one)

@@ -40,7 +40,7 @@ our @EXPORT = qw(require_env free_port start_nginx start_redis start_sentinel
                  redis_cmd
                  http_request open_requests visitor background reap
                  wait_until conv_key cid_of worker_pids pid_alive
-                 shared_redis_port rss_kb);
+                 shared_redis_port rss_kb site_state);
 
 my $main_pid = $$;
 my $json = JSON::PP->new->utf8->canonical;
@@ -221,6 +221,27 @@ sub self_signed_cert {
 }
 
 # "chatport:{site}:conv:CID" of a visitor id
+# What a site has stored, to compare before and after what must store
+# nothing: its keys (the operators' presence aside), each stream's length,
+# each hash, each other key's type. Taken once the worker has indexed the
+# messages it queued, a second after them (src/ngx_http_chatport_index.c).
+sub site_state {
+    my ($port, $site) = @_;
+    wait_until(sub { !redis_cmd($port, 'EXISTS',
+                                "chatport:{$site}:index-queue") }, 10);
+    my $all = redis_cmd($port, 'KEYS', "chatport:{$site}:*");
+    my @keys = grep { !/:(?:conns|seen|status)$/ } sort @{ $all || [] };
+    my %state = (keys => join(' ', @keys));
+    for my $k (@keys) {
+        my $type = redis_cmd($port, 'TYPE', $k);
+        $state{$k} = $type eq 'stream' ? redis_cmd($port, 'XLEN', $k)
+                   : $type eq 'hash'
+                     ? join(',', @{ redis_cmd($port, 'HGETALL', $k) })
+                   : $type;
+    }
+    return \%state;
+}
+
 sub cid_of {
     my ($vid) = @_;
     return substr(sha1_hex("chatport conversation " . $vid), 0, 32);
