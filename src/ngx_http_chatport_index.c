@@ -5,12 +5,14 @@
  * The script that stores a message does not index it: it queues the
  * message's text in its site's chatport:{site}:index-queue
  * (src/lua/index.lua). A worker that stored a message in a site flushes
- * that queue NGX_HTTP_CHATPORT_INDEX_DELAY later, with one script for all
- * the messages stored meanwhile, so that indexing is off the path of the
- * message and the words messages share are written once per flush. A
- * search and an erasure flush the queue first, and the message that
- * fills it does it too: a queue left by a worker that died is flushed
- * then, or by the next worker that stores a message in the site.
+ * that queue NGX_HTTP_CHATPORT_INDEX_DELAY later, with one script for the
+ * messages stored meanwhile (NGX_HTTP_CHATPORT_INDEX_BATCH at a time, the
+ * next script sent when one is answered, so that none holds Redis long):
+ * indexing is off the path of the message, and the words messages share
+ * are written once per flush. A search and an erasure flush the queue
+ * first, and a message that finds it full flushes part of it: a queue
+ * left by a worker that died is flushed then, or by the next worker that
+ * stores a message in the site.
  */
 
 
@@ -23,6 +25,7 @@
 
 
 #define NGX_HTTP_CHATPORT_INDEX_DELAY  1000
+#define NGX_HTTP_CHATPORT_INDEX_BATCH  "500"
 
 
 typedef struct {
@@ -31,13 +34,14 @@ typedef struct {
     ngx_uint_t                       due;
     ngx_http_chatport_redis_cmd_t   *cmd;      /* a flush under way */
 
-    /* numkeys and the queue's key, kept for a NOSCRIPT retry */
-    const char                      *argv[2];
-    size_t                           lens[2];
+    /* numkeys, the queue's key, the batch: kept for a NOSCRIPT retry */
+    const char                      *argv[3];
+    size_t                           lens[3];
 } ngx_http_chatport_index_site_t;
 
 
 static void ngx_http_chatport_index_tick(ngx_event_t *ev);
+static void ngx_http_chatport_index_flush(ngx_http_chatport_index_site_t *s);
 static void ngx_http_chatport_index_flushed(void *data, redisReply *reply,
     ngx_int_t rc);
 
@@ -106,6 +110,8 @@ ngx_http_chatport_index_note(ngx_str_t *site)
         s->argv[1] = (const char *) key;
         s->lens[1] = ngx_sprintf(key, "chatport:{%V}:index-queue", site)
                      - key;
+        s->argv[2] = NGX_HTTP_CHATPORT_INDEX_BATCH;
+        s->lens[2] = sizeof(NGX_HTTP_CHATPORT_INDEX_BATCH) - 1;
 
         ngx_rbtree_insert(&ngx_http_chatport_index_sites, &s->node.node);
     }
@@ -142,21 +148,28 @@ ngx_http_chatport_index_tick(ngx_event_t *ev)
             continue;
         }
 
-        if (ngx_http_chatport_redis_eval(&ngx_http_chatport_index_script,
-                                         ngx_http_chatport_index_flushed, s,
-                                         &s->cmd, 2, s->argv, s->lens)
-            != NGX_OK)
-        {
-            /* Redis is unavailable: what waits goes with a later flush */
-            s->cmd = NULL;
-        }
-
         s->due = 0;
         ngx_queue_remove(q);
+
+        ngx_http_chatport_index_flush(s);
     }
 
     if (!ngx_queue_empty(&ngx_http_chatport_index_due) && !ngx_exiting) {
         ngx_add_timer(ev, NGX_HTTP_CHATPORT_INDEX_DELAY);
+    }
+}
+
+
+static void
+ngx_http_chatport_index_flush(ngx_http_chatport_index_site_t *s)
+{
+    if (ngx_http_chatport_redis_eval(&ngx_http_chatport_index_script,
+                                     ngx_http_chatport_index_flushed, s,
+                                     &s->cmd, 3, s->argv, s->lens)
+        != NGX_OK)
+    {
+        /* Redis is unavailable: what waits goes with a later flush */
+        s->cmd = NULL;
     }
 }
 
@@ -167,6 +180,14 @@ ngx_http_chatport_index_flushed(void *data, redisReply *reply, ngx_int_t rc)
     ngx_http_chatport_index_site_t  *s = data;
 
     s->cmd = NULL;
+
+    /* more are waiting: the next batch, once Redis served the others */
+    if (rc == NGX_OK && reply && reply->type == REDIS_REPLY_INTEGER
+        && reply->integer > 0 && !ngx_exiting)
+    {
+        ngx_http_chatport_index_flush(s);
+        return;
+    }
 
     if (rc == NGX_OK && reply && reply->type == REDIS_REPLY_ERROR) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,

@@ -9,7 +9,8 @@
 # - a search indexes what waits first, so it finds a message at once;
 # - an erasure indexes what waits first and then erases it: no entry of
 #   the erased conversation is left in the queue or the index;
-# - the message that fills the queue to 1000 indexes it itself;
+# - a message that finds 10000 waiting indexes the oldest 500 itself,
+#   and the worker the rest, 500 by script; a search indexes all;
 # - an entry of a conversation that has expired leaves no key behind;
 # - a channel stays subscribed a while after its last poll, a poll that
 #   comes then needs no SUBSCRIBE, and it is unsubscribed later.
@@ -218,29 +219,44 @@ subtest 'an erasure indexes what waits, then erases it' => sub {
 
 # --------------------------------------------------------- the bound
 
-subtest 'the message that fills the queue indexes it' => sub {
+subtest 'a full queue: the message indexes part, the worker the rest' => sub {
     my ($c) = open_conversation('filler');
-    redis('RPUSH', $QUEUE, map { queue_entry($c, "word$_ common") } 1 .. 998);
+    redis('RPUSH', $QUEUE, map { queue_entry($c, "word$_ common") }
+                           1 .. 9998);
     my $v = visitor(port => $port);
-    is($v->post('the last straw')->{status}, 201, '999th: 201');
-    is(redis('LLEN', $QUEUE), 999, 'the queue holds 999');
-    # the worker flushes a second after the message at the soonest: the
-    # 1000th message's own script must have done it when it is answered
-    my $t1 = time;
-    is($v->post('camel back')->{status}, 201, '1000th: 201');
+    # the worker flushes a second after a message at the soonest: the
+    # 10000th message's own script must have indexed 500 when answered
+    my $t0 = time;
+    is($v->post('the last straw')->{status}, 201, '9999th: 201');
+    my $len0 = redis('LLEN', $QUEUE);
+    is($v->post('camel back')->{status}, 201, '10000th: 201');
     my $len = redis('LLEN', $QUEUE);
     SKIP: {
-        skip 'over a second passed: the worker may have indexed it', 1
-            if time - $t1 > 0.9;
-        is($len, 0, 'answered with the queue indexed');
+        skip 'over a second passed: the worker may have indexed some', 2
+            if time - $t0 > 0.9;
+        is($len0, 9999, 'the queue holds 9999');
+        is($len, 9500, 'the 10000th indexed the oldest 500');
     }
+    ok(wait_until(sub { !redis('EXISTS', $QUEUE) },
+                  30 * ChatPort::Harness::slow()),
+       'the worker indexes the rest, 500 by script');
     is(redis('ZCARD', "chatport:{$site}:idx:common"), 1,
-       'the entries of one conversation: one idx entry');
+       'the messages of one conversation: one idx entry');
     ok(redis('ZSCORE', "chatport:{$site}:idx:word1", $c), 'each word');
-    # 1000 terms at most per conversation: 998 words, filler, products
+    # 1000 terms at most per conversation
     is(redis('SCARD', meta($c) . ':terms'), 1000,
        'up to the terms a conversation keeps');
     is_deeply(search('camel'), [ cid_of($v->vid) ], 'and the message');
+};
+
+subtest 'a search indexes a queue of more than one batch' => sub {
+    my ($c) = open_conversation('batch size');
+    redis('RPUSH', $QUEUE, queue_entry($c, 'oldest seagull'),
+          (map { queue_entry($c, "seagull") } 2 .. 1199),
+          queue_entry($c, 'newest seagull'));
+    is_deeply(search('newest'), [$c], 'the newest found');
+    is_deeply(search('oldest'), [$c], 'the oldest found');
+    ok(!redis('EXISTS', $QUEUE), 'the queue is indexed whole');
 };
 
 subtest 'an expired conversation leaves nothing' => sub {

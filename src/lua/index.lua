@@ -148,24 +148,35 @@ end
 -- A message's text (and the page its visitor is on now, "" for none) is
 -- not indexed by the script that stores it: it waits in the site's queue
 -- chatport:{site}:index-queue, as "CID AT <bytes of page> PAGE TEXT" (AT:
--- when the conversation's keys expire), until
--- index_flush() indexes the queue as a whole. A worker that stored a
--- message flushes its site's queue within a second
--- (src/ngx_http_chatport_index.c); a search and an erasure flush it
--- first, and the message that fills it to INDEX_QUEUE_MAX does it itself.
--- Terms that many messages share are then written once per flush.
-local INDEX_QUEUE_MAX = 1000
+-- when the conversation's keys expire), until index_flush() indexes it
+-- with the messages queued beside it. A worker that stored a message
+-- flushes its site's queue a second later, INDEX_FLUSH_MAX messages per
+-- script so that none holds Redis long (src/ngx_http_chatport_index.c);
+-- a search and an erasure flush it whole first; a message that finds
+-- INDEX_QUEUE_MAX waiting flushes INDEX_FLUSH_MAX of them itself. Terms
+-- that the messages of a flush share are written once for all of them.
+local INDEX_QUEUE_MAX, INDEX_FLUSH_MAX = 10000, 500
+
+-- the members given to one ZADD (pairs): unpack() has a bound
+local INDEX_ZADD_MAX = 1000
 
 -- the queue of the site of a conversation's key or of its prefix
 local function index_queue_key(meta)
   return string.match(meta, '^(.*:)conv:') .. 'index-queue'
 end
 
--- Indexes what waits in the queue; returns how many messages it held.
-local function index_flush(queue)
-  local entries = redis.call('LRANGE', queue, 0, -1)
+-- Indexes the oldest max messages of the queue (nil: all of them);
+-- returns how many are left.
+local function index_flush(queue, max)
+  local entries = redis.call('LRANGE', queue, 0, (max or 0) - 1)
   if #entries == 0 then return 0 end
-  redis.call('DEL', queue)
+  local left = 0
+  if max and #entries == max then
+    redis.call('LTRIM', queue, max, -1)
+    left = redis.call('LLEN', queue)
+  else
+    redis.call('DEL', queue)
+  end
   local base = string.match(queue, '^(.*:)index%-queue$')
   local convs, order = {}, {}
   for _, e in ipairs(entries) do
@@ -181,10 +192,10 @@ local function index_flush(queue)
       end
       -- a later message may have extended the conversation
       c.at = math.max(c.at, tonumber(at))
-      local max = #c.terms + INDEX_TEXT_TERMS
-      index_terms(string.sub(e, from + n), c.terms, c.seen, max)
+      local most = math.min(#c.terms + INDEX_TEXT_TERMS, INDEX_CONV_TERMS)
+      index_terms(string.sub(e, from + n), c.terms, c.seen, most)
       if page ~= '' then
-        index_terms(index_url(page), c.terms, c.seen, max)
+        index_terms(index_url(page), c.terms, c.seen, most)
       end
     end
   end
@@ -206,10 +217,13 @@ local function index_flush(queue)
   end
   local idx = base .. 'idx:'
   for t, m in pairs(members) do
-    redis.call('ZADD', idx .. t, unpack(m))
+    for i = 1, #m, 2 * INDEX_ZADD_MAX do
+      redis.call('ZADD', idx .. t,
+                 unpack(m, i, math.min(i + 2 * INDEX_ZADD_MAX - 1, #m)))
+    end
     index_expire(idx .. t, last[t], false, #m == 2)
   end
-  return #entries
+  return left
 end
 
 -- Queues a message's text and page (strings, "" for none) of the
@@ -223,7 +237,7 @@ local function index_queue(meta, cid, at, text, page, retention)
   if n == 1 then
     redis.call('PEXPIRE', queue, retention)
   elseif n >= INDEX_QUEUE_MAX then
-    index_flush(queue)
+    index_flush(queue, INDEX_FLUSH_MAX)
   end
 end
 
