@@ -9,9 +9,10 @@
 # half of them and every visitor leaves an email address and a name
 # (POST contact). Then each query is sent ROUNDS times through nginx
 # (curl, one at a time) and the median time printed, beside a plain
-# list request of the same run. Also printed: the average time Redis
-# spent in a script while the conversations were opened (INFO
-# commandstats: the message script with its indexing) and, with
+# list request of the same run. Also printed: the time Redis spent in
+# scripts per conversation opened (INFO commandstats: the message script
+# and the worker's indexing of its text, once the index queue is empty;
+# the scripts' calls) and, with
 # COMPARE_MODULE, the same for another build (the module before the
 # index), and the memory the index takes (MEMORY USAGE over the idx and
 # terms keys, used_memory). Everything runs on 127.0.0.1 and is stopped
@@ -153,8 +154,16 @@ open_conversations() {
         >"$RUN/visitors.log" 2>&1
     grep -q "statuses: 201=$CONVS\$" "$RUN/visitors.log" ||
         { warn "opening: $(grep '^publish:' "$RUN/visitors.log")"; exit 1; }
+    # the worker indexes the messages a second after them (a build without
+    # the queue has none)
+    local i
+    for i in $(seq 300); do
+        [ "$(rcli exists "chatport:{$SITE}:index-queue")" = 0 ] && break
+        sleep 0.1
+    done
     rcli info commandstats | tr -d '\r' |
-        sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=[0-9]*,usec_per_call=\([0-9.]*\).*/\2 \1/p'
+        sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=\([0-9]*\),.*/\2 \1/p' |
+        awk -v n="$CONVS" '{ printf "%.1f %d\n", $1 / n, $2 }'
 }
 
 post() {             # post COUNT URL FILE BODY [ARGS]: all must answer 2xx
@@ -252,9 +261,9 @@ say "index: $idx_keys idx keys, $idx_bytes B; $terms_keys terms sets, $terms_byt
     "$entries entries ($(( (idx_bytes + terms_bytes) / CONVS )) B per conversation," \
     "$(( (idx_bytes + terms_bytes) / entries )) B per entry)"
 say "used_memory after opening: +$(( (used_open - base) / CONVS )) B per conversation"
-say "script time while opening: $OPEN_US us per call ($OPEN_CALLS calls)"
+say "scripts' time while opening: $OPEN_US us per conversation ($OPEN_CALLS calls)"
 [ -n "$COMPARE_MODULE" ] &&
-    say "  with $COMPARE_MODULE: $CMP_US us per call ($CMP_CALLS calls)"
+    say "  with $COMPARE_MODULE: $CMP_US us per conversation ($CMP_CALLS calls)"
 stop
 say ""
 say "done in $(( $(date +%s) - T_START )) s$([ "$KEEP" = 1 ] && echo "; files in $RUN")"
