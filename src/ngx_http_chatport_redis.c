@@ -77,6 +77,7 @@ typedef struct {
     ngx_connection_t             *conn;
     ngx_event_t                   reconnect;
     ngx_event_t                   heartbeat;      /* pub/sub; connecting */
+    ngx_event_t                   flush;          /* posted: write out */
     ngx_msec_t                    backoff;
     ngx_http_chatport_link_state_e  state;
     ngx_uint_t                    setup_pending;  /* AUTH, SELECT, ROLE */
@@ -95,6 +96,7 @@ typedef struct {
     unsigned                      dropped:1;      /* node left the map */
     unsigned                      down_logged:1;
     unsigned                      heartbeat_sent:1;
+    unsigned                      flushing:1;
 } ngx_http_chatport_redis_link_t;
 
 
@@ -140,6 +142,7 @@ static void ngx_http_chatport_redis_role(redisAsyncContext *ac, void *r,
 
 static void ngx_http_chatport_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_chatport_redis_write_handler(ngx_event_t *ev);
+static void ngx_http_chatport_redis_flush(ngx_event_t *ev);
 static void ngx_http_chatport_redis_add_read(void *privdata);
 static void ngx_http_chatport_redis_del_read(void *privdata);
 static void ngx_http_chatport_redis_add_write(void *privdata);
@@ -316,6 +319,10 @@ ngx_http_chatport_redis_link_init(ngx_http_chatport_redis_link_t *link,
     link->heartbeat.data = link;
     link->heartbeat.log = cycle->log;
     link->heartbeat.cancelable = 1;
+
+    link->flush.handler = ngx_http_chatport_redis_flush;
+    link->flush.data = link;
+    link->flush.log = cycle->log;
 
     ngx_queue_init(&link->unwaited);
     ngx_queue_init(&link->waited);
@@ -950,11 +957,66 @@ ngx_http_chatport_redis_del_read(void *privdata)
 
 
 static void
+ngx_http_chatport_redis_flush(ngx_event_t *ev)
+{
+    ngx_http_chatport_redis_link_t  *link = ev->data;
+
+    if (link->ac && (link->ac->c.flags & REDIS_CONNECTED)) {
+        link->flushing = 1;
+        redisAsyncHandleWrite(link->ac);
+        link->flushing = 0;
+    }
+}
+
+
+/*
+ * hiredis asks to write when a command is queued. Once connected, what a
+ * turn of the event loop queued goes out at its end (a posted event)
+ * rather than after another epoll_wait() and a pair of epoll_ctl()s; a
+ * command that finds nothing else in flight goes out at once, so Redis
+ * works on it while the worker reads the turn's other requests (commands
+ * sent in lock-step left both processes idle a third of the time). The
+ * write event is left for a full socket buffer, and for the connect.
+ */
+
+static void
 ngx_http_chatport_redis_add_write(void *privdata)
 {
     ngx_http_chatport_redis_link_t  *link = privdata;
 
-    if (link->conn && !link->conn->write->active) {
+    int                 done;
+    redisAsyncContext  *ac;
+
+    ac = link->ac;
+
+    if (link->conn == NULL) {
+        return;
+    }
+
+    if (ac && (ac->c.flags & REDIS_CONNECTED) && !link->flushing) {
+
+        /*
+         * not through redisAsyncHandleWrite(): its error path would run
+         * the callbacks inside redisAsyncCommand(); an error is kept in
+         * the context, and the posted flush meets it. A subscription
+         * has no reply in flight to count: it always waits for the end
+         * of the turn.
+         */
+        if (!link->pubsub && ac->replies.head == ac->replies.tail
+            && redisBufferWrite(&ac->c, &done) == REDIS_OK && done)
+        {
+            ngx_http_chatport_redis_add_read(link);
+            return;
+        }
+
+        if (!link->flush.posted) {
+            ngx_post_event(&link->flush, &ngx_posted_events);
+        }
+
+        return;
+    }
+
+    if (!link->conn->write->active) {
         (void) ngx_add_event(link->conn->write, NGX_WRITE_EVENT,
                              NGX_LEVEL_EVENT);
     }
@@ -982,6 +1044,10 @@ ngx_http_chatport_redis_cleanup(void *privdata)
     ngx_connection_t  *c;
 
     c = link->conn;
+
+    if (link->flush.posted) {
+        ngx_delete_posted_event(&link->flush);
+    }
 
     if (c) {
         ngx_http_chatport_redis_del_read(link);
