@@ -122,3 +122,75 @@ median() {          # median of the arguments
         END { if (NR == 0) { print 0; exit }
               if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# One site against a private Redis (memory.sh, search.sh): its operator
+# "op" (password "pw"), traps that stop what was started, $RUN/tmp and
+# the tools. Then site_start [NODE_BYTES] starts a fresh Redis and nginx
+# with the module $CHATPORT_MODULE on $PORT, site_stop stops them.
+site_bench_init() {
+    SITE=bench
+    AUTH='Authorization: Basic '$(printf 'op:pw' | base64)
+    JSON='Content-Type: application/json'
+    NGINX_PID=
+    REDIS_PID=
+    trap site_bench_cleanup EXIT
+    trap 'warn interrupted; exit 130' INT TERM
+    mkdir -p "$RUN/tmp"
+    build_tools
+}
+
+site_bench_cleanup() {
+    [ -n "$NGINX_PID" ] && stop_pid "$NGINX_PID"
+    [ -n "$REDIS_PID" ] && stop_pid "$REDIS_PID"
+    [ "$KEEP" = 1 ] || rm -rf "$RUN"
+}
+
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+site_start() {      # site_start [NODE_BYTES]: stream-node-max-bytes
+    local i
+    REDIS_PORT=$(free_port)
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+        --appendonly no --daemonize no --dir "$RUN" \
+        --logfile "$RUN/redis.log" >/dev/null 2>&1 &
+    REDIS_PID=$!
+    for i in $(seq 100); do
+        rcli ping >/dev/null 2>&1 && break
+        sleep 0.05
+    done
+    rcli ping >/dev/null 2>&1 || { warn "redis did not start"; exit 1; }
+    case ${1:-default} in
+        default) ;;
+        *) rcli config set stream-node-max-bytes "$1" >/dev/null ;;
+    esac
+
+    PORT=$(free_port)
+    printf 'op:{PLAIN}pw\n' >"$RUN/htpasswd"
+    {
+        conf_head 'application/json json;'
+        cat <<EOC
+    chatport_redis 127.0.0.1:$REDIS_PORT;
+    server {
+        listen 127.0.0.1:$PORT;
+        server_name $SITE;
+        location /chatport/ {
+            chatport;
+            chatport_chat_rate 1000000/1m site=1000000/1m;
+        }
+        location /chatport/agent/ {
+            chatport_agent;
+            auth_basic ops;
+            auth_basic_user_file $RUN/htpasswd;
+        }
+    }
+}
+EOC
+    } >"$RUN/nginx.conf"
+    start_bench_nginx
+    wait_port "$PORT" || { warn "nginx did not start"; exit 1; }
+}
+
+site_stop() {
+    stop_pid "$NGINX_PID"; NGINX_PID=
+    stop_pid "$REDIS_PID"; REDIS_PID=
+}

@@ -40,9 +40,6 @@ NODE_BYTES=${NODE_BYTES:-default}
 . "$REPO/bench/lib.sh"
 rate_settings memory
 T_START=$(date +%s)
-SITE=bench
-AUTH='Authorization: Basic '$(printf 'op:pw' | base64)
-JSON='Content-Type: application/json'
 
 for v in CONVS MORE; do
     case ${!v} in ''|*[!0-9]*) warn "$v must be a number: ${!v}"; exit 1;; esac
@@ -52,60 +49,7 @@ for nb in $NODE_BYTES; do
     case $nb in default) ;; ''|*[!0-9]*) warn "NODE_BYTES: numbers or default"; exit 1;; esac
 done
 
-NGINX_PID=
-REDIS_PID=
-cleanup() {
-    [ -n "$NGINX_PID" ] && stop_pid "$NGINX_PID"
-    [ -n "$REDIS_PID" ] && stop_pid "$REDIS_PID"
-    [ "$KEEP" = 1 ] || rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'warn interrupted; exit 130' INT TERM
-
-mkdir -p "$RUN/tmp"
-build_tools
-
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
-
-start_redis() {        # start_redis NODE_BYTES
-    local i
-    REDIS_PORT=$(free_port)
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
-        --appendonly no --daemonize no --dir "$RUN" \
-        --logfile "$RUN/redis.log" >/dev/null 2>&1 &
-    REDIS_PID=$!
-    for i in $(seq 100); do
-        rcli ping >/dev/null 2>&1 && break
-        sleep 0.05
-    done
-    rcli ping >/dev/null 2>&1 || { warn "redis did not start"; exit 1; }
-    [ "$1" = default ] || rcli config set stream-node-max-bytes "$1" >/dev/null
-}
-
-write_conf() {
-    local port=$1
-    printf 'op:{PLAIN}pw\n' >"$RUN/htpasswd"
-    {
-        conf_head 'application/json json;'
-        cat <<EOC
-    chatport_redis 127.0.0.1:$REDIS_PORT;
-    server {
-        listen 127.0.0.1:$port;
-        server_name $SITE;
-        location /chatport/ {
-            chatport;
-            chatport_chat_rate 1000000/1m site=1000000/1m;
-        }
-        location /chatport/agent/ {
-            chatport_agent;
-            auth_basic ops;
-            auth_basic_user_file $RUN/htpasswd;
-        }
-    }
-}
-EOC
-    } >"$RUN/nginx.conf"
-}
+site_bench_init
 
 # conv_bytes: sum of MEMORY USAGE over every conversation key
 conv_bytes() {
@@ -154,11 +98,7 @@ declare -A OUT
 for nb in $NODE_BYTES; do
     say ""
     say "stream-node-max-bytes $nb: $CONVS conversations"
-    start_redis "$nb"
-    PORT=$(free_port)
-    write_conf "$PORT"
-    start_bench_nginx
-    wait_port "$PORT" || { warn "nginx did not start"; exit 1; }
+    site_start "$nb"
 
     base=$(used)
     # 1: the visitors open their conversations
@@ -193,8 +133,7 @@ for nb in $NODE_BYTES; do
         "messages, +$(( (usedm - used3) / (CONVS * MORE) )) B per further message"
     OUT[$nb]="$(( three / CONVS )) $(( (more - three) / (CONVS * MORE) ))"
 
-    stop_pid "$NGINX_PID"; NGINX_PID=
-    stop_pid "$REDIS_PID"; REDIS_PID=
+    site_stop
 done
 
 say ""

@@ -41,75 +41,12 @@ COMPARE_MODULE=${COMPARE_MODULE:-}
 . "$REPO/bench/lib.sh"
 rate_settings search
 T_START=$(date +%s)
-SITE=bench
-AUTH='Authorization: Basic '$(printf 'op:pw' | base64)
-JSON='Content-Type: application/json'
 
 case $CONVS in ''|*[!0-9]*) warn "CONVS must be a number: $CONVS"; exit 1;; esac
 [ "$CONVS" -ge 100 ] && [ "$CONVS" -le 100000 ] ||
     { warn "CONVS must be 100..100000"; exit 1; }
 
-NGINX_PID=
-REDIS_PID=
-cleanup() {
-    [ -n "$NGINX_PID" ] && stop_pid "$NGINX_PID"
-    [ -n "$REDIS_PID" ] && stop_pid "$REDIS_PID"
-    [ "$KEEP" = 1 ] || rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'warn interrupted; exit 130' INT TERM
-
-mkdir -p "$RUN/tmp"
-build_tools
-
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
-
-start_redis() {
-    local i
-    REDIS_PORT=$(free_port)
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
-        --appendonly no --daemonize no --dir "$RUN" \
-        --logfile "$RUN/redis.log" >/dev/null 2>&1 &
-    REDIS_PID=$!
-    for i in $(seq 100); do
-        rcli ping >/dev/null 2>&1 && break
-        sleep 0.05
-    done
-    rcli ping >/dev/null 2>&1 || { warn "redis did not start"; exit 1; }
-}
-
-start() {            # start MODULE: Redis and nginx, fresh
-    start_redis
-    PORT=$(free_port)
-    printf 'op:{PLAIN}pw\n' >"$RUN/htpasswd"
-    {
-        CHATPORT_MODULE=$1 conf_head 'application/json json;'
-        cat <<EOC
-    chatport_redis 127.0.0.1:$REDIS_PORT;
-    server {
-        listen 127.0.0.1:$PORT;
-        server_name $SITE;
-        location /chatport/ {
-            chatport;
-            chatport_chat_rate 1000000/1m site=1000000/1m;
-        }
-        location /chatport/agent/ {
-            chatport_agent;
-            auth_basic ops;
-            auth_basic_user_file $RUN/htpasswd;
-        }
-    }
-}
-EOC
-    } >"$RUN/nginx.conf"
-    start_bench_nginx
-    wait_port "$PORT" || { warn "nginx did not start"; exit 1; }
-}
-
-stop() {
-    stop_pid "$NGINX_PID"; NGINX_PID=
-    stop_pid "$REDIS_PID"; REDIS_PID=
-}
+site_bench_init
 
 # the visitors' first messages: "TEXT PAGE" per line, the text's spaces
 # as \u0020 (loadgen splits its lines on white space)
@@ -178,13 +115,13 @@ post() {             # post COUNT URL FILE BODY [ARGS]: all must answer 2xx
 
 if [ -n "$COMPARE_MODULE" ]; then
     say "opening $CONVS conversations with $COMPARE_MODULE"
-    start "$COMPARE_MODULE"
+    CHATPORT_MODULE=$COMPARE_MODULE site_start
     read -r CMP_US CMP_CALLS <<<"$(open_conversations)"
-    stop
+    site_stop
 fi
 
 say "opening $CONVS conversations"
-start "$CHATPORT_MODULE"
+site_start
 base=$(rcli info memory | tr -d '\r' | sed -n 's/^used_memory://p')
 read -r OPEN_US OPEN_CALLS <<<"$(open_conversations)"
 used_open=$(rcli info memory | tr -d '\r' | sed -n 's/^used_memory://p')
@@ -264,6 +201,6 @@ say "used_memory after opening: +$(( (used_open - base) / CONVS )) B per convers
 say "scripts' time while opening: $OPEN_US us per conversation ($OPEN_CALLS calls)"
 [ -n "$COMPARE_MODULE" ] &&
     say "  with $COMPARE_MODULE: $CMP_US us per conversation ($CMP_CALLS calls)"
-stop
+site_stop
 say ""
 say "done in $(( $(date +%s) - T_START )) s$([ "$KEEP" = 1 ] && echo "; files in $RUN")"

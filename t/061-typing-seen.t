@@ -20,8 +20,6 @@ use warnings;
 
 use Test::More;
 use Time::HiRes qw(time sleep);
-use MIME::Base64 qw(encode_base64);
-use File::Temp ();
 use JSON::PP ();
 
 use lib 't/lib';
@@ -44,15 +42,8 @@ sub site_keys {
     redis_cmd($redis, 'DEL', @keys) if @keys;
 }
 
-my $tmp = File::Temp::tempdir("chatport-061-XXXXXX", TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-
-open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-print $fh "alice:{PLAIN}secret\nbob:{PLAIN}pw\n";
-close $fh;
-
-my %AUTH = (alice => 'Basic ' . encode_base64('alice:secret', ''),
-            bob => 'Basic ' . encode_base64('bob:pw', ''));
+my ($htpasswd, $auth) = operators(alice => 'secret', bob => 'pw');
+my %AUTH = %$auth;
 
 # /chatport/agent2/ shows at most 2 messages in one answer: an operator
 # who saw only the older ones
@@ -67,14 +58,14 @@ my $ngx = start_nginx(server => <<"_EOC_");
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
             chatport_poll_timeout 10s;
         }
 
         location /chatport/agent2/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
             chatport_history 2;
         }
 _EOC_

@@ -12,8 +12,6 @@ use strict;
 use warnings;
 
 use Test::More;
-use MIME::Base64 qw(encode_base64);
-use File::Temp ();
 
 use lib 't/lib';
 use ChatPort::Harness;
@@ -32,15 +30,8 @@ sub clean {
 
 clean();
 
-my $tmp = File::Temp::tempdir("chatport-130-XXXXXX", TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-
-open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-print $fh "alice:{PLAIN}secret\nbob:{PLAIN}pw\n";
-close $fh;
-
-my %AUTH = (alice => 'Basic ' . encode_base64('alice:secret', ''),
-            bob => 'Basic ' . encode_base64('bob:pw', ''));
+my ($htpasswd, $auth) = operators(alice => 'secret', bob => 'pw');
+my %AUTH = %$auth;
 
 my $port_b = free_port();
 
@@ -48,7 +39,7 @@ my $locations = <<"_EOC_";
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
         }
 
         location /chatport/ {

@@ -14,8 +14,6 @@ use warnings;
 use utf8;
 
 use Test::More;
-use MIME::Base64 qw(encode_base64);
-use File::Temp ();
 use Encode qw(encode_utf8);
 
 use lib 't/lib';
@@ -38,14 +36,8 @@ sub clean {
 
 clean();
 
-my $tmp = File::Temp::tempdir("chatport-131-XXXXXX", TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-
-open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-print $fh "alice:{PLAIN}secret\n";
-close $fh;
-
-my $AUTH = 'Basic ' . encode_base64('alice:secret', '');
+my ($htpasswd, $auth) = operators(alice => 'secret');
+my $AUTH = $auth->{alice};
 
 my $port_b = free_port();
 
@@ -53,7 +45,7 @@ my $locations = <<"_EOC_";
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
         }
 
         location /chatport/ {

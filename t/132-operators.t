@@ -21,9 +21,7 @@ use utf8;
 
 use Test::More;
 use Time::HiRes qw(time sleep);
-use MIME::Base64 qw(encode_base64);
 use Encode qw(encode_utf8);
-use File::Temp ();
 use JSON::PP ();
 
 use lib 't/lib';
@@ -45,15 +43,8 @@ sub site_keys {
     redis_cmd($redis, 'DEL', @keys) if @keys;
 }
 
-my $tmp = File::Temp::tempdir("chatport-132-XXXXXX", TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-
-open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-print $fh "alice:{PLAIN}a\nbob:{PLAIN}b\ndave:{PLAIN}d\n";
-close $fh;
-
-my %AUTH = map { $_ => 'Basic ' . encode_base64("$_:" . substr($_, 0, 1), '') }
-           qw(alice bob dave);
+my ($htpasswd, $auth) = operators(alice => 'a', bob => 'b', dave => 'd');
+my %AUTH = %$auth;
 
 # ------------------------------------------------------------ nginx -t
 
@@ -65,7 +56,7 @@ my $agent_loc = <<"_EOC_";
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
 %s
         }
 _EOC_
@@ -163,14 +154,14 @@ my $ngx = start_nginx(server => encode_utf8(<<"_EOC_"), http => <<"_EOH_");
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
             chatport_poll_timeout 10s;
         }
 
         location /chatport/night/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
             chatport_operator alice "Alice (night)";
         }
 _EOC_
@@ -184,7 +175,7 @@ _EOC_
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
         }
     }
 _EOH_

@@ -13,8 +13,6 @@ use warnings;
 
 use Test::More;
 use List::Util qw(shuffle);
-use MIME::Base64 qw(encode_base64);
-use File::Temp ();
 use JSON::PP ();
 
 use lib 't/lib';
@@ -35,15 +33,8 @@ sub site_keys {
     redis_cmd($redis, 'DEL', @keys) if @keys;
 }
 
-my $tmp = File::Temp::tempdir("chatport-133-XXXXXX", TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-
-open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-print $fh "alice:{PLAIN}a\nbob:{PLAIN}b\ncarol:{PLAIN}c\n";
-close $fh;
-
-my %AUTH = map { $_ => 'Basic ' . encode_base64("$_:" . substr($_, 0, 1), '') }
-           qw(alice bob carol);
+my ($htpasswd, $auth) = operators(alice => 'a', bob => 'b', carol => 'c');
+my %AUTH = %$auth;
 
 # /chatport/agent/ names its operators; /chatport/open/ names none
 my $ngx = start_nginx(workers => 2, server => <<"_EOC_");
@@ -57,7 +48,7 @@ my $ngx = start_nginx(workers => 2, server => <<"_EOC_");
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
             chatport_operator alice "Alice";
             chatport_operator bob "Bob";
             chatport_operator carol "Carol";
@@ -66,7 +57,7 @@ my $ngx = start_nginx(workers => 2, server => <<"_EOC_");
         location /chatport/open/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
         }
 _EOC_
 

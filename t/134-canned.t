@@ -12,8 +12,6 @@ use utf8;
 
 use Test::More;
 use Time::HiRes qw(time);
-use MIME::Base64 qw(encode_base64);
-use File::Temp ();
 use JSON::PP ();
 
 use lib 't/lib';
@@ -36,15 +34,8 @@ for my $site ($SITE, "$SITE-b") {
     redis_cmd($redis, 'DEL', @keys) if @keys;
 }
 
-my $tmp = File::Temp::tempdir("chatport-134-XXXXXX", TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-
-open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-print $fh "alice:{PLAIN}a\nbob:{PLAIN}b\n";
-close $fh;
-
-my %AUTH = map { $_ => 'Basic ' . encode_base64("$_:" . substr($_, 0, 1), '') }
-           qw(alice bob);
+my ($htpasswd, $auth) = operators(alice => 'a', bob => 'b');
+my %AUTH = %$auth;
 
 # a second server is another site, on its own port
 my $other = free_port();
@@ -54,7 +45,7 @@ my $ngx = start_nginx(server => <<"_EOC_", http => <<"_EOH_");
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
             chatport_max_message 300;
         }
 _EOC_
@@ -65,7 +56,7 @@ _EOC_
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
         }
     }
 _EOH_

@@ -10,8 +10,6 @@ use strict;
 use warnings;
 
 use Test::More;
-use File::Temp ();
-use MIME::Base64 qw(encode_base64);
 use Time::HiRes qw(sleep);
 
 use lib 't/lib';
@@ -21,16 +19,8 @@ require_env();
 
 my $site = "t135-$$";
 my $rport = shared_redis_port();
-my %AUTH = map { $_ => 'Basic ' . encode_base64("$_:secret", '') }
-           qw(alice bob);
-
-my $tmp = File::Temp::tempdir('chatport-t135-XXXXXX', TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-{
-    open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-    print $fh "alice:{PLAIN}secret\nbob:{PLAIN}secret\n";
-    close $fh;
-}
+my ($htpasswd, $auth) = operators(alice => 'secret', bob => 'secret');
+my %AUTH = %$auth;
 
 my $ngx = start_nginx(workers => 2, server => <<"_EOC_");
         chatport_site $site;
@@ -39,7 +29,7 @@ my $ngx = start_nginx(workers => 2, server => <<"_EOC_");
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
             chatport_poll_timeout 10s;
         }
 
@@ -120,7 +110,7 @@ subtest 'alice marks it done, bob sees it' => sub {
     my $poll = park_poll();
     my $res = agent(alice => POST => "forms/$id/state",
                     body => { state => 'done' });
-    is($res->{status}, 204, '204') or diag explain $res;
+    is($res->{status}, 204, 'marked done: 204') or diag explain $res;
 
     my $got = $poll->collect(timeout => 15)->[0];
     is($got->{status}, 200, 'bob\'s poll answers');
@@ -149,7 +139,7 @@ subtest 'alice marks it done, bob sees it' => sub {
 subtest 'bob marks it new again, alice sees it' => sub {
     my $res = agent(bob => POST => "forms/$id/state",
                     body => { state => 'new' });
-    is($res->{status}, 204, '204') or diag explain $res;
+    is($res->{status}, 204, 'marked new: 204') or diag explain $res;
     my $j = forms_of('alice');
     is(state_of($j, $id), 'new', 'alice\'s list has it new');
     is($j->{new}, 2, 'two new forms');

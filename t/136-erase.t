@@ -17,8 +17,6 @@ use strict;
 use warnings;
 
 use Test::More;
-use File::Temp ();
-use MIME::Base64 qw(encode_base64);
 use Time::HiRes qw(time sleep);
 
 use lib 't/lib';
@@ -29,16 +27,9 @@ require_env();
 my $site = 't136';
 my $redis = start_redis();
 my $rport = $redis->port;
-my $AUTH = 'Basic ' . encode_base64('alice:secret', '');
+my ($htpasswd, $auth) = operators(alice => 'secret');
+my $AUTH = $auth->{alice};
 my $SECRET = 'hello, my secret text';
-
-my $tmp = File::Temp::tempdir('chatport-t136-XXXXXX', TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-{
-    open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-    print $fh "alice:{PLAIN}secret\n";
-    close $fh;
-}
 
 # mails go nowhere (nothing listens there): they stay scheduled or wait
 # for a retry, as a shop's would while its mail server is down
@@ -59,7 +50,7 @@ my $ngx = start_nginx(
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
             chatport_poll_timeout 10s;
         }
 
@@ -170,7 +161,6 @@ sub send_form {
     return $res->{json}{id};
 }
 
-
 # ------------------------------------------------------- the conversations
 
 # A: everything a conversation can have
@@ -216,7 +206,6 @@ ok((grep { /\Q$A\E|form:\Q$form_a\E/ }
         @{ redis('XRANGE', "chatport:{$site}:outbox", '-', '+') }),
    'A has mails scheduled');
 
-
 # ------------------------------------------------------------------ export
 
 subtest 'export by conversation' => sub {
@@ -259,7 +248,6 @@ subtest 'export by email' => sub {
               [ sort $form_a, $form_c ], 'both forms');
 };
 
-
 # ------------------------------------------------------- erase one of them
 
 subtest 'erase a conversation' => sub {
@@ -275,7 +263,7 @@ subtest 'erase a conversation' => sub {
 
     my $log = $ngx->log_size;
     my $res = agent(POST => 'erase', body => { conversation => $A });
-    is($res->{status}, 204, '204') or diag explain $res;
+    is($res->{status}, 204, 'erased: 204') or diag explain $res;
 
     my $got = $poll->collect(timeout => 10)->[0];
     is($got->{status}, 200, 'the parked poll answers');
@@ -314,7 +302,6 @@ subtest 'erase a conversation' => sub {
            'without texts or addresses');
 };
 
-
 # ------------------------------------------------------------ erase by email
 
 subtest 'erase by email' => sub {
@@ -328,7 +315,7 @@ subtest 'erase by email' => sub {
 
     my $log = $ngx->log_size;
     $res = agent(POST => 'erase', body => { email => 'eve@EXAMPLE.com' });
-    is($res->{status}, 204, '204') or diag explain $res;
+    is($res->{status}, 204, 'erased by email: 204') or diag explain $res;
 
     my $all = dump_all();
     is_deeply([ mentioning($all, $C, $E, $form_c, 'eve@', 'EVE@') ], [],
@@ -345,7 +332,6 @@ subtest 'erase by email' => sub {
     is_error(agent(GET => 'export?email=eve@example.com'), 404,
              'unknown_email', 'exported again');
 };
-
 
 # --------------------------------------------------------------- the limit
 
@@ -374,7 +360,6 @@ subtest '50 conversations a request by email' => sub {
     is($res->{status}, 204, 'erase again: 204 with the last one');
     is_deeply([ mentioning(dump_all(), 'many@', @many) ], [], 'all gone');
 };
-
 
 # -------------------------------------------------------------- bad inputs
 

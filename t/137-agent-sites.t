@@ -12,8 +12,6 @@ use warnings;
 
 use Test::More;
 use Time::HiRes qw(time sleep);
-use MIME::Base64 qw(encode_base64);
-use File::Temp ();
 
 use lib 't/lib';
 use ChatPort::Harness;
@@ -28,14 +26,8 @@ for my $site ($A, $B, $C) {
     redis_cmd($redis, 'DEL', @$keys) if ref $keys && @$keys;
 }
 
-my $tmp = File::Temp::tempdir("chatport-137-XXXXXX", TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-
-open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-print $fh "alice:{PLAIN}secret\n";
-close $fh;
-
-my $AUTH = 'Basic ' . encode_base64('alice:secret', '');
+my ($htpasswd, $auth) = operators(alice => 'secret');
+my $AUTH = $auth->{alice};
 
 my $port = free_port();
 
@@ -54,7 +46,7 @@ my $ngx = start_nginx(port => $port, workers => 2, server => <<"_EOC_",
             chatport_agent_sites $A $B;
             chatport_poll_timeout 30s;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
         }
 _EOC_
     http => <<"_EOC_");
@@ -81,7 +73,7 @@ _EOC_
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
         }
     }
 _EOC_
@@ -117,7 +109,6 @@ for my $site ($A, $B, $C) {
     is($res->{status}, 201, "visitor of $site: 201");
     $cid{$site} = cid_of($v{$site}->vid);
 }
-
 
 subtest 'the list: both listed sites, labelled, never the third' => sub {
     my $res = agent(GET => 'conversations');
@@ -158,7 +149,6 @@ subtest 'the list: both listed sites, labelled, never the third' => sub {
        'limit=0: 400 invalid_limit');
 };
 
-
 subtest 'one conversation: named by its site, never another site' => sub {
     my $res = agent(GET => "conversations/$cid{$A}/messages?site=$A");
     is($res->{status}, 200, "${A}'s messages with site=$A: 200");
@@ -196,7 +186,6 @@ subtest 'one conversation: named by its site, never another site' => sub {
            ->{status}, 200, "${C}'s console with site=$C: 200");
 };
 
-
 subtest 'replies reach the right visitor' => sub {
     my $res = agent(POST => "conversations/$cid{$B}/messages?site=$B",
                     { text => "reply to $B" });
@@ -218,7 +207,6 @@ subtest 'replies reach the right visitor' => sub {
     is($texts{$B}, "hello from $B|reply to $B", "${B}'s visitor: its reply");
     is($texts{$C}, "hello from $C", "${C}'s visitor: nothing");
 };
-
 
 subtest 'the inbox of each listed site, events labelled' => sub {
     my %cursor;
@@ -279,7 +267,6 @@ subtest 'the inbox of each listed site, events labelled' => sub {
     is(($ev->[0] || {})->{site}, $B, "... labelled $B");
 };
 
-
 subtest 'claims and canned replies: of the named site only' => sub {
     is(agent(POST => "conversations/$cid{$B}/claim?site=$B", {})->{status},
        204, "claim ${B}'s conversation under $B: 204");
@@ -305,7 +292,6 @@ subtest 'claims and canned replies: of the named site only' => sub {
     is(agent(DELETE => "canned/$res->{json}{id}?site=$A")->{status}, 204,
        "deleted from $A: 204");
 };
-
 
 subtest 'forms: merged across the listed sites, each labelled' => sub {
     for my $site ($A, $B, $C) {
@@ -335,7 +321,6 @@ subtest 'forms: merged across the listed sites, each labelled' => sub {
     is(error_of(agent(GET => "forms?site=$C")), '400 invalid_site',
        "forms?site=$C: 400");
 };
-
 
 subtest 'presence per site' => sub {
     sub config_online {

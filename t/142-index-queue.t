@@ -19,8 +19,6 @@ use strict;
 use warnings;
 
 use Test::More;
-use File::Temp ();
-use MIME::Base64 qw(encode_base64);
 use Time::HiRes qw(time sleep);
 use IO::Socket::INET;
 
@@ -32,18 +30,11 @@ require_env();
 my $site = 't142';
 my $redis = start_redis();
 my $rport = $redis->port;
-my $AUTH = 'Basic ' . encode_base64('alice:secret', '');
+my ($htpasswd, $auth) = operators(alice => 'secret');
+my $AUTH = $auth->{alice};
 my $QUEUE = "chatport:{$site}:index-queue";
 # the page a ChatPort::Harness visitor's first message names
 my $PAGE = 'https://shop.test/products';
-
-my $tmp = File::Temp::tempdir('chatport-t142-XXXXXX', TMPDIR => 1,
-                              CLEANUP => !$ENV{CHATPORT_KEEP});
-{
-    open my $fh, '>', "$tmp/htpasswd" or die "$tmp/htpasswd: $!";
-    print $fh "alice:{PLAIN}secret\n";
-    close $fh;
-}
 
 my $ngx = start_nginx(
     redis_port => $rport,
@@ -55,7 +46,7 @@ my $ngx = start_nginx(
         location /chatport/agent/ {
             chatport_agent;
             auth_basic "ops";
-            auth_basic_user_file $tmp/htpasswd;
+            auth_basic_user_file $htpasswd;
         }
 
         location /chatport/ {

@@ -31,6 +31,7 @@ use File::Temp ();
 use IO::Select;
 use IO::Socket::INET;
 use JSON::PP ();
+use MIME::Base64 qw(encode_base64);
 use POSIX qw(WNOHANG _exit);
 use Time::HiRes qw(time sleep);
 use Digest::SHA qw(sha1_hex);
@@ -40,7 +41,7 @@ our @EXPORT = qw(require_env free_port start_nginx start_redis start_sentinel
                  redis_cmd
                  http_request open_requests visitor background reap
                  wait_until conv_key cid_of worker_pids pid_alive
-                 shared_redis_port rss_kb site_state);
+                 shared_redis_port rss_kb site_state operators);
 
 my $main_pid = $$;
 my $json = JSON::PP->new->utf8->canonical;
@@ -220,7 +221,22 @@ sub self_signed_cert {
     return ($cert, $key);
 }
 
-# "chatport:{site}:conv:CID" of a visitor id
+# Operators for auth_basic: an htpasswd file of the logins and passwords
+# given (login => password), in a folder of its own removed at exit. Its
+# path, and each login's Authorization header (login => 'Basic ...').
+sub operators {
+    my (%password) = @_;
+    my $dir = File::Temp::tempdir(TMPDIR => 1,
+                                  CLEANUP => !$ENV{CHATPORT_KEEP});
+    my $file = "$dir/htpasswd";
+    open my $fh, '>', $file or die "$file: $!";
+    print $fh map { "$_:{PLAIN}$password{$_}\n" } sort keys %password;
+    close $fh or die "$file: $!";
+    my %auth = map { $_ => 'Basic ' . encode_base64("$_:$password{$_}", '') }
+               keys %password;
+    return ($file, \%auth);
+}
+
 # What a site has stored, to compare before and after what must store
 # nothing: its keys (the operators' presence aside), each stream's length,
 # each hash, each other key's type. Taken once the worker has indexed the
@@ -242,11 +258,13 @@ sub site_state {
     return \%state;
 }
 
+# the conversation id of a visitor id
 sub cid_of {
     my ($vid) = @_;
     return substr(sha1_hex("chatport conversation " . $vid), 0, 32);
 }
 
+# "chatport:{site}:conv:CID" of a visitor id
 sub conv_key {
     my ($site, $vid) = @_;
     return "chatport:{$site}:conv:" . cid_of($vid);
