@@ -4,7 +4,10 @@
 # them far enough already. Checked on both paths: a message within the
 # slack sets nothing and its keys (a photo's too) still outlive it by
 # the retention; a message past it sets every key's expiry anew, and
-# the site's index drops conversations past the retention.
+# the site's index drops conversations past the retention. The site's
+# index and the operators' inbox are extended with the conversation's
+# keys; an inbox that a message within the slack creates gets the
+# retention.
 #
 # Uses a private redis-server, never the shared one.
 
@@ -40,6 +43,7 @@ my $PNG = decode_base64('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADU'
 
 my $v = visitor(port => $ngx->port);
 my $convs = "chatport:{$site}:convs";
+my $inbox = "chatport:{$site}:inbox";
 my ($meta, @keys);
 
 sub ts { ($_[0] =~ /^(\d+)-/)[0] }
@@ -55,7 +59,7 @@ sub extended_at {
 my $res = $v->post('one');
 is($res->{status}, 201, 'first message');
 $meta = conv_key($site, $v->vid);
-@keys = ($meta, "$meta:msgs", $convs);
+@keys = ($meta, "$meta:msgs", $convs, $inbox);
 my $ts = ts($res->{json}{id});
 my $e = redis_cmd($rport, 'HGET', $meta, 'expires');
 ok($e >= $ts + $R && $e <= $ts + $R + $SLACK,
@@ -82,6 +86,17 @@ is(expiry("$meta:images"), $far, 'the photo expires with the conversation');
 my $up = redis_cmd($rport, 'ZRANGE', "chatport:{$site}:uploads", 0, -1,
                    'WITHSCORES');
 is($up->[1], $far, 'the quota counts it until then');
+
+# an inbox gone (evicted, deleted) comes back with an expiry all the same
+redis_cmd($rport, 'DEL', $inbox);
+my $before = redis_cmd($rport, 'TIME');
+$res = $v->post('two and a half');
+is($res->{status}, 201, 'a message within the slack, no inbox');
+my $ie = expiry($inbox);
+cmp_ok($ie, '>=', $before->[0] * 1000 + $R - 1000,
+       "the inbox it makes expires the retention after it ($ie)");
+cmp_ok($ie, '<=', ts($res->{json}{id}) + $R, 'and no later');
+is(redis_cmd($rport, 'XLEN', $inbox), 1, 'with its event');
 
 # extended too long ago: a message sets every expiry again
 my $now = redis_cmd($rport, 'TIME');

@@ -85,7 +85,11 @@ else redis.call('PUBLISH', meta, id .. ' ' .. msg) end
 event(inbox, retention, '{"type":"' .. (exists and 'message'
       or 'conversation') .. '","conversation":"' .. cid .. '","message":'
       .. msg .. (page ~= '' and ',"page":' .. cjson.encode(page) or '')
-      .. '}')
+      .. '}', true)
+-- the inbox lives as long as the conversations, extended with their keys
+if expiry ~= tonumber(known[2]) then
+  redis.call('PEXPIREAT', inbox, expiry)
+end
 local mail = ARGV[16]
 if mail ~= '' then
   local s = cjson.decode(mail)
