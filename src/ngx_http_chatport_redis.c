@@ -1310,6 +1310,7 @@ ngx_http_chatport_redis_redirect(ngx_http_chatport_redis_cmd_t *cmd,
             && ngx_strncmp(reply->str, "CLUSTERDOWN", 11) == 0))
     {
         node = NGX_AGAIN;
+        ask = 0;
 
     } else {
         node = ngx_http_chatport_cluster_redirect(reply->str, reply->len,
