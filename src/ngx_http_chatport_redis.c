@@ -42,6 +42,7 @@
 
 #include "ngx_http_chatport_redis.h"
 #include "ngx_http_chatport_redis_hint.h"
+#include "ngx_http_chatport_resp.h"
 #include "ngx_http_chatport_sentinel.h"
 #include "ngx_http_chatport_cluster.h"
 
@@ -343,6 +344,8 @@ ngx_http_chatport_redis_exit(void)
     for (i = 0; i < NGX_HTTP_CHATPORT_CLUSTER_NODES; i++) {
         ngx_http_chatport_redis_close(&ngx_http_chatport_redis_nodes[i]);
     }
+
+    ngx_http_chatport_resp_exit();
 }
 
 
@@ -1196,8 +1199,8 @@ ngx_http_chatport_redis_send(ngx_http_chatport_redis_cmd_t *cmd)
     cmd->ask = -1;
 
     if (ac == NULL
-        || redisAsyncCommandArgv(ac, ngx_http_chatport_redis_done, cmd,
-                                 cmd->argc, cmd->argv, cmd->argvlen)
+        || ngx_http_chatport_resp_send(ac, ngx_http_chatport_redis_done, cmd,
+                                       cmd->argc, cmd->argv, cmd->argvlen)
            != REDIS_OK)
     {
         return NGX_DECLINED;

@@ -115,6 +115,7 @@ ngx_int_t ngx_http_chatport_store_seen(ngx_pool_t *pool, ngx_str_t *site,
     ngx_http_chatport_redis_cmd_t **cmdp);
 ngx_int_t ngx_http_chatport_store_mail_keys(ngx_pool_t *pool,
     ngx_str_t *site, ngx_str_t *keys);
+/* a key's name from fmt, whose only conversions are %V and %s */
 ngx_int_t ngx_http_chatport_store_key(ngx_pool_t *pool, ngx_str_t *key,
     const char *fmt, ...);
 ngx_int_t ngx_http_chatport_store_number(ngx_pool_t *pool, ngx_str_t *s,
