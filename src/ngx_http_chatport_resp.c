@@ -38,9 +38,10 @@ ngx_http_chatport_resp_send(redisAsyncContext *ac, redisCallbackFn *fn,
 {
     int      rc;
     size_t   len;
-    u_char  *buf;
+    u_char  *buf, *p;
 
-    len = ngx_http_chatport_resp_size(argc, argvlen);
+    /* and a NUL: hiredis reads the command's name with strchr() */
+    len = ngx_http_chatport_resp_size(argc, argvlen) + 1;
     buf = ngx_http_chatport_resp_buf;
 
     if (len > ngx_http_chatport_resp_kept) {
@@ -56,7 +57,9 @@ ngx_http_chatport_resp_send(redisAsyncContext *ac, redisCallbackFn *fn,
         }
     }
 
-    len = ngx_http_chatport_resp_format(buf, argc, argv, argvlen) - buf;
+    p = ngx_http_chatport_resp_format(buf, argc, argv, argvlen);
+    *p = '\0';
+    len = p - buf;
 
     rc = redisAsyncFormattedCommand(ac, fn, privdata, (const char *) buf,
                                     len);
